@@ -1,0 +1,70 @@
+import { createTracker } from '../core/tracker';
+import { attribution } from '../capture/attribution';
+import { clicks } from '../capture/clicks';
+import { forms } from '../capture/forms';
+import { frustration } from '../capture/frustration';
+import { pageViews } from '../capture/pageViews';
+import type { Plugin, Tracker } from '../types';
+import { VERSION } from '../version';
+
+const COMMANDS = /^(consent|track|page|identify|reset|feedback|flush|on)$/;
+
+/** Capture modules the script tag can turn on with `data-capture`; all by default. */
+export type Modules = Record<string, () => Plugin>;
+
+/**
+ * The script-tag bootstrap: reads the options from the tag's `data-` attributes, replaces
+ * the `window.waymark` stub with the real command function and replays the stub's queue in
+ * order. Adds nothing else to `window`; never throws into the page.
+ */
+export function boot(modules: Modules, journey?: (src: string) => Plugin): void {
+  const w = window as any;
+  const stub = w.waymark;
+  if (stub && stub.version) return; // loaded twice
+  try {
+    const tag = (document.currentScript || document.querySelector('script[data-endpoint]')) as HTMLScriptElement | null;
+    const opts: Record<string, any> = {};
+    const data = tag ? tag.dataset : {};
+    for (const k in data) {
+      const x = data[k]!;
+      opts[k] = x == 'true' ? true : x == 'false' ? false : /^\d+$/.test(x) ? +x : x;
+    }
+    if (!opts.endpoint) {
+      // Leave the stub in place: its calls keep queueing harmlessly.
+      return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: <script async src="/waymark.min.js" data-endpoint="https://collect.example.com/v1/batch"></script>');
+    }
+    const names = opts.capture ? String(opts.capture).split(/[\s,]+/) : Object.keys(modules);
+    opts.capture = names.filter((n) => modules[n]).map((n) => modules[n]());
+    opts.redact = opts.redact ? String(opts.redact).split(/[\s,]+/) : [];
+    opts.stages = opts.stages && journey ? journey(String(opts.stages)) : undefined;
+    const t: any = createTracker(opts as any);
+    const run = (args: ArrayLike<any>) => {
+      const [cmd, ...rest] = Array.from(args);
+      if (COMMANDS.test(cmd)) return (t as Tracker & Record<string, any>)[cmd](...rest);
+      console.warn('[waymark] unknown command: ' + cmd);
+    };
+    const waymark = function () {
+      try {
+        return run(arguments);
+      } catch {}
+    } as any;
+    waymark.version = VERSION;
+    w.waymark = waymark;
+    ((stub && stub.q) || []).forEach((args: ArrayLike<any>) => {
+      try {
+        run(args);
+      } catch {}
+    });
+  } catch (err) {
+    console.error('[waymark] ' + ((err as Error).message || err));
+  }
+}
+
+/** In run order: attribution first, so that page views and stage rules see the channel. */
+export const defaultModules = (): Modules => ({
+  attribution: () => attribution(),
+  pageViews: () => pageViews(),
+  clicks: () => clicks(),
+  forms: () => forms(),
+  frustration: () => frustration(),
+});

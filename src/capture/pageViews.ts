@@ -1,0 +1,61 @@
+import type { Plugin } from '../types';
+import { listen } from '../lib/listen';
+
+export interface PageViewOptions {
+  /** Count fragment changes (`#/route`) as navigation, for hash routers. Default false. */
+  hash?: boolean;
+}
+
+type HistoryMethod = 'pushState' | 'replaceState';
+
+/**
+ * Page views: one on load and one per SPA navigation. `pushState` and `popstate` count when
+ * the path or query changes; `replaceState` only when the path does (routers call it to
+ * tidy a query string, which is not a new page). The history patch is removed on teardown.
+ */
+export function pageViews(options: PageViewOptions = {}): Plugin {
+  return {
+    name: 'pageViews',
+    setup(t) {
+      const H = history;
+      let live = true;
+      const route = () => location.pathname + (options.hash ? location.hash : '');
+      let lastRoute = route();
+      let lastUrl = lastRoute + location.search;
+      const view = (routeOnly?: boolean) => {
+        const r = route();
+        if (live && (routeOnly ? r != lastRoute : r + location.search != lastUrl)) t.page();
+        lastRoute = r;
+        lastUrl = r + location.search;
+      };
+      const patch = (name: HistoryMethod, routeOnly: boolean) => {
+        // Another script may have wrapped the method as an own property before us; put that back.
+        const own = Object.prototype.hasOwnProperty.call(H, name);
+        const orig = H[name];
+        const wrapped = function (this: History, ...args: Parameters<History[HistoryMethod]>) {
+          const r = orig.apply(this, args);
+          try {
+            view(routeOnly);
+          } catch {}
+          return r;
+        };
+        H[name] = wrapped;
+        return () => {
+          // If someone wrapped ours since, removing it would remove theirs: `live` makes ours inert instead.
+          if (H[name] == wrapped) own ? (H[name] = orig) : delete (H as any)[name];
+        };
+      };
+      const undo = [
+        patch('pushState', false),
+        patch('replaceState', true),
+        listen(window, 'popstate', () => view()),
+        ...(options.hash ? [listen(window, 'hashchange', () => view())] : []),
+      ];
+      t.page();
+      return () => {
+        live = false;
+        undo.forEach((f) => f());
+      };
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Query parameter names that are always redacted. Substring matches on purpose:
+ * `reset_token`, `user_email`, `new_password` are all caught.
+ */
+const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^sid$|^key$|api.?key|^code$|ssn|card|phone|otp/i;
+const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
+
+/**
+ * Returns `url` without its fragment, with deny-listed query values replaced by `redacted`
+ * and any email address masked. The fragment is dropped because OAuth and magic-link flows
+ * put tokens there. Returns '' for anything that is not a URL.
+ */
+export function redactUrl(url: string, extra: string[] = []): string {
+  try {
+    const u = new URL(url);
+    u.hash = '';
+    u.searchParams.forEach((_, k) => {
+      if (DENY.test(k) || extra.includes(k.toLowerCase())) u.searchParams.set(k, 'redacted');
+    });
+    return u.href.replace(EMAIL, 'redacted');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,74 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { vi } from 'vitest';
+import type { BatchBody, WaymarkEvent } from '../src/types';
+
+export interface Sent {
+  url: string;
+  init: RequestInit;
+  body: BatchBody;
+}
+
+/**
+ * Replaces fetch with a scripted collector. `respond` decides each answer; the default is 200.
+ * Throwing from `respond` simulates a network error.
+ */
+export function fakeCollector(respond?: (req: Sent, n: number) => Response | Promise<Response>) {
+  const requests: Sent[] = [];
+  const fetch = vi.fn(async (url: string, init: RequestInit) => {
+    const req = { url: String(url), init, body: JSON.parse(String(init.body)) };
+    requests.push(req);
+    return respond ? respond(req, requests.length) : new Response('{}', { status: 200 });
+  });
+  vi.stubGlobal('fetch', fetch);
+  return {
+    fetch,
+    requests,
+    events: (): WaymarkEvent[] => requests.flatMap((r) => r.body.batch),
+    names: (): string[] => requests.flatMap((r) => r.body.batch.map((e) => e.event || e.type)),
+  };
+}
+
+/** A fresh, empty IndexedDB for each test. */
+export function freshIndexedDB() {
+  const f = new IDBFactory();
+  vi.stubGlobal('indexedDB', f);
+  return f;
+}
+
+export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` on real timers; fails with `what` after ~2 s. */
+export async function until(cond: () => unknown, what = 'condition', ms = 2000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await tick(5);
+  }
+}
+
+/** Names of the IndexedDB databases that exist. */
+export const databases = async (f: IDBFactory) => (await f.databases()).map((d) => d.name);
+
+/** Everything stored in the tracker's database, without creating it if it is missing. */
+export async function dump(f: IDBFactory, name = 'waymark'): Promise<Record<string, any>> {
+  if (!(await databases(f)).includes(name)) return {};
+  const db: IDBDatabase = await new Promise((res, rej) => {
+    const r = f.open(name);
+    r.onsuccess = () => res(r.result);
+    r.onerror = () => rej(r.error);
+  });
+  const out: Record<string, any> = {};
+  if (!db.objectStoreNames.contains('q')) return db.close(), out;
+  await new Promise<void>((res) => {
+    const tx = db.transaction('q');
+    const c = tx.objectStore('q').openCursor();
+    c.onsuccess = () => {
+      if (!c.result) return;
+      out[String(c.result.key)] = c.result.value;
+      c.result.continue();
+    };
+    tx.oncomplete = () => res();
+  });
+  db.close();
+  return out;
+}
