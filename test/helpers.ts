@@ -72,3 +72,14 @@ export async function dump(f: IDBFactory, name = 'waymark'): Promise<Record<stri
   db.close();
   return out;
 }
+
+/** Lets fake-indexeddb (setImmediate) and promise chains run, without touching timers. */
+export async function settle(rounds = 30) {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Stored event rows (`e…` keys) in the tracker's database. */
+export const queued = async (f: IDBFactory, name = 'waymark') =>
+  Object.entries(await dump(f, name))
+    .filter(([k]) => k[0] == 'e')
+    .map(([, v]) => JSON.parse(v[0]) as WaymarkEvent);

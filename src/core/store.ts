@@ -12,6 +12,7 @@ export interface Store {
   update(key: string, fn: (old: any) => any): Promise<void>;
   /** Erase everything and the database itself. */
   drop(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** IndexedDB through idb-keyval, with a custom store. Opens the database on first use. */
@@ -27,13 +28,14 @@ export function idbStore(name: string): Store {
     all: () => entries(use) as Promise<[string, any][]>,
     get: (k) => get(k, use),
     update: (k, fn) => update(k, fn, use),
-    drop: () =>
-      clear(use)
-        // Close our connection, or deleteDatabase stays blocked until the tab closes.
-        .then(() => use('readonly', (s) => s.transaction.db.close()))
-        .catch(() => {})
+    drop() {
+      // Close our connection first, or deleteDatabase stays blocked until the tab closes.
+      return clear(use)
+        .then(this.close)
         .then(() => dropDatabase(name))
-        .then(() => {}),
+        .then(() => {});
+    },
+    close: () => use('readonly', (s) => s.transaction.db.close()).catch(() => {}),
   };
 }
 
@@ -53,5 +55,6 @@ export function memoryStore(): Store {
     get: async (k) => m.get(k),
     update: async (k, fn) => void m.set(k, fn(m.get(k))),
     drop: async () => m.clear(),
+    close: async () => {},
   };
 }

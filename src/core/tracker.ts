@@ -197,7 +197,13 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   const persist = (e: WaymarkEvent) => {
-    const json = JSON.stringify(e);
+    let json: string;
+    try {
+      json = JSON.stringify(e);
+    } catch (err) {
+      // e.g. a cyclic property: lose this event, not the ones behind it.
+      return report({ code: 'dropped', message: `event "${e.event || e.type}" cannot be serialised: ${err}`, count: 1 });
+    }
     if (json.length > MAX_EVENT_BYTES) {
       return report({ code: 'dropped', message: `event "${e.event || e.type}" is over 32 KB`, count: 1 });
     }
@@ -239,7 +245,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         const keys = (await store!.all()).filter(([k]) => k[0] == 'e');
         const evict = keys.slice(0, Math.ceil(keys.length / 4)).map(([k]) => k);
         await store!.put([], evict);
-        await dropped(evict.length);
+        await dropped(store!, evict.length);
         return await store!.put(rows);
       } catch {}
     }
@@ -248,10 +254,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     await store.put(rows);
   };
 
-  const dropped = (n: number) =>
+  const dropped = (s: Store, n: number) =>
     n &&
     (report({ code: 'dropped', message: n + ' events evicted', count: n }),
-    store!.update('d', (d) => (d || 0) + n));
+    s.update('d', (d) => (d || 0) + n));
 
   const schedule = (ms: number) => {
     if (!timer && !dead) timer = setTimeout(() => ((timer = undefined), flush(true)), ms);
@@ -265,8 +271,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /** Reads the queue, enforces its bounds, and picks the oldest sendable events. */
-  const take = async () => {
-    const rows = await store!.all();
+  const take = async (s: Store) => {
+    const rows = await s.all();
     const now = Date.now();
     const meta: Record<string, any> = {};
     const events: [string, string][] = [];
@@ -275,7 +281,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     const stale = Object.keys(marks).filter((k) => marks[k] <= now - BEACON_GRACE);
     if (stale.length) {
       stale.forEach((k) => delete marks[k]);
-      await store!.put([['b', marks]]);
+      await s.put([['b', marks]]);
     }
     const evict: string[] = [];
     let n = 0;
@@ -286,8 +292,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < now - o.maxAge) evict.push(k);
     }
     if (evict.length) {
-      await store!.put([], evict);
-      await dropped(evict.length);
+      await s.put([], evict);
+      await dropped(s, evict.length);
       meta.d = (meta.d || 0) + evict.length;
     }
     const keys: string[] = [];
@@ -303,17 +309,18 @@ export function createTracker(options: TrackerOptions): Tracker {
     return keys.length ? { keys, body: envelope(parts, meta.d), dropped: meta.d || 0 } : undefined;
   };
 
-  const delivered = (keys: string[], droppedCount = 0) => {
+  const delivered = (s: Store, keys: string[], droppedCount = 0) => {
     keys.forEach((k) => mine.delete(k));
     return Promise.all([
-      store!.put([], keys),
-      droppedCount && store!.update('d', (d) => Math.max(0, (d || 0) - droppedCount)),
+      s.put([], keys),
+      droppedCount && s.update('d', (d) => Math.max(0, (d || 0) - droppedCount)),
     ]);
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
-  const loop = async () => {
-    for (let b; state == 'granted' && !dead && (b = await take()); ) {
+  const loop = async (s: Store) => {
+    // `store == s`: a revoke, or a switch to the memory fallback, ends this loop.
+    for (let b; state == 'granted' && !dead && store == s && (b = await take(s)); ) {
       b.keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
       const t = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT);
@@ -330,11 +337,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       clearTimeout(t);
       b.keys.forEach((k) => inflight.delete(k));
       const status = res ? res.status : 0;
-      if (state != 'granted') return;
+      if (state != 'granted' || store != s) return;
       if (status > 199 && status < 300) {
         attempt = 0;
         retryAt = 0;
-        await delivered(b.keys, b.dropped);
+        await delivered(s, b.keys, b.dropped);
         emit('sent', { count: b.keys.length, status });
       } else if (!status || status == 408 || status == 429 || status > 499) {
         const wait = retryDelay(++attempt, res && res.headers.get('Retry-After'));
@@ -346,7 +353,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         return;
       } else {
         // The collector refused this batch as it is; sending it again cannot succeed.
-        await delivered(b.keys, b.dropped);
+        await delivered(s, b.keys, b.dropped);
         report({ code: 'rejected', message: `collector answered ${status}; ${b.keys.length} events dropped`, status, count: b.keys.length });
       }
     }
@@ -362,9 +369,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     write();
     return (flushing = hydrated
       .then(() => writing)
-      .then(() => withLock('waymark:' + dbName, store!, loop))
+      .then(() => {
+        const s = store;
+        return s && state == 'granted' && withLock('waymark:' + dbName, s, () => loop(s));
+      })
       .then((ran) => {
-        if (!ran) schedule(o.flushInterval);
+        if (ran === false) schedule(o.flushInterval);
       })
       .catch((err) => report({ code: 'storage', message: String(err) }))
       .then(() => {
@@ -428,18 +438,20 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const grant = () => {
     state = 'granted';
-    store = idbStore(dbName);
+    const s = (store = idbStore(dbName));
     const tmp = { ...v };
     // Through a resolved promise, so that a missing indexedDB (a sync ReferenceError) lands in catch too.
-    hydrated = Promise.resolve()
-      .then(() => store!.get('v'))
+    const h: Promise<void> = (hydrated = Promise.resolve()
+      .then(() => s.get('v'))
       .catch((err) => {
+        if (store != s) return;
         // Private modes and blocked storage: keep working, for this page only, and say so.
         report({ code: 'storage', message: 'IndexedDB is unavailable (' + err + '); the queue is kept in memory for this page only.' });
         store = memoryStore();
       })
       .then((saved: Visitor | undefined) => {
-        if (state != 'granted' || dead) return;
+        // Revoked (or revoked and granted again) while reading: this grant is void.
+        if (hydrated != h || dead) return;
         if (saved && saved.a) {
           // A returning visitor: keep their ids; continue their session if it is still open.
           const continues = saved.s && started - (saved.t || 0) < o.sessionTimeout;
@@ -454,12 +466,14 @@ export function createTracker(options: TrackerOptions): Tracker {
         }
         visitorDirty = true;
         ready = true;
-        if (heldDropped) store!.update('d', (d) => (d || 0) + heldDropped).catch(() => {}), (heldDropped = 0);
+        const n = heldDropped;
+        heldDropped = 0;
+        if (n) store!.update('d', (d) => (d || 0) + n).catch(() => {});
         held.splice(0).forEach(persist);
         write();
-      });
+      }));
     // Send what earlier visits left behind.
-    hydrated.then(() => flush(true));
+    h.then(() => flush(true));
   };
 
   const forget = () => {
@@ -570,7 +584,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       clearTimeout(timer);
       channel?.close();
       dead = true;
-      return writing.then(() => {});
+      const s = store;
+      // Close the connection, or a later deleteDatabase (a revoke elsewhere) waits on it.
+      return writing.then(() => s?.close());
     },
   };
 

@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+beforeEach(() => {
+  idb = freshIndexedDB();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  delete (document as any).visibilityState;
+});
+
+const hide = () => window.dispatchEvent(new Event('pagehide'));
+const setVisibility = (state: 'visible' | 'hidden') => {
+  Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+  document.dispatchEvent(new Event('visibilitychange'));
+};
+const beacons = (c: ReturnType<typeof fakeCollector>) => c.requests.filter((r) => r.init.keepalive);
+
+async function tracker(opts = {}) {
+  const t = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, headers: { 'X-Key': 'k' }, ...opts });
+  await settle();
+  return t;
+}
+
+describe('page hide', () => {
+  test('undelivered events leave in one keepalive request with a CORS-simple body, then leave the queue', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('Add To Cart');
+    t.track('Checkout Clicked');
+    await settle();
+    hide();
+    await settle();
+    const [b] = beacons(c);
+    expect(b.init.method).toBe('POST');
+    expect(b.init.credentials).toBe('omit');
+    // No Content-Type and no custom headers: a string body is text/plain, so no preflight.
+    expect(b.init.headers).toBeUndefined();
+    expect(typeof b.init.body).toBe('string');
+    expect(b.body.batch.map((e) => e.event)).toEqual(['Add To Cart', 'Checkout Clicked']);
+    expect(await queued(idb)).toEqual([]);
+    expect((await dump(idb)).b).toEqual({});
+    await t.shutdown();
+  });
+
+  test('if the page never sees the answer, the next page waits out the grace period, then re-sends with the same messageIds', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    // The keepalive request outlives the page: its answer never arrives.
+    c.fetch.mockImplementationOnce(async (url: string, init: RequestInit) => {
+      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+      return new Promise<Response>(() => {});
+    });
+    t.track('Last words');
+    await settle();
+    hide();
+    await settle();
+    const sent = beacons(c)[0].body.batch[0].messageId;
+    expect(Object.keys((await dump(idb)).b)).toHaveLength(1);
+    await t.shutdown();
+
+    const next = await tracker();
+    await next.flush();
+    await settle();
+    expect(c.requests).toHaveLength(1); // not blindly re-sent
+    await vi.advanceTimersByTimeAsync(30_001);
+    await next.flush();
+    await settle();
+    expect(c.requests).toHaveLength(2);
+    expect(c.requests[1].body.batch.map((e) => e.messageId)).toEqual([sent]);
+    expect(await queued(idb)).toEqual([]);
+    await next.shutdown();
+  });
+
+  test('a failed beacon unmarks its events, so the regular flush sends them', async () => {
+    const c = fakeCollector((r) => new Response('', { status: r.init.keepalive ? 500 : 200 }));
+    const t = await tracker();
+    t.track('A');
+    await settle();
+    hide();
+    await settle();
+    expect((await dump(idb)).b).toEqual({});
+    await t.flush();
+    await settle();
+    expect(c.requests.filter((r) => !r.init.keepalive).flatMap((r) => r.body.batch.map((e) => e.event))).toEqual(['A']);
+    await t.shutdown();
+  });
+
+  test('no beacon while the collector is failing: the events are safe in the queue for the next visit', async () => {
+    const c = fakeCollector(() => new Response('', { status: 503 }));
+    const t = await tracker();
+    t.track('A');
+    await t.flush();
+    t.track('B');
+    await settle();
+    hide();
+    await settle();
+    expect(beacons(c)).toHaveLength(0);
+    expect((await queued(idb)).map((e) => e.event)).toEqual(['A', 'B']);
+    await t.shutdown();
+  });
+
+  test('visibilitychange then pagehide sends once; becoming visible again re-arms it', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('A');
+    await settle();
+    setVisibility('hidden');
+    hide();
+    await settle();
+    expect(beacons(c)).toHaveLength(1);
+    setVisibility('visible');
+    t.track('B');
+    await settle();
+    setVisibility('hidden');
+    await settle();
+    expect(beacons(c)).toHaveLength(2);
+    expect(beacons(c)[1].body.batch.map((e) => e.event)).toEqual(['B']);
+    await t.shutdown();
+  });
+
+  test('events already in a regular request are not put in the beacon too', async () => {
+    const c = fakeCollector();
+    let answer!: (r: Response) => void;
+    c.fetch.mockImplementationOnce(async (url: string, init: RequestInit) => {
+      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+      return new Promise<Response>((r) => (answer = r));
+    });
+    const t = await tracker();
+    t.track('In flight');
+    t.flush();
+    await settle();
+    t.track('Not yet sent');
+    await settle();
+    hide();
+    await settle();
+    expect(beacons(c)[0].body.batch.map((e) => e.event)).toEqual(['Not yet sent']);
+    answer(new Response('{}'));
+    await settle();
+    expect(await queued(idb)).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('where fetch cannot be called, sendBeacon carries the same body', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('A');
+    await settle();
+    c.fetch.mockImplementationOnce(() => {
+      throw new TypeError('no fetch');
+    });
+    const sendBeacon = vi.fn(() => true);
+    Object.defineProperty(navigator, 'sendBeacon', { value: sendBeacon, configurable: true });
+    hide();
+    await settle();
+    expect(sendBeacon).toHaveBeenCalledWith(endpoint, expect.stringContaining('"event":"A"'));
+    delete (navigator as any).sendBeacon;
+    await t.shutdown();
+  });
+
+  test('the beacon body stays under the keepalive cap, keeping the newest events', async () => {
+    const c = fakeCollector();
+    const t = await tracker({ batchSize: 1000 });
+    for (let i = 0; i < 40; i++) t.track('E' + i, { pad: 'x'.repeat(3000) });
+    await settle();
+    hide();
+    await settle();
+    const [b] = beacons(c);
+    expect(String(b.init.body).length).toBeLessThanOrEqual(64 * 1024);
+    expect(b.body.batch.at(-1)!.event).toBe('E39');
+    expect(b.body.batch.length).toBeLessThan(40);
+    await t.shutdown();
+  });
+
+  test('nothing is sent on hide while consent is pending', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint });
+    t.track('A');
+    hide();
+    await settle();
+    expect(c.fetch).not.toHaveBeenCalled();
+    await t.shutdown();
+  });
+});

@@ -1,0 +1,197 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import type { WaymarkError } from '../../src/types';
+import { dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+beforeEach(() => {
+  idb = freshIndexedDB();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+const down = () => fakeCollector(() => new Response('', { status: 503 }));
+const up = (c: ReturnType<typeof fakeCollector>) => {
+  c.requests.length = 0;
+  c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
+    c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+    return new Response('{}', { status: 200 });
+  });
+};
+
+async function tracker(opts = {}) {
+  const t = createTracker({ endpoint, consent: 'granted', ...opts });
+  const errors: WaymarkError[] = [];
+  t.on('error', (e) => errors.push(e));
+  await settle();
+  return { t, errors };
+}
+
+describe('the queue in IndexedDB', () => {
+  test('events tracked in one task are written in one transaction', async () => {
+    down();
+    const { t } = await tracker();
+    const tx = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    for (let i = 0; i < 10; i++) t.track('E' + i);
+    await settle();
+    const writes = tx.mock.calls.filter(([, mode]) => mode == 'readwrite');
+    expect(writes).toHaveLength(1);
+    expect(await queued(idb)).toHaveLength(10);
+    await t.shutdown();
+  });
+
+  test('the visitor record is persisted with the queue', async () => {
+    down();
+    const { t } = await tracker();
+    t.identify('user-1');
+    await settle();
+    const v = (await dump(idb)).v;
+    expect(v).toMatchObject({ a: expect.any(String), u: 'user-1', s: expect.any(String), n: 1 });
+    await t.shutdown();
+  });
+});
+
+describe('bounds and eviction', () => {
+  test('count: the oldest events beyond maxQueue are evicted and reported on the next batch', async () => {
+    const c = down();
+    const { t, errors } = await tracker({ maxQueue: 5, batchSize: 100 });
+    for (let i = 0; i < 8; i++) {
+      t.track('E' + i);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await settle();
+    up(c);
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['E3', 'E4', 'E5', 'E6', 'E7']);
+    expect(c.requests[0].body.dropped).toBe(3);
+    expect(errors).toContainEqual(expect.objectContaining({ code: 'dropped', count: 3 }));
+    t.track('Next');
+    await t.flush();
+    await settle();
+    expect(c.requests[1].body.dropped).toBeUndefined();
+    await t.shutdown();
+  });
+
+  test('bytes: the queue never holds more than maxQueueBytes', async () => {
+    const c = down();
+    const { t } = await tracker({ maxQueueBytes: 3000, batchSize: 100 });
+    for (let i = 0; i < 10; i++) {
+      t.track('E' + i, { pad: 'x'.repeat(400) });
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await settle();
+    up(c);
+    await t.flush();
+    await settle();
+    const sent = c.events();
+    const bytes = sent.reduce((n, e) => n + JSON.stringify(e).length, 0);
+    expect(bytes).toBeLessThanOrEqual(3000);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.at(-1)!.event).toBe('E9');
+    expect(c.requests[0].body.dropped).toBe(10 - sent.length);
+    await t.shutdown();
+  });
+
+  test('age: events older than maxAge are evicted', async () => {
+    const c = down();
+    const { t } = await tracker({ maxAge: 60_000 });
+    t.track('Old');
+    await settle();
+    await vi.advanceTimersByTimeAsync(61_000);
+    t.track('New');
+    await settle();
+    up(c);
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['New']);
+    expect(c.requests[0].body.dropped).toBe(1);
+    await t.shutdown();
+  });
+
+  test('an event over 32 KB is refused with an error; the others are kept', async () => {
+    const c = fakeCollector();
+    const { t, errors } = await tracker();
+    t.track('Huge', { blob: 'x'.repeat(40_000) });
+    t.track('Fine');
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['Fine']);
+    expect(errors).toContainEqual(expect.objectContaining({ code: 'dropped' }));
+    await t.shutdown();
+  });
+});
+
+describe('storage failures never throw and lose nothing', () => {
+  test('a full disk (QuotaExceededError) evicts the oldest quarter and retries the write', async () => {
+    const c = down();
+    const { t, errors } = await tracker({ batchSize: 100 });
+    for (let i = 0; i < 8; i++) {
+      t.track('E' + i);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await settle();
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementationOnce(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    expect(() => t.track('Written after eviction')).not.toThrow();
+    await settle();
+    expect(put).toHaveBeenCalled();
+    expect(errors.map((e) => e.code)).toContain('quota');
+    const names = (await queued(idb)).map((e) => e.event);
+    expect(names).toEqual(['E2', 'E3', 'E4', 'E5', 'E6', 'E7', 'Written after eviction']);
+    up(c);
+    await t.flush();
+    await settle();
+    expect(c.requests[0].body.dropped).toBe(2);
+    await t.shutdown();
+  });
+
+  test('when writes keep failing, the queue moves to memory and says so; events are still delivered', async () => {
+    const c = down();
+    const { t, errors } = await tracker();
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('broken', 'UnknownError');
+    });
+    t.track('Still delivered');
+    await settle();
+    expect(errors.filter((e) => e.code == 'storage').length).toBeGreaterThan(0);
+    up(c);
+    await t.flush();
+    await settle();
+    expect(c.names()).toContain('Still delivered');
+    await t.shutdown();
+  });
+
+  test('no IndexedDB at all (blocked storage): memory fallback, reported once, delivery works', async () => {
+    vi.stubGlobal('indexedDB', undefined);
+    const c = fakeCollector();
+    const { t, errors } = await tracker();
+    t.track('A');
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['A']);
+    expect(errors.filter((e) => e.code == 'storage')).toHaveLength(1);
+    expect(errors[0].message).toMatch(/memory/);
+    await t.shutdown();
+  });
+
+  test('IndexedDB that refuses to open (private mode): memory fallback', async () => {
+    vi.spyOn(idb, 'open').mockImplementation(() => {
+      throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
+    });
+    const c = fakeCollector();
+    const { t, errors } = await tracker();
+    t.track('A');
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['A']);
+    expect(errors.map((e) => e.code)).toContain('storage');
+    await t.shutdown();
+  });
+});

@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+
+/** A faithful-enough Web Locks: exclusive, queued in request order, released when the callback settles. */
+function webLocks(exclusive = true) {
+  const tails = new Map<string, Promise<unknown>>();
+  return {
+    request(name: string, cb: (lock: { name: string }) => Promise<unknown>) {
+      if (!exclusive) return Promise.resolve().then(() => cb({ name }));
+      const prev = tails.get(name) || Promise.resolve();
+      const run = prev.then(() => cb({ name }));
+      tails.set(name, run.catch(() => {}));
+      return run;
+    },
+  };
+}
+
+beforeEach(() => {
+  idb = freshIndexedDB();
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  delete (navigator as any).locks;
+});
+
+/** Two tabs share one IndexedDB and hammer a slow collector with flushes. */
+async function twoTabs() {
+  const c = fakeCollector(async () => {
+    await tick(15);
+    return new Response('{}', { status: 200 });
+  });
+  const tabs = [0, 1].map(() => createTracker({ endpoint, consent: 'granted', batchSize: 3, flushInterval: 5 }));
+  await settle();
+  for (let i = 0; i < 12; i++) {
+    tabs[i % 2].track('E' + i);
+    if (i % 3 == 0) tabs.forEach((t) => t.flush());
+    await tick(2);
+  }
+  await Promise.all(tabs.map((t) => t.flush()));
+  await until(async () => (await queued(idb)).length == 0 && c.events().length >= 12, 'all delivered', 5000);
+  await Promise.all(tabs.map((t) => t.shutdown()));
+  return c;
+}
+
+const duplicates = (c: ReturnType<typeof fakeCollector>) => {
+  const ids = c.events().map((e) => e.messageId);
+  return ids.length - new Set(ids).size;
+};
+
+describe('several tabs share one queue', () => {
+  test('with Web Locks, no messageId is sent twice', async () => {
+    Object.defineProperty(navigator, 'locks', { value: webLocks(), configurable: true });
+    const c = await twoTabs();
+    expect(c.events()).toHaveLength(12);
+    expect(duplicates(c)).toBe(0);
+  });
+
+  test('without Web Locks, the IndexedDB lease keeps it to one flush in flight', async () => {
+    expect((navigator as any).locks).toBeFalsy();
+    const c = await twoTabs();
+    expect(c.events()).toHaveLength(12);
+    expect(duplicates(c)).toBe(0);
+  });
+
+  test('control: a lock that does not exclude does send duplicates (so the tests above can fail)', async () => {
+    Object.defineProperty(navigator, 'locks', { value: webLocks(false), configurable: true });
+    const c = await twoTabs();
+    expect(duplicates(c)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,305 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker, pageViews } from '../../src';
+import type { Plugin, PluginContext, WaymarkError, WaymarkEvent } from '../../src/types';
+import { VERSION } from '../../src/version';
+import pkg from '../../package.json';
+import { fakeCollector, freshIndexedDB, settle } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+beforeEach(() => {
+  freshIndexedDB();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+async function run(opts: object, fn: (t: any) => void | Promise<void>) {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint, consent: 'granted', ...opts });
+  const errors: WaymarkError[] = [];
+  t.on('error', (e) => errors.push(e));
+  await fn(t);
+  await t.flush();
+  await settle();
+  await t.shutdown();
+  return { c, errors, events: c.events() };
+}
+
+describe('options', () => {
+  test.each([
+    [undefined, /options object/],
+    [{}, /endpoint/],
+    [{ endpoint: '' }, /endpoint/],
+    [{ endpoint, consent: 'yes' }, /consent/],
+    [{ endpoint, batchSize: 0 }, /batchSize/],
+    [{ endpoint, flushInterval: -1 }, /flushInterval/],
+    [{ endpoint, capture: [{}] }, /capture/],
+    [{ endpoint, capture: pageViews() }, /capture/],
+    [{ endpoint, stages: { stages: ['a'], rules: [] } }, /journey\(rules\)/],
+    [{ endpoint, redact: 'token' }, /redact/],
+  ])('a programmer mistake throws at setup: %j', (opts, message) => {
+    expect(() => createTracker(opts as any)).toThrow(message);
+    expect(() => createTracker(opts as any)).toThrow(TypeError);
+  });
+
+  test("the caller's options object is never changed", async () => {
+    const opts = Object.freeze({ endpoint, consent: 'pending' as const, redact: Object.freeze(['Ref']) });
+    const t = createTracker(opts as any);
+    expect(opts).toEqual({ endpoint, consent: 'pending', redact: ['Ref'] });
+    await t.shutdown();
+  });
+
+  test('the library version matches package.json', () => {
+    expect(VERSION).toBe(pkg.version);
+  });
+});
+
+describe('events', () => {
+  test('page() carries the page in properties and context, with an optional name', async () => {
+    const { events } = await run({}, (t) => {
+      t.page();
+      t.page('Pricing', { plan: 'pro' });
+    });
+    expect(events[0]).toMatchObject({ type: 'page', properties: { url: expect.any(String), path: location.pathname } });
+    expect(events[0].name).toBeUndefined();
+    expect(events[1]).toMatchObject({ type: 'page', name: 'Pricing', properties: { plan: 'pro', path: location.pathname } });
+  });
+
+  test('identify() sends traits and sets userId on the events after it; reset() forgets the user', async () => {
+    const { events } = await run({}, (t) => {
+      t.track('Before');
+      t.identify('u-42', { plan: 'pro' });
+      t.track('After');
+      t.reset();
+      t.track('Reset');
+    });
+    const [before, ident, after, reset] = events;
+    expect(before.userId).toBeNull();
+    expect(ident).toMatchObject({ type: 'identify', userId: 'u-42', traits: { plan: 'pro' } });
+    expect(after.userId).toBe('u-42');
+    expect(after.anonymousId).toBe(before.anonymousId);
+    expect(reset.userId).toBeNull();
+    expect(reset.anonymousId).not.toBe(before.anonymousId);
+    expect(reset.context.session.id).not.toBe(before.context.session.id);
+  });
+
+  test('properties are copied, so later changes by the page do not leak into queued events', async () => {
+    const props = { n: 1 };
+    const { events } = await run({}, (t) => {
+      t.track('A', props);
+      props.n = 2;
+    });
+    expect(events[0].properties).toEqual({ n: 1 });
+  });
+
+  test('a session rotates after 30 minutes idle, and its number counts up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { events } = await run({}, async (t) => {
+      t.track('A');
+      await vi.advanceTimersByTimeAsync(29 * 60_000);
+      t.track('B');
+      await vi.advanceTimersByTimeAsync(31 * 60_000);
+      t.track('C');
+    });
+    const [a, b, c] = events.map((e) => e.context.session);
+    expect(b).toEqual(a);
+    expect(c.id).not.toBe(a.id);
+    expect([a.number, c.number]).toEqual([1, 2]);
+  });
+
+  test('feedback() records the score with the current stage; bad input is reported, not thrown', async () => {
+    const { events, errors } = await run({}, (t) => {
+      t.setStage('post_purchase');
+      t.feedback({ score: 9, scale: 'nps', comment: 'x'.repeat(2000) });
+      t.feedback({ score: 'great', scale: 'nps' });
+      t.feedback({ score: 3, scale: 'stars' });
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event: 'Feedback Submitted', properties: { score: 9, scale: 'nps', stage: 'post_purchase' } });
+    expect((events[0].properties!.comment as string).length).toBe(1000);
+    expect(errors.filter((e) => e.code == 'config')).toHaveLength(2);
+  });
+
+  test('track() without a name is reported, not thrown', async () => {
+    const { events, errors } = await run({}, (t) => {
+      t.track();
+      t.track('');
+    });
+    expect(events).toHaveLength(0);
+    expect(errors).toHaveLength(2);
+  });
+
+  test('query parameters on the deny-list and the user list are redacted, emails masked, fragments dropped', async () => {
+    history.replaceState(null, '', '/reset?token=abc&utm_source=news&ref=me@x.com&Order=7#access_token=zzz');
+    const { events } = await run({ redact: ['order'] }, (t) => t.track('A'));
+    const page = events[0].context.page;
+    expect(page.url).toBe(location.origin + '/reset?token=redacted&utm_source=news&ref=redacted&Order=redacted');
+    expect(page.search).toBe('?token=redacted&utm_source=news&ref=redacted&Order=redacted');
+    expect(JSON.stringify(events)).not.toMatch(/abc|zzz|me@x\.com/);
+    history.replaceState(null, '', '/');
+  });
+});
+
+describe('the pipeline', () => {
+  test('beforeSend can change an event or drop it with null; undefined keeps it', async () => {
+    const { events } = await run(
+      {
+        beforeSend: (e: WaymarkEvent) => {
+          if (e.event == 'Drop me') return null;
+          if (e.event == 'Change me') return { ...e, event: 'Changed' };
+          e.properties!.seen = true;
+        },
+      },
+      (t) => {
+        t.track('Drop me');
+        t.track('Change me');
+        t.track('Keep me');
+      },
+    );
+    expect(events.map((e) => [e.event, e.properties])).toEqual([
+      ['Changed', {}],
+      ['Keep me', { seen: true }],
+    ]);
+  });
+
+  test('a throwing beforeSend, listener or plugin never reaches the page, and delivery goes on', async () => {
+    const bad: Plugin = {
+      name: 'bad',
+      setup: () => {
+        throw new Error('setup boom');
+      },
+      beforeSend: () => {
+        throw new Error('hook boom');
+      },
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { events, errors } = await run(
+      {
+        plugins: [bad],
+        beforeSend: () => {
+          throw new Error('user boom');
+        },
+      },
+      (t) => {
+        t.on('event', () => {
+          throw new Error('listener boom');
+        });
+        expect(() => t.track('Survives')).not.toThrow();
+      },
+    );
+    expect(events.map((e) => e.event)).toEqual(['Survives']);
+    // Setup runs inside createTracker, before any on('error') could be attached: the console has it.
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/setup boom/);
+    expect(errors.map((e) => e.message).join(' ')).toMatch(/hook boom.*user boom/s);
+  });
+
+  test('an event JSON cannot serialise is dropped alone', async () => {
+    const cyclic: any = {};
+    cyclic.self = cyclic;
+    const { events, errors } = await run({}, (t) => {
+      t.track('Cyclic', cyclic);
+      t.track('Fine');
+    });
+    expect(events.map((e) => e.event)).toEqual(['Fine']);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  test('plugins see events in order, may track from beforeSend, and hold() delays without losing or reordering', async () => {
+    let release!: () => void;
+    const seen: string[] = [];
+    const plugin: Plugin = {
+      name: 'p',
+      setup(ctx: PluginContext) {
+        release = ctx.hold();
+      },
+      beforeSend(e) {
+        seen.push(e.event!);
+        if (e.event == 'A') ctx!.track('Follow-up of A');
+        e.context.tagged = true;
+      },
+    };
+    let ctx: PluginContext | undefined;
+    const orig = plugin.setup!;
+    plugin.setup = (c) => ((ctx = c), orig(c));
+    const { events } = await run({ plugins: [plugin] }, async (t) => {
+      t.track('A');
+      t.track('B');
+      await settle();
+      expect(seen).toEqual([]);
+      release();
+      release(); // idempotent
+      t.track('C');
+    });
+    expect(seen).toEqual(['A', 'B', 'Follow-up of A', 'C']);
+    expect(events.map((e) => e.event)).toEqual(seen);
+    expect(events.every((e) => e.context.tagged)).toBe(true);
+  });
+
+  test('on() returns its own off', async () => {
+    const got: string[] = [];
+    await run({}, (t) => {
+      const off = t.on('event', (e: WaymarkEvent) => got.push(e.event!));
+      t.track('A');
+      off();
+      t.track('B');
+    });
+    expect(got).toEqual(['A']);
+  });
+
+  test('the element a plugin passes is never serialised', async () => {
+    const el = document.createElement('button');
+    const { events } = await run({}, (t) => t.track('Clicked', {}, el));
+    expect(events[0]).not.toHaveProperty('element');
+  });
+});
+
+describe('shutdown', () => {
+  test('removes every listener it added and runs plugin teardowns; later calls do nothing', async () => {
+    const added: unknown[] = [];
+    const removed: unknown[] = [];
+    for (const target of [window, document]) {
+      const add = target.addEventListener.bind(target);
+      const rem = target.removeEventListener.bind(target);
+      vi.spyOn(target, 'addEventListener').mockImplementation((type: string, fn: any, o?: any) => (added.push([target, type, fn]), add(type, fn, o)));
+      vi.spyOn(target, 'removeEventListener').mockImplementation((type: string, fn: any, o?: any) => (removed.push([target, type, fn]), rem(type, fn, o)));
+    }
+    const teardown = vi.fn();
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], plugins: [{ name: 'x', setup: () => teardown }] });
+    await settle();
+    await t.shutdown();
+    expect(added.length).toBeGreaterThan(0);
+    expect(removed).toEqual(expect.arrayContaining(added));
+    expect(removed).toHaveLength(added.length);
+    expect(teardown).toHaveBeenCalledOnce();
+    const before = c.requests.length;
+    t.track('After shutdown');
+    await t.flush();
+    await settle();
+    expect(c.requests.length).toBe(before);
+  });
+});
+
+describe('debug', () => {
+  test('debug logs each event; without it the console stays quiet for transient failures', async () => {
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    fakeCollector(() => new Response('', { status: 503 }));
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.track('Quiet');
+    await t.flush();
+    await settle();
+    expect(debug).not.toHaveBeenCalled();
+    expect(warn).not.toHaveBeenCalled();
+    await t.shutdown();
+    const u = createTracker({ endpoint, consent: 'granted', debug: true });
+    u.track('Loud');
+    await u.flush();
+    await settle();
+    expect(debug).toHaveBeenCalledWith('[waymark]', 'granted', 'track', 'Loud', expect.any(Object));
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/network/);
+    await u.shutdown();
+  });
+});
