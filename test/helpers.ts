@@ -74,7 +74,7 @@ export async function dump(f: IDBFactory, name = 'waymark'): Promise<Record<stri
 }
 
 /** Lets fake-indexeddb (setImmediate) and promise chains run, without touching timers. */
-export async function settle(rounds = 30) {
+export async function settle(rounds = 100) {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
 
