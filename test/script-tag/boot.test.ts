@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { boot, type Modules } from '../../src/script-tag/boot';
+import type { Plugin } from '../../src/types';
+import { fakeCollector, freshIndexedDB, settle } from '../helpers';
+
+const w = window as any;
+let tag: HTMLScriptElement;
+
+beforeEach(() => {
+  freshIndexedDB();
+  // The snippet every page pastes before the async tag.
+  w.waymark = function () {
+    (w.waymark.q = w.waymark.q || []).push(arguments);
+  };
+  tag = document.createElement('script');
+  document.head.append(tag);
+});
+afterEach(async () => {
+  await w.waymark?.('flush');
+  tag.remove();
+  delete w.waymark;
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+const attrs = (a: Record<string, string>) => Object.entries(a).forEach(([k, v]) => tag.setAttribute('data-' + k, v));
+const probe = () => {
+  const seen: any[] = [];
+  const modules: Modules = { probe: (): Plugin => ({ name: 'probe', setup: (ctx) => void seen.push(ctx.options) }) };
+  return { seen, modules };
+};
+
+test('options come from data- attributes, typed; queued commands replay in order; nothing else lands on window', async () => {
+  const c = fakeCollector();
+  attrs({ endpoint: 'https://c.test/v1/batch', consent: 'pending', 'batch-size': '5', debug: 'false', redact: 'order_id, coupon' });
+  w.waymark('track', 'Before load 1');
+  w.waymark('consent', 'granted');
+  w.waymark('track', 'Before load 2', { a: 1 });
+  const globals = new Set(Object.getOwnPropertyNames(window));
+  const { seen, modules } = probe();
+  boot(modules);
+  expect(Object.getOwnPropertyNames(window).filter((k) => !globals.has(k))).toEqual([]);
+  expect(seen[0]).toMatchObject({ endpoint: 'https://c.test/v1/batch', consent: 'pending', batchSize: 5, debug: false, redact: ['order_id', 'coupon'] });
+  expect(typeof w.waymark).toBe('function');
+  expect(w.waymark.version).toMatch(/^\d+\.\d+\.\d+/);
+  w.waymark('track', 'After load');
+  await w.waymark('flush');
+  await settle();
+  expect(c.names()).toEqual(['Before load 1', 'Before load 2', 'After load']);
+  expect(c.events()[1].properties).toEqual({ a: 1 });
+});
+
+test('data-capture picks the modules; the default is all of them', () => {
+  attrs({ endpoint: '/c', capture: 'b' });
+  const on: string[] = [];
+  const mod = (n: string) => (): Plugin => ({ name: n, setup: () => void on.push(n) });
+  boot({ a: mod('a'), b: mod('b') });
+  expect(on).toEqual(['b']);
+});
+
+test('data-stages is handed to the stage engine', () => {
+  attrs({ endpoint: '/c', stages: '#rules' });
+  const journey = vi.fn((src: string): Plugin => ({ name: 'journey' }));
+  boot({}, journey);
+  expect(journey).toHaveBeenCalledWith('#rules');
+});
+
+test('a missing endpoint says so once on the console and leaves the harmless stub', () => {
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const stub = w.waymark;
+  expect(() => boot({})).not.toThrow();
+  expect(error).toHaveBeenCalledOnce();
+  expect(error.mock.calls[0][0]).toMatch(/data-endpoint/);
+  expect(w.waymark).toBe(stub);
+  expect(() => w.waymark('track', 'x')).not.toThrow();
+});
+
+test('a bad option value is reported on the console, never thrown', () => {
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  attrs({ endpoint: '/c', consent: 'maybe' });
+  expect(() => boot({})).not.toThrow();
+  expect(error.mock.calls[0][0]).toMatch(/consent/);
+});
+
+test('unknown commands and throwing listeners are harmless', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  attrs({ endpoint: '/c' });
+  boot({});
+  expect(() => w.waymark('explode')).not.toThrow();
+  expect(() => w.waymark('__proto__')).not.toThrow();
+  expect(warn).toHaveBeenCalled();
+  const off = w.waymark('on', 'event', () => {
+    throw new Error('site bug');
+  });
+  expect(() => w.waymark('track', 'x')).not.toThrow();
+  expect(typeof off).toBe('function');
+});
+
+test('loading the script twice does not create a second tracker', () => {
+  attrs({ endpoint: '/c' });
+  const { seen, modules } = probe();
+  boot(modules);
+  const first = w.waymark;
+  boot(modules);
+  expect(w.waymark).toBe(first);
+  expect(seen).toHaveLength(1);
+});
