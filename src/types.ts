@@ -12,7 +12,7 @@ export interface PageContext {
   search: string;
 }
 
-/** `context.campaign`, filled by the `attribution()` module. */
+/** `context.campaign`, filled by the `attribution()` module: the last touch, and the first in `first`. */
 export interface Campaign {
   channel?: string;
   source?: string;
@@ -20,8 +20,11 @@ export interface Campaign {
   name?: string;
   term?: string;
   content?: string;
-  clickId?: string;
+  /** Host of the landing's external referrer. */
   referrer?: string;
+  /** The visitor's first touch. */
+  first?: Campaign;
+  /** Click ids under their own names: gclid, fbclid, msclkid, ttclid, li_fat_id, twclid, dclid, wbraid, gbraid. */
   [key: string]: unknown;
 }
 

@@ -1,6 +1,90 @@
-import type { Plugin } from '../types';
+import type { Campaign, Plugin, WaymarkEvent } from '../types';
 
-// Placeholder: being implemented (issue 3).
+/** Click ids in channel order: 0-3 paid search, 4 display, 5-7 paid social, 8 social (Facebook adds fbclid to organic shares too). */
+const IDS = 'gclid msclkid wbraid gbraid dclid ttclid li_fat_id twclid fbclid'.split(' ');
+const SEARCH = /google|bing|yahoo|duckduckgo|baidu|yandex|ecosia|search/i;
+const SOCIAL = /facebook|instagram|linkedin|lnkd|twitter|reddit|pinterest|tiktok|youtube|threads|bsky|^(t\.co|x\.com|fb|ig|x)$/i;
+
+interface Touches {
+  f: Campaign;
+  l: Campaign;
+}
+
+/**
+ * Attribution: UTM parameters, click ids and the referrer of the landing page, classified
+ * into a channel (see the README table), and carried on every event as
+ * `context.campaign`: the last touch (`channel`, `source`, `medium`, `name`, `term`,
+ * `content`, the click id under its own name such as `gclid`, the `referrer` host) with the visitor's first touch in
+ * `context.campaign.first`. A landing with UTM parameters, a click id or an external
+ * referrer is a new touch; anything else keeps the current one. Both touches are kept
+ * with the visitor (persisted only after consent) and forgotten on `reset()`.
+ */
 export function attribution(): Plugin {
-  return { name: 'attribution' };
+  let t: { save(key: string, value: unknown): void };
+  let landing: Campaign | undefined;
+  let cur: Campaign;
+  // The saved touches are restored after the visitor is read from storage (after consent),
+  // but the landing page view is made before that. Events made until then are kept (at
+  // most 200: memory is bounded even if nothing is ever restored) and get the restored
+  // touches: they are still in the tracker's memory, not yet serialised.
+  let early: WaymarkEvent[] | undefined = [];
+  const direct = (): Campaign => ({ channel: 'direct' });
+
+  const apply = (f: Campaign, l: Campaign) => {
+    cur = { ...l, first: f };
+    t.save('c', { f, l } satisfies Touches);
+    // Also covers events made before setup, when a module listed earlier tracked in its setup.
+    early?.forEach((e) => (e.context.campaign = { ...cur }));
+  };
+
+  return {
+    name: 'attribution',
+    setup(ctx) {
+      t = ctx;
+      // The redacted URL: a UTM value that carries an email address is masked like everywhere else.
+      const q = new URL(ctx.redact(location.href)).searchParams;
+      const c: Campaign = {};
+      ['source', 'medium', 'campaign', 'term', 'content'].forEach((k) => {
+        const v = q.get('utm_' + k);
+        if (v) c[k == 'campaign' ? 'name' : k] = v;
+      });
+      const i = IDS.findIndex((k) => q.get(k));
+      // Under its own name (`gclid: '…'`): the name says which ad platform can resolve it.
+      if (i >= 0) c[IDS[i]] = q.get(IDS[i]);
+      const ref = (/^\w+:\/\/([^/:?#]+)/.exec(document.referrer) || [])[1];
+      const tagged = Object.keys(c).length;
+      if (ref && ref != location.hostname) c.referrer = ref;
+      if (tagged || c.referrer) {
+        const m = c.medium || '';
+        const s = c.source || c.referrer || '';
+        const social = i > 4 || /social/i.test(m) || SOCIAL.test(s);
+        c.channel =
+          i == 4 || /display|banner|cpm/i.test(m) ? 'display'
+          : (i >= 0 && i < 8) || /cpc|ppc|paid/i.test(m) ? social ? 'paid social' : 'paid search'
+          : /mail|newsletter/i.test(m + ' ' + s) ? 'email'
+          : social ? 'social'
+          : /organic/i.test(m) || SEARCH.test(s) ? 'organic search'
+          : /referral/i.test(m) || !tagged ? 'referral'
+          : 'other';
+        landing = c;
+      }
+      const touch = landing || direct();
+      apply(touch, touch);
+    },
+    restore(saved) {
+      const c = saved.c as Touches | undefined;
+      if (c && c.f) apply(c.f, landing || c.l || c.f);
+      early = undefined;
+    },
+    reset() {
+      // A new visitor has no touches yet; this page's landing belongs to the one who left.
+      landing = early = undefined;
+      apply(direct(), direct());
+    },
+    beforeSend(e) {
+      // A copy per event, so that a beforeSend changing one event cannot change the others.
+      e.context.campaign = { ...cur };
+      if (early && early.length < 200) early.push(e);
+    },
+  };
 }

@@ -1,6 +1,54 @@
 import type { Plugin } from '../types';
+import { actionable } from '../lib/actionable';
+import { cssPath } from '../lib/cssPath';
+import { directText } from '../lib/directText';
+import { eventElement } from '../lib/eventElement';
+import { safeListen } from '../lib/safeListen';
 
-// Placeholder: being implemented (issue 3).
+/**
+ * Clicks: an `Element Clicked` event for each click on an actionable element (a link, a
+ * button, `[role=button]`, a submit or button input, a label, a summary, or anything
+ * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
+ * Properties: `tag`, `id`, `classes` (at most 5), `role`, `label` (aria-label or name),
+ * `text` (direct text only, masked, 80 chars), `href` (redacted), `selector`, and each
+ * `data-waymark-NAME` attribute as `NAME`. Form fields are never described, and a
+ * `data-waymark-ignore` subtree is invisible.
+ */
 export function clicks(): Plugin {
-  return { name: 'clicks' };
+  return {
+    name: 'clicks',
+    // One passive capture listener: it sees clicks that the page stops from bubbling,
+    // and it never delays scrolling or the page's own handlers.
+    setup: (t) =>
+      safeListen(
+        document,
+        'click',
+        (e: MouseEvent) => {
+          const target = eventElement(e);
+          const el = target && actionable(target);
+          // A click inside a field (or the click a label forwards to its field) is the
+          // forms module's business, and describing it could describe a password field.
+          if (!el || (el != target && /^(input|select|textarea)$/.test(target!.localName))) return;
+          const p: Record<string, unknown> = {};
+          // `attr || undefined` drops empty keys from the JSON.
+          const put = (k: string, v: unknown) => (p[k] = v || undefined);
+          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) put(a.name.slice(13), a.value);
+          const classes = [...el.classList].slice(0, 5);
+          // Undefined on most elements, an object on SVG links: neither matches below, so no href.
+          const href = (el as HTMLAnchorElement).href;
+          put('tag', el.localName);
+          put('id', el.getAttribute('id'));
+          put('classes', classes.length && classes);
+          put('role', el.getAttribute('role'));
+          put('label', el.getAttribute('aria-label') || el.getAttribute('name'));
+          put('text', directText(el));
+          // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
+          // enough, as the address is nobody's business.
+          put('href', /^https?:/.test(href) ? t.redact(href) : /^[\w+.-]+:/.exec(href)?.[0]);
+          put('selector', cssPath(el));
+          t.track('Element Clicked', p, el);
+        },
+        { capture: true, passive: true },
+      ),
+  };
 }

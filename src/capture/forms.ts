@@ -1,6 +1,125 @@
-import type { Plugin } from '../types';
+import type { Plugin, PluginContext, Properties } from '../types';
+import { cssPath } from '../lib/cssPath';
+import { eventElement } from '../lib/eventElement';
+import { isSensitive } from '../lib/isSensitive';
+import { safeListen } from '../lib/safeListen';
 
-// Placeholder: being implemented (issue 3).
+/** ValidityState flags in the order they are reported (the first one that is true wins). */
+const CHECKS = 'valueMissing typeMismatch patternMismatch tooShort tooLong rangeUnderflow rangeOverflow stepMismatch badInput customError'.split(' ');
+
+interface FormState {
+  /** started at (ms) */
+  _t: number;
+  /** last field touched, unless it was sensitive */
+  _l?: string;
+  /** fields the user changed (a `change` event: a value was committed; the value itself is never read) */
+  _n: Set<Element>;
+  /** the step container the user is in, and the steps completed */
+  _s?: Element | null;
+  _d: Set<Element | string>;
+  /** submitted or abandoned: no Form Abandoned any more */
+  _x?: 1;
+}
+
+/**
+ * Forms: `Form Started` on the first input or change in a form (per page view),
+ * `Form Step Completed` when the user moves on from a step (`[data-waymark-step]`
+ * containers, else fieldsets; custom wizards dispatch `waymark:step`, see below),
+ * `Form Field Invalid` with the failed validity check, `Form Submitted`, and
+ * `Form Abandoned` when a started form is left unsubmitted (page hidden or SPA route
+ * change) with the last field touched, the number of fields changed and the time spent.
+ * Values are never read; password, hidden and payment fields are never named.
+ *
+ * A wizard that is not made of fieldsets reports its steps with a DOM event, from any
+ * element in the form: `el.dispatchEvent(new CustomEvent('waymark:step', { bubbles: true, detail: { step: 'shipping' } }))`.
+ */
 export function forms(): Plugin {
-  return { name: 'forms' };
+  let t: PluginContext;
+  let states = new Map<Element, FormState>();
+  /** Invalid fields already reported this page view: checkValidity() fires `invalid` on every call. */
+  let seen = new Set<string>();
+
+  const nameOf = (el: Element) => el.getAttribute('name') || el.getAttribute('id') || cssPath(el);
+  const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
+  const send = (event: string, form: Element, p?: Properties) => t.track('Form ' + event, { form: nameOf(form), ...p }, form);
+  const spent = (s: FormState) => ({ fields: s._n.size, duration: Date.now() - s._t });
+
+  const start = (form: Element, field?: Element) => {
+    let s = states.get(form);
+    if (!s) {
+      states.set(form, (s = { _t: Date.now(), _n: new Set(), _d: new Set() }));
+      send('Started', form, { field: field && fieldName(field) });
+    }
+    return s;
+  };
+
+  const stepDone = (form: Element, s: FormState, step: Element | string) => {
+    if (s._d.has(step)) return;
+    s._d.add(step);
+    send('Step Completed', form, {
+      step: typeof step == 'string' ? step : step.getAttribute('data-waymark-step') || nameOf(step),
+    });
+  };
+
+  const abandon = () =>
+    states.forEach((s, form) => {
+      if (!s._x) (s._x = 1), send('Abandoned', form, { lastField: s._l, ...spent(s) });
+    });
+
+  // One handler for every document event: they share the element lookup, and each
+  // listener costs bytes.
+  const onEvent = (e: Event & { detail?: { step?: unknown } }) => {
+    const el = eventElement(e) as HTMLInputElement | null;
+    if (!el) return;
+    const type = e.type;
+    if (type == 'submit') {
+      const s = start(el);
+      s._x = 1;
+      return send('Submitted', el, spent(s));
+    }
+    if (type == 'waymark:step') {
+      const form = el.closest('form') || el;
+      return stepDone(form, start(form), String(e.detail?.step || ''));
+    }
+    const form = el.form;
+    // Buttons have a `form` too, and these types.
+    if (!form || /^(submit|button|reset|image)$/.test(el.type)) return;
+    if (type == 'invalid') {
+      if (isSensitive(el)) return;
+      const field = fieldName(el)!;
+      const check = CHECKS.find((k) => (el.validity as any)[k]);
+      const key = nameOf(form) + field + check;
+      if (!seen.has(key)) seen.add(key), send('Field Invalid', form, { field, check });
+      return;
+    }
+    const s = type == 'focusin' ? states.get(form) : start(form, el);
+    if (!s) return;
+    if (type == 'change') s._n.add(el);
+    s._l = fieldName(el);
+    // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
+    const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
+    const inForm = step && form.contains(step) ? step : null;
+    if (s._s && inForm != s._s) stepDone(form, s, s._s);
+    s._s = inForm;
+  };
+
+  return {
+    name: 'forms',
+    setup(ctx) {
+      t = ctx;
+      const opts = { capture: true, passive: true };
+      // `invalid` does not bubble; the capture phase still sees it.
+      const offs = ['focusin', 'input', 'change', 'invalid', 'submit', 'waymark:step'].map((type) => safeListen(document, type, onEvent, opts));
+      // On window, capture: this runs before the tracker's own page-hide handler, so the
+      // abandonment rides in the page-hide beacon instead of waiting for the next visit.
+      for (const type of ['visibilitychange', 'pagehide']) {
+        offs.push(safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon(), opts));
+      }
+      return () => offs.forEach((off) => off());
+    },
+    beforeSend(e) {
+      // A page view is a new page for forms too: forms left behind are abandoned.
+      if (e.type == 'page') abandon(), (states = new Map()), (seen = new Set());
+    },
+  };
 }

@@ -1,6 +1,63 @@
 import type { Plugin } from '../types';
+import { actionable } from '../lib/actionable';
+import { cssPath } from '../lib/cssPath';
+import { directText } from '../lib/directText';
+import { eventElement } from '../lib/eventElement';
+import { isSensitive } from '../lib/isSensitive';
+import { safeListen } from '../lib/safeListen';
 
-// Placeholder: being implemented (issue 3).
+/**
+ * Frustration signals. `Rage Click`: 3 clicks within 1 s and 30 px of the first, reported
+ * once per burst. `Dead Click`: a click on an actionable element after which, for 1 s,
+ * nothing happened: no navigation, no DOM change, no focus change. Both carry `selector`
+ * and `text` of the element.
+ */
 export function frustration(): Plugin {
-  return { name: 'frustration' };
+  return {
+    name: 'frustration',
+    setup(t) {
+      // The burst: time, position and count of its first click.
+      let bt = -1e4;
+      let bx = 0;
+      let by = 0;
+      let n = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let mo: MutationObserver | undefined;
+      const props = (el: Element) => ({ selector: cssPath(el), text: directText(el) || undefined });
+      const settle = () => {
+        clearTimeout(timer);
+        mo && mo.disconnect();
+      };
+      // The hot path is arithmetic and one closest() walk; describing waits for a verdict.
+      // clientX/Y and timeStamp come with the event, so nothing here forces layout.
+      const off = safeListen(
+        document,
+        'click',
+        (e: MouseEvent) => {
+          const target = eventElement(e);
+          if (!target) return;
+          if (e.timeStamp - bt < 1e3 && Math.abs(e.clientX - bx) < 30 && Math.abs(e.clientY - by) < 30) {
+            const el = actionable(target) || target;
+            if (++n == 3 && !isSensitive(el)) t.track('Rage Click', props(el), el);
+          } else (bt = e.timeStamp), (bx = e.clientX), (by = e.clientY), (n = 1);
+          // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
+          settle();
+          const el = actionable(target);
+          // Labels toggle checkboxes without a DOM mutation; new-tab and download links and
+          // modifier clicks act outside this page. None of them can be judged from here.
+          if (!el || el.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
+          const url = location.href;
+          const focus = document.activeElement;
+          // One observer, watching only while a candidate is pending.
+          (mo ||= new MutationObserver(settle)).observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+          timer = setTimeout(() => {
+            settle();
+            if (url == location.href && focus == document.activeElement) t.track('Dead Click', props(el), el);
+          }, 1e3);
+        },
+        { capture: true, passive: true },
+      );
+      return () => (settle(), off());
+    },
+  };
 }

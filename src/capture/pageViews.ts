@@ -29,20 +29,24 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
         lastUrl = r + location.search;
       };
       const patch = (name: HistoryMethod, routeOnly: boolean) => {
-        // Another script may have wrapped the method as an own property before us; put that back.
-        const own = Object.prototype.hasOwnProperty.call(H, name);
-        const orig = H[name];
-        const wrapped = function (this: History, ...args: Parameters<History[HistoryMethod]>) {
+        const orig: any = H[name];
+        const wrapped: any = function (this: History, ...args: Parameters<History[HistoryMethod]>) {
           const r = orig.apply(this, args);
           try {
             view(routeOnly);
           } catch {}
           return r;
         };
+        // What to put back: the method we wrapped, skipping wrappers of trackers shut down since.
+        wrapped.o = () => (orig.o && !orig.l() ? orig.o() : orig);
+        wrapped.l = () => live;
         H[name] = wrapped;
         return () => {
-          // If someone wrapped ours since, removing it would remove theirs: `live` makes ours inert instead.
-          if (H[name] == wrapped) own ? (H[name] = orig) : delete (H as any)[name];
+          // If another script wrapped ours since, removing ours would remove theirs: `live`
+          // makes ours inert instead, and the tracker below us unwraps it later.
+          if (H[name] != wrapped) return;
+          const prev = wrapped.o();
+          prev == History.prototype[name] ? delete (H as any)[name] : (H[name] = prev);
         };
       };
       const undo = [

@@ -1,6 +1,27 @@
+import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
 import type { Plugin } from '../types';
 
-// Placeholder: being implemented (issue 3).
+/**
+ * Core Web Vitals (LCP, INP, CLS) and FCP, TTFB, measured by Google's `web-vitals`
+ * library (bundled, never loaded from a CDN), as `Web Vital` events with `name`, `value`,
+ * `rating`, `delta`, `id` (one per page load and metric; `delta` is the change since the
+ * last report of that id) and `path`, the path of the page load being measured.
+ *
+ * web-vitals cannot remove its listeners, so teardown only stops the reporting.
+ */
 export function webVitals(): Plugin {
-  return { name: 'webVitals' };
+  let live = false;
+  return {
+    name: 'webVitals',
+    setup(t) {
+      live = true;
+      // web-vitals measures the document load, not SPA routes: CLS and INP are reported
+      // when the page is hidden, maybe on another route, but belong to this path.
+      const path = location.pathname;
+      const report = ({ name, value, rating, delta, id }: Metric) =>
+        live && t.track('Web Vital', { name, value, rating, delta, id, path });
+      [onCLS, onFCP, onINP, onLCP, onTTFB].forEach((on) => on(report));
+      return () => (live = false);
+    },
+  };
 }

@@ -80,7 +80,6 @@ export function createTracker(options: TrackerOptions): Tracker {
   let attempt = 0;
   let retryAt = 0;
   let abort: AbortController | undefined;
-  let hidden = false;
   let lastUrl: string | undefined;
   let referrer = '';
   let channel: BroadcastChannel | undefined;
@@ -118,7 +117,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // In an SPA the referrer of a page view is the previous in-app URL, not document.referrer.
     if (url != lastUrl) (referrer = lastUrl ?? redactUrl(document.referrer, o.redact)), (lastUrl = url);
     const u = new URL(url);
-    return { url, path: u.pathname, referrer, title: document.title, search: u.search };
+    // u.hash survives redaction only as a hash-router route (#/cart).
+    return { url, path: u.pathname + u.hash, referrer, title: document.title, search: u.search };
   };
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
@@ -374,10 +374,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
   };
 
-  const onVisibility = (e: Event) => {
-    if (e.type == 'pagehide' || document.visibilityState == 'hidden') !hidden && ((hidden = true), beacon());
-    else hidden = false;
-  };
+  // No latch: beacon() only sends what is not yet handed off, and events made during the hide
+  // (Form Abandoned; CLS and INP on the visibilitychange after pagehide) need a second one.
+  const onVisibility = (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && beacon();
 
   // ---- consent ----
 
@@ -512,11 +511,7 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   if (browser) {
     if (gpc) state = t.consentState = 'denied';
-    offs.push(
-      listen(document, 'visibilitychange', onVisibility),
-      listen(window, 'pagehide', onVisibility),
-      listen(window, 'online', () => ((retryAt = 0), flush(1))),
-    );
+    offs.push(listen(window, 'online', () => ((retryAt = 0), flush(1))));
     if (typeof BroadcastChannel == 'function') {
       // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
       channel = new BroadcastChannel(lockName);
@@ -532,6 +527,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         fail('plugin', p.name + ' setup: ' + err);
       }
     }
+    // After the modules' setup, so that their page-hide handlers run first and what they
+    // track (Form Abandoned) rides in the beacon.
+    offs.push(listen(document, 'visibilitychange', onVisibility), listen(window, 'pagehide', onVisibility));
   }
   return t;
 }

@@ -6,14 +6,15 @@ const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^sid$|^key$|api.?key|^c
 const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
 /**
- * Returns `url` without its fragment, with deny-listed query values replaced by `redacted`
- * and any email address masked. The fragment is dropped because OAuth and magic-link flows
- * put tokens there. Returns '' for anything that is not a URL.
+ * Returns `url` with deny-listed query values replaced by `redacted` and any email address
+ * masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
+ * except for a hash-router route (`#/cart`, `#!/cart`), which is kept up to any `?`.
+ * Returns '' for anything that is not a URL.
  */
 export function redactUrl(url: string, extra: string[] = []): string {
   try {
     const u = new URL(url);
-    u.hash = '';
+    u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
     u.searchParams.forEach((_, k) => {
       if (DENY.test(k) || extra.includes(k.toLowerCase())) u.searchParams.set(k, 'redacted');
     });

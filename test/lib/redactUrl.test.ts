@@ -13,6 +13,11 @@ test.each([
   ['https://a.test/u/jo.doe@mail.com/x', 'https://a.test/u/redacted/x'],
   ['https://a.test/p?r=jo%40mail.com', 'https://a.test/p?r=redacted'],
   ['https://a.test/cb#access_token=x', 'https://a.test/cb'],
+  ['https://a.test/p#section-2', 'https://a.test/p'],
+  ['https://a.test/#/cart', 'https://a.test/#/cart'],
+  ['https://a.test/#!/cart/7', 'https://a.test/#!/cart/7'],
+  ['https://a.test/#/reset?token=x', 'https://a.test/#/reset'],
+  ['https://a.test/#/u/jo@mail.com', 'https://a.test/#/u/redacted'],
   ['not a url', ''],
   ['', ''],
 ])('%s → %s', (input, output) => {

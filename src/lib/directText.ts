@@ -1,0 +1,18 @@
+/**
+ * The element's own text: its child text nodes only, never descendants' (which may be
+ * user content such as a name in an avatar menu). Whitespace is collapsed, emails and
+ * runs of 6+ digits (cards, phones, ids; spaces and dashes between digits allowed) are
+ * masked BEFORE truncating, so a cut can never leave half an email behind.
+ */
+export function directText(el: Element, max = 80): string {
+  let s = '';
+  el.childNodes.forEach((n) => {
+    if (n.nodeType == 3) s += n.nodeValue;
+  });
+  return s
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\w.+-]+@[\w-]+\.[\w.-]+/g, '***')
+    .replace(/\d(?:[ -]?\d){5,}/g, '***')
+    .slice(0, max);
+}

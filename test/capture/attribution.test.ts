@@ -1,0 +1,187 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { attribution } from '../../src/capture/attribution';
+import { pageViews } from '../../src/capture/pageViews';
+import type { ConsentState, PluginContext, Tracker } from '../../src/types';
+import { dump, fakeCollector, freshIndexedDB } from '../helpers';
+
+const ENDPOINT = 'https://c.test/v1/batch';
+let trackers: Tracker[] = [];
+let idb: IDBFactory;
+
+beforeEach(() => {
+  idb = freshIndexedDB();
+  land('/', '');
+});
+afterEach(async () => {
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  land('/', '');
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+/** A landing: the page URL and document.referrer as the browser would set them. */
+function land(url: string, referrer: string) {
+  history.replaceState(null, '', url);
+  Object.defineProperty(document, 'referrer', { value: referrer, configurable: true });
+}
+
+function start(consent: ConsentState = 'granted') {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: ENDPOINT, consent, capture: [attribution(), pageViews()] });
+  trackers.push(t);
+  return { c, t, sent: async () => (await t.flush(), c.events()) };
+}
+
+/** One visit: land, track, deliver, leave. Returns the campaign of each event sent. */
+async function visit(url: string, referrer = '') {
+  land(url, referrer);
+  const { t, sent } = start();
+  t.track('Hello');
+  const events = await sent();
+  await t.shutdown();
+  return events.map((e) => e.context.campaign);
+}
+
+const channelOf = async (url: string, referrer = '') => {
+  const [campaign] = await visit(url, referrer);
+  freshIndexedDB(); // each case is a new visitor
+  return campaign!.channel;
+};
+
+test('UTM parameters and a click id: exact context.campaign on every event, first touch included', async () => {
+  const campaigns = await visit(
+    '/land?utm_source=Google&utm_medium=cpc&utm_campaign=spring&utm_term=running+shoes&utm_content=ad1&gclid=abc.123&x=1',
+    'https://www.google.com/',
+  );
+  const touch = {
+    channel: 'paid search',
+    source: 'Google',
+    medium: 'cpc',
+    name: 'spring',
+    term: 'running shoes',
+    content: 'ad1',
+    gclid: 'abc.123',
+    referrer: 'www.google.com',
+  };
+  expect(campaigns).toEqual([
+    { ...touch, first: touch },
+    { ...touch, first: touch },
+  ]);
+});
+
+test('the channel table', async () => {
+  const cases: [string, string, string][] = [
+    ['/', '', 'direct'],
+    ['/', 'https://www.google.co.uk/', 'organic search'],
+    ['/', 'https://duckduckgo.com/', 'organic search'],
+    ['/?utm_source=bing', '', 'organic search'],
+    ['/', 'https://l.facebook.com/', 'social'],
+    ['/', 'https://t.co/xyz', 'social'],
+    ['/?utm_source=linkedin&utm_medium=social', '', 'social'],
+    ['/?fbclid=IwAR', 'https://m.facebook.com/', 'social'],
+    ['/?utm_source=facebook&utm_medium=paid_social', '', 'paid social'],
+    ['/?utm_source=fb&utm_medium=cpc', '', 'paid social'],
+    ['/?ttclid=1', '', 'paid social'],
+    ['/?li_fat_id=1', '', 'paid social'],
+    ['/?utm_source=google&utm_medium=cpc', '', 'paid search'],
+    ['/?msclkid=1', '', 'paid search'],
+    ['/?gbraid=1', '', 'paid search'],
+    ['/?utm_medium=ppc', '', 'paid search'],
+    ['/?utm_source=newsletter', '', 'email'],
+    ['/?utm_medium=email&utm_source=google', '', 'email'],
+    ['/', 'https://mail.google.com/', 'email'],
+    ['/?utm_medium=display', '', 'display'],
+    ['/?utm_medium=cpm&utm_source=google', '', 'display'],
+    ['/?dclid=1', '', 'display'],
+    ['/', 'https://blog.example.org/post', 'referral'],
+    ['/?utm_medium=referral&utm_source=partner', '', 'referral'],
+    ['/?utm_source=partner&utm_medium=affiliate', '', 'other'],
+  ];
+  const got: string[] = [];
+  for (const [url, ref] of cases) got.push((await channelOf(url, ref)) as string);
+  expect(got).toEqual(cases.map((c) => c[2]));
+});
+
+test('internal navigation keeps the touch; a new campaign becomes the last touch; the first touch stays', async () => {
+  const google = { channel: 'organic search', referrer: 'www.google.com' };
+  expect((await visit('/', 'https://www.google.com/'))[0]).toEqual({ ...google, first: google });
+  // Internal referrer and direct visits are not new touches.
+  expect((await visit('/pricing', 'http://localhost:3000/'))[0]).toEqual({ ...google, first: google });
+  expect((await visit('/', ''))[0]).toEqual({ ...google, first: google });
+  const mail = { channel: 'email', source: 'newsletter', medium: 'email', name: 'may' };
+  expect((await visit('/?utm_source=newsletter&utm_medium=email&utm_campaign=may', ''))[0]).toEqual({ ...mail, first: google });
+  expect((await visit('/', ''))[0]).toEqual({ ...mail, first: google });
+  const saved = await dump(idb);
+  expect(saved.v.c).toEqual({ f: google, l: mail });
+});
+
+test('events made before consent get the restored touches (the landing page view included)', async () => {
+  await visit('/?utm_source=google&utm_medium=cpc', '');
+  land('/', '');
+  const { c, t } = start('pending');
+  t.track('Before consent');
+  t.consent('granted');
+  t.track('After consent');
+  await t.flush();
+  const paid = { channel: 'paid search', source: 'google', medium: 'cpc' };
+  expect(c.names()).toEqual(['page', 'Before consent', 'After consent']);
+  expect(c.events().map((e) => e.context.campaign)).toEqual([1, 2, 3].map(() => ({ ...paid, first: paid })));
+});
+
+test('nothing is stored before consent', async () => {
+  land('/?utm_source=google&utm_medium=cpc', '');
+  const { t } = start('pending');
+  t.track('x');
+  await new Promise((r) => setTimeout(r, 20));
+  expect((await idb.databases()).length).toBe(0);
+});
+
+test('reset() forgets both touches', async () => {
+  land('/?utm_source=google&utm_medium=cpc', '');
+  const { c, t } = start();
+  t.reset();
+  t.track('After reset');
+  await t.flush();
+  const events = c.events();
+  expect(events[0].context.campaign!.channel).toBe('paid search');
+  expect(events.at(-1)!.context.campaign).toEqual({ channel: 'direct', first: { channel: 'direct' } });
+  expect((await dump(idb)).v.c).toEqual({ f: { channel: 'direct' }, l: { channel: 'direct' } });
+});
+
+test('an email address in a UTM value is masked; deny-listed parameters never reach the campaign', async () => {
+  const [campaign] = await visit('/?utm_source=newsletter&utm_content=jane%40example.com&utm_term=x');
+  expect(campaign).toMatchObject({ source: 'newsletter', content: 'redacted', term: 'x' });
+  expect(JSON.stringify(campaign)).not.toContain('jane');
+});
+
+test('a copy per event: changing one event cannot change the next', async () => {
+  land('/?utm_source=google', '');
+  const c = fakeCollector();
+  let n = 0;
+  const t = createTracker({
+    endpoint: ENDPOINT,
+    consent: 'granted',
+    capture: [attribution()],
+    beforeSend: (e) => {
+      if (n++ == 0) e.context.campaign!.source = 'changed';
+    },
+  });
+  trackers.push(t);
+  t.track('a');
+  t.track('b');
+  await t.flush();
+  expect(c.events().map((e) => e.context.campaign!.source)).toEqual(['changed', 'google']);
+});
+
+test('setup and teardown add and leave nothing: no listener, no patch', () => {
+  const add = vi.spyOn(window, 'addEventListener');
+  const addDoc = vi.spyOn(document, 'addEventListener');
+  const save = vi.fn();
+  const p = attribution();
+  const off = p.setup!({ save, redact: (u: string) => u } as unknown as PluginContext);
+  expect(add).not.toHaveBeenCalled();
+  expect(addDoc).not.toHaveBeenCalled();
+  expect(off).toBeUndefined();
+  expect(save).toHaveBeenCalledWith('c', { f: { channel: 'direct' }, l: { channel: 'direct' } });
+});

@@ -1,0 +1,206 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { clicks } from '../../src/capture/clicks';
+import type { PluginContext, Tracker, WaymarkEvent } from '../../src/types';
+import { fakeCollector, freshIndexedDB } from '../helpers';
+
+const ENDPOINT = 'https://c.test/v1/batch';
+let trackers: Tracker[] = [];
+
+beforeEach(() => {
+  freshIndexedDB();
+  document.body.innerHTML = '';
+  history.replaceState(null, '', '/');
+});
+afterEach(async () => {
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+function start() {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: ENDPOINT, consent: 'granted', capture: [clicks()] });
+  trackers.push(t);
+  const seen: WaymarkEvent[] = [];
+  t.on('event', (e) => seen.push(e));
+  return { c, t, seen, sent: async () => (await t.flush(), c.events()) };
+}
+
+const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
+const click = (el: Element) => el.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+
+test('describes the clicked button exactly, with data-waymark-* attributes as properties', async () => {
+  const { sent, seen } = start();
+  document.body.innerHTML =
+    '<main id="app"><section class="hero"><button id="buy" class="btn primary a b c d e" role="button" aria-label="Buy now"' +
+    ' data-waymark-plan="pro" data-waymark-price-tier="2" data-other="x">  Buy   <span>NOT THIS</span> now </button></section></main>';
+  click($('#buy span'));
+  const events = await sent();
+  expect(events.map((e) => [e.type, e.event])).toEqual([['track', 'Element Clicked']]);
+  expect(events[0].properties).toEqual({
+    plan: 'pro',
+    'price-tier': '2',
+    tag: 'button',
+    id: 'buy',
+    classes: ['btn', 'primary', 'a', 'b', 'c'],
+    role: 'button',
+    label: 'Buy now',
+    text: 'Buy now',
+    selector: '#buy',
+  });
+  // The element rides along for stage rules, but is never serialised.
+  expect(seen[0].element).toBe($('#buy'));
+  expect(Object.keys(seen[0])).not.toContain('element');
+});
+
+test('a link: nearest actionable ancestor, redacted href, short selector, no empty keys', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<nav class="top x1"><div class="menu"><a href="/reset?token=abc123&amp;page=2#frag"><b>Reset</b></a></div></nav>';
+  click($('b'));
+  const [e] = await sent();
+  expect(e.properties).toEqual({
+    tag: 'a',
+    href: 'http://localhost:3000/reset?token=redacted&page=2',
+    selector: 'nav.top>div.menu>a',
+  });
+});
+
+test('every actionable kind is recognised; plain elements are not', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div id="plain">x</div><p><span id="s">x</span></p>' +
+    '<div role="button" id="r">R</div><input type="submit" id="sub" value="Send"><input type="button" id="ib">' +
+    '<details><summary id="sum">More</summary></details><div data-waymark-event="Signup CTA" id="w">Go</div>';
+  for (const id of ['plain', 's', 'r', 'sub', 'ib', 'sum', 'w']) click($('#' + id));
+  const events = await sent();
+  expect(events.map((e) => e.properties!.id)).toEqual(['r', 'sub', 'ib', 'sum', 'w']);
+  expect(events[4].properties!.event).toBe('Signup CTA');
+  // A submit button's value is never read.
+  expect(JSON.stringify(events)).not.toContain('Send');
+});
+
+test('text: direct only, masked (emails, 6+ digit runs) and truncated to 80', async () => {
+  const { sent } = start();
+  const long = 'word '.repeat(30);
+  document.body.innerHTML =
+    '<button id="a">Mail jane.doe+x@example.co.uk or call 555-123-4567, card 4111 1111 1111 1111, order 12345</button>' +
+    `<button id="b">${long}</button>`;
+  click($('#a'));
+  click($('#b'));
+  const [a, b] = await sent();
+  expect(a.properties!.text).toBe('Mail *** or call ***, card ***, order 12345');
+  expect(b.properties!.text).toBe(long.trim().slice(0, 80));
+  expect(b.properties!.text).toHaveLength(80);
+});
+
+test('non-web hrefs keep only their scheme', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<a id="m" href="mailto:jane@example.com">Mail</a><a id="t" href="tel:+15551234567">Call</a>';
+  click($('#m'));
+  click($('#t'));
+  const events = await sent();
+  expect(events.map((e) => e.properties!.href)).toEqual(['mailto:', 'tel:']);
+});
+
+test('data-waymark-ignore hides the element and its whole subtree', async () => {
+  const { sent, seen } = start();
+  document.body.innerHTML =
+    '<div data-waymark-ignore><section><button id="in">Secret</button></section></div><button id="out">Ok</button>' +
+    '<button id="self" data-waymark-ignore>Self</button>';
+  click($('#in'));
+  click($('#self'));
+  click($('#out'));
+  const events = await sent();
+  expect(seen).toHaveLength(1);
+  expect(events.map((e) => e.properties!.id)).toEqual(['out']);
+});
+
+test('fields are never described, even inside a label; the label itself is, once', async () => {
+  const { sent, c } = start();
+  document.body.innerHTML =
+    '<form><label id="pl">Password <input type="password" id="pw" name="password"></label>' +
+    '<label>Card <input id="cc" name="cc-number" autocomplete="cc-number"></label>' +
+    '<label id="agree"><input type="checkbox" name="agree"> I agree</label></form>';
+  const pw = $('#pw') as HTMLInputElement;
+  pw.value = 'SENTINEL-PW-hunter2';
+  ($('#cc') as HTMLInputElement).value = '4111111111111111';
+  click(pw);
+  click($('#cc'));
+  // A click on a label is forwarded to its field as a second click: only the label counts.
+  $('#agree').click();
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([{ tag: 'label', id: 'agree', text: 'I agree', selector: '#agree' }]);
+  const body = JSON.stringify(c.requests);
+  for (const s of ['SENTINEL-PW', '4111111111111111', 'password', 'cc-number']) expect(body).not.toContain(s);
+});
+
+test('PII: typed values appear in no request at all', async () => {
+  const { c, t } = start();
+  document.body.innerHTML =
+    '<form id="f"><input type="email" name="email" id="email"><input type="password" name="pw" id="pw">' +
+    '<input name="card" id="card" autocomplete="cc-number"><button id="go">Pay</button></form>';
+  const values = { email: 'sentinel-mail@example.com', pw: 'SENTINEL_PASSWORD_1', card: '4242424242424242' };
+  for (const [id, v] of Object.entries(values)) {
+    const el = $('#' + id) as HTMLInputElement;
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+    click(el);
+  }
+  click($('#go'));
+  await t.flush();
+  const all = JSON.stringify(c.requests);
+  expect(c.names()).toEqual(['Element Clicked']);
+  for (const v of Object.values(values)) expect(all).not.toContain(v);
+});
+
+test('the handler forces no layout and runs no querySelectorAll', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<ul class="list"><li><a href="/x" class="item">Item <i>icon</i></a></li></ul>';
+  const spies = [
+    vi.spyOn(Element.prototype, 'getBoundingClientRect'),
+    vi.spyOn(Element.prototype, 'getClientRects'),
+    vi.spyOn(Element.prototype, 'querySelectorAll'),
+    vi.spyOn(Document.prototype, 'querySelectorAll'),
+    vi.spyOn(window, 'getComputedStyle'),
+    vi.spyOn(HTMLElement.prototype, 'offsetWidth', 'get'),
+    vi.spyOn(HTMLElement.prototype, 'offsetHeight', 'get'),
+    vi.spyOn(HTMLElement.prototype, 'offsetTop', 'get'),
+    vi.spyOn(HTMLElement.prototype, 'offsetLeft', 'get'),
+  ];
+  click($('i'));
+  for (const s of spies) expect(s).not.toHaveBeenCalled();
+  expect((await sent()).map((e) => e.event)).toEqual(['Element Clicked']);
+});
+
+test('one passive capture listener, removed on shutdown', async () => {
+  const added: unknown[][] = [];
+  const removed: unknown[][] = [];
+  vi.spyOn(document, 'addEventListener').mockImplementation(function (this: Document, ...a: any[]) {
+    added.push(a);
+    return EventTarget.prototype.addEventListener.apply(this, a as any);
+  });
+  vi.spyOn(document, 'removeEventListener').mockImplementation(function (this: Document, ...a: any[]) {
+    removed.push(a);
+    return EventTarget.prototype.removeEventListener.apply(this, a as any);
+  });
+  const { t } = start();
+  const mine = added.filter((a) => a[0] == 'click');
+  expect(mine).toHaveLength(1);
+  expect(mine[0][2]).toEqual({ capture: true, passive: true });
+  await t.shutdown();
+  expect(removed.filter((a) => a[0] == 'click').map((a) => a[1])).toEqual([mine[0][1]]);
+});
+
+test('teardown: no click is tracked after it', () => {
+  const track = vi.fn();
+  const off = clicks().setup!({ track, redact: (u: string) => u } as unknown as PluginContext) as () => void;
+  document.body.innerHTML = '<button id="b">B</button>';
+  click($('#b'));
+  expect(track).toHaveBeenCalledTimes(1);
+  off();
+  click($('#b'));
+  expect(track).toHaveBeenCalledTimes(1);
+});

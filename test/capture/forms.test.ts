@@ -1,0 +1,291 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { forms } from '../../src/capture/forms';
+import { pageViews } from '../../src/capture/pageViews';
+import type { Plugin, PluginContext, Tracker, WaymarkEvent } from '../../src/types';
+import { fakeCollector, freshIndexedDB } from '../helpers';
+
+const ENDPOINT = 'https://c.test/v1/batch';
+let trackers: Tracker[] = [];
+let now = 1.7e12;
+
+beforeEach(() => {
+  freshIndexedDB();
+  document.body.innerHTML = '';
+  history.replaceState(null, '', '/');
+  // A clock the test moves, so durations are exact.
+  now = 1.7e12;
+  vi.spyOn(Date, 'now').mockImplementation(() => now);
+});
+afterEach(async () => {
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+function start(capture: Plugin[] = [forms()]) {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: ENDPOINT, consent: 'granted', capture });
+  trackers.push(t);
+  const seen: WaymarkEvent[] = [];
+  t.on('event', (e) => seen.push(e));
+  const sent = async () => (await t.flush(), c.events().filter((e) => e.type == 'track'));
+  const props = async () => (await sent()).map((e) => [e.event, e.properties]);
+  return { c, t, seen, sent, props };
+}
+
+const $ = <T extends HTMLElement = HTMLInputElement>(sel: string) => document.querySelector(sel) as T;
+const fire = (el: Element, type: string) => el.dispatchEvent(new Event(type, { bubbles: true, cancelable: true }));
+const focus = (el: Element) => el.dispatchEvent(new FocusEvent('focusin', { bubbles: true }));
+/** What a user does: focus, type (the value is set, never read by Waymark), leave. */
+const fill = (el: HTMLInputElement, value: string) => {
+  focus(el);
+  el.value = value;
+  fire(el, 'input');
+  fire(el, 'change');
+};
+const hide = () => {
+  Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+};
+
+const CHECKOUT =
+  '<form id="checkout"><fieldset name="shipping"><input name="email" type="email" required><input name="street"></fieldset>' +
+  '<fieldset id="pay"><input name="coupon"><input type="password" name="pw"><input name="cardnumber" autocomplete="cc-number"></fieldset>' +
+  '<button>Pay</button></form>';
+
+test('started, step completed, submitted: exact payloads, the form element attached', async () => {
+  const { props, seen } = start();
+  document.body.innerHTML = CHECKOUT;
+  focus($('[name=email]')); // focus alone is not a start (autofocus is not intent)
+  now += 1000;
+  fill($('[name=email]'), 'a@b.co');
+  fill($('[name=street]'), 'Main St 1');
+  fill($('[name=street]'), 'Main St 2'); // the same field twice counts once
+  now += 4000;
+  fill($('[name=coupon]'), 'X');
+  fire($('#checkout'), 'submit');
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'checkout', field: 'email' }],
+    ['Form Step Completed', { form: 'checkout', step: 'shipping' }],
+    ['Form Submitted', { form: 'checkout', fields: 3, duration: 4000 }],
+  ]);
+  expect(seen.every((e) => e.element === $('#checkout'))).toBe(true);
+});
+
+test('[data-waymark-step] containers take precedence over fieldsets; each step counts once', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form name="signup"><div data-waymark-step="account"><fieldset><input name="user"></fieldset></div>' +
+    '<div data-waymark-step="profile"><input name="bio"></div><div data-waymark-step="plan"><input name="plan"></div></form>';
+  fill($('[name=user]'), 'u');
+  fill($('[name=bio]'), 'b');
+  focus($('[name=user]')); // back to step 1 ...
+  focus($('[name=bio]')); // ... and forward again: "account" is not completed twice
+  focus($('[name=plan]'));
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'signup', field: 'user' }],
+    ['Form Step Completed', { form: 'signup', step: 'account' }],
+    ['Form Step Completed', { form: 'signup', step: 'profile' }],
+  ]);
+});
+
+test('custom wizards report steps with a waymark:step CustomEvent', async () => {
+  const { props, seen } = start();
+  document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
+  $('#next').dispatchEvent(new CustomEvent('waymark:step', { bubbles: true, detail: { step: 'details' } }));
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'form.wizard' }],
+    ['Form Step Completed', { form: 'form.wizard', step: 'details' }],
+  ]);
+  expect(seen[1].element).toBe(document.querySelector('form'));
+});
+
+test('field invalid: the failed check, once per field and check per page view; sensitive fields never', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="f"><input name="email" type="email" required><input name="zip" pattern="\\d{5}">' +
+    '<input type="password" name="password" required><input name="cvv" required></form>';
+  const form = $<HTMLFormElement>('#f');
+  $('[name=zip]').value = 'abc';
+  form.checkValidity();
+  form.checkValidity(); // frameworks call this on every keystroke
+  expect(await props()).toEqual([
+    ['Form Field Invalid', { form: 'f', field: 'email', check: 'valueMissing' }],
+    ['Form Field Invalid', { form: 'f', field: 'zip', check: 'patternMismatch' }],
+  ]);
+});
+
+test('abandoned when the page is hidden: sent in the page-hide beacon itself', async () => {
+  const { t, c } = start();
+  await t.flush(); // the tracker is ready, so the beacon can go
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  now += 2500;
+  fill($('[name=coupon]'), 'X');
+  focus($('[name=cardnumber]')); // the last field is sensitive: not named
+  hide();
+  const beacon = c.requests.find((r) => r.init.keepalive);
+  expect(beacon && beacon.body.batch.map((e) => [e.event, e.properties])).toEqual([
+    ['Form Started', { form: 'checkout', field: 'email' }],
+    ['Form Step Completed', { form: 'checkout', step: 'shipping' }],
+    ['Form Abandoned', { form: 'checkout', fields: 2, duration: 2500 }],
+  ]);
+  // pagehide after visibilitychange does not abandon it twice.
+  window.dispatchEvent(new Event('pagehide'));
+  expect(c.names().filter((n) => n == 'Form Abandoned')).toHaveLength(1);
+});
+
+test('abandoned on pagehide too, with the last field', async () => {
+  const { props } = start();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  focus($('[name=street]'));
+  now += 700;
+  window.dispatchEvent(new Event('pagehide'));
+  expect((await props()).at(-1)).toEqual(['Form Abandoned', { form: 'checkout', lastField: 'street', fields: 1, duration: 700 }]);
+});
+
+test('abandoned when the SPA route changes; forms start afresh on the new page', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  history.pushState(null, '', '/next');
+  fill($('[name=email]'), 'a@b.co');
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned', 'Form Started']);
+  const abandoned = c.events()[3];
+  expect(abandoned.properties).toEqual({ form: 'checkout', lastField: 'email', fields: 1, duration: 0 });
+  // Made after the route change: its referrer is the page the form was on.
+  expect(abandoned.context.page.referrer).toBe('http://localhost:3000/');
+});
+
+test('not abandoned once submitted; not started by focus alone', async () => {
+  const { c, t } = start();
+  document.body.innerHTML = CHECKOUT + '<form id="other"><input name="q"></form>';
+  fill($('[name=email]'), 'a@b.co');
+  fire($('#checkout'), 'submit');
+  focus($('[name=q]'));
+  hide();
+  await t.flush();
+  expect(c.names()).toEqual(['Form Started', 'Form Submitted']);
+});
+
+test('a submit without typing still starts the form, so funnels add up', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form action="/subscribe"><button>Subscribe</button></form>';
+  fire($('form'), 'submit');
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'form' }],
+    ['Form Submitted', { form: 'form', fields: 0, duration: 0 }],
+  ]);
+});
+
+test('ignored forms and fields outside forms are invisible; buttons are not fields', async () => {
+  const { c, t } = start();
+  document.body.innerHTML =
+    '<div data-waymark-ignore><form id="secret"><input name="a"></form></div><input name="loose">' +
+    '<form id="f"><input type="submit" name="go"><button name="b">B</button></form>';
+  fill($('[name=a]'), 'x');
+  fire($('#secret'), 'submit');
+  fill($('[name=loose]'), 'x');
+  focus($('[name=go]'));
+  fire($('[name=b]'), 'input');
+  await t.flush();
+  expect(c.names()).toEqual([]);
+});
+
+test('sensitive fields are never named: started on a password field, invalid card field', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="login"><input type="password" name="password" id="password"><input name="iban" required>' +
+    '<input type="hidden" name="csrf" value="t0k3n"></form>';
+  fill($('#password'), 'hunter2');
+  $<HTMLFormElement>('#login').checkValidity();
+  fire($('#login'), 'submit');
+  const all = JSON.stringify(await props());
+  expect(all).toBe(
+    JSON.stringify([
+      ['Form Started', { form: 'login' }],
+      ['Form Submitted', { form: 'login', fields: 1, duration: 0 }],
+    ]),
+  );
+});
+
+test('PII: sentinel values typed into email, password and card fields are in no request', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  document.body.innerHTML =
+    '<form id="pay"><fieldset><input type="email" name="email" required pattern="x+"></fieldset>' +
+    '<fieldset><input type="password" name="pw" required minlength="50"><input name="card" autocomplete="cc-number" pattern="\\d+"></fieldset></form>';
+  const sentinels = ['sentinel.person@example.com', 'SENTINEL-PASSWORD-xyz', '4111 1111 1111 1111'];
+  const [email, pw, card] = ['[name=email]', '[name=pw]', '[name=card]'].map((s) => $(s));
+  fill(email, sentinels[0]);
+  fill(pw, sentinels[1]);
+  fill(card, sentinels[2]);
+  for (const el of [email, pw, card]) el.checkValidity();
+  fire($('#pay'), 'submit');
+  hide();
+  history.pushState(null, '', '/done');
+  await t.flush();
+  expect(c.names()).toContain('Form Submitted');
+  expect(c.names()).toContain('Form Field Invalid');
+  const all = JSON.stringify(c.requests);
+  for (const s of sentinels) expect(all).not.toContain(s);
+  expect(all).not.toMatch(/"(pw|card)"/);
+});
+
+test('teardown removes every listener it added', async () => {
+  const live = new Map<string, unknown>();
+  const key = (target: EventTarget, a: any[]) => (target === window ? 'w' : 'd') + a[0] + (typeof a[2] == 'object' ? a[2].capture : a[2]);
+  const ids = new WeakMap<object, number>();
+  let n = 0;
+  const id = (fn: object) => (ids.has(fn) || ids.set(fn, ++n), ids.get(fn));
+  for (const target of [window, document] as EventTarget[]) {
+    const add = target.addEventListener;
+    const remove = target.removeEventListener;
+    vi.spyOn(target, 'addEventListener').mockImplementation(function (this: EventTarget, ...a: any[]) {
+      live.set(key(target, a) + id(a[1]), a[0]);
+      return add.apply(this, a as any);
+    });
+    vi.spyOn(target, 'removeEventListener').mockImplementation(function (this: EventTarget, ...a: any[]) {
+      live.delete(key(target, a) + id(a[1]));
+      return remove.apply(this, a as any);
+    });
+  }
+  const { t } = start();
+  expect([...live.values()].sort()).toEqual(
+    // The tracker's own three (visibilitychange, pagehide, online) and the module's eight.
+    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'visibilitychange', 'waymark:step'].sort(),
+  );
+  await t.shutdown();
+  expect([...live.values()]).toEqual([]);
+});
+
+test('teardown: nothing is tracked after it', () => {
+  const track = vi.fn();
+  const off = forms().setup!({ track } as unknown as PluginContext) as () => void;
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'x');
+  expect(track).toHaveBeenCalledTimes(1);
+  off();
+  fill($('[name=street]'), 'x');
+  fire($('#checkout'), 'submit');
+  hide();
+  window.dispatchEvent(new Event('pagehide'));
+  $<HTMLFormElement>('#checkout').checkValidity();
+  expect(track).toHaveBeenCalledTimes(1);
+});
+
+// On a bare `pagehide` (Safari, or a link navigation in Chromium) the core's page-hide
+// listener runs after the modules' (it is added after their setup), so the abandonment
+// made in forms' handler rides in the same beacon.
+test('abandoned on a bare pagehide rides in the beacon', async () => {
+  const { t, c } = start();
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  window.dispatchEvent(new Event('pagehide'));
+  const beacon = c.requests.find((r) => r.init.keepalive);
+  expect(beacon!.body.batch.map((e) => e.event)).toContain('Form Abandoned');
+});

@@ -1,0 +1,167 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { frustration } from '../../src/capture/frustration';
+import type { PluginContext, Tracker, WaymarkEvent } from '../../src/types';
+import { fakeCollector, freshIndexedDB } from '../helpers';
+
+const ENDPOINT = 'https://c.test/v1/batch';
+let trackers: Tracker[] = [];
+
+beforeEach(() => {
+  freshIndexedDB();
+  document.body.innerHTML = '';
+  history.replaceState(null, '', '/');
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+async function start() {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: ENDPOINT, consent: 'granted', capture: [frustration()] });
+  trackers.push(t);
+  const seen: WaymarkEvent[] = [];
+  t.on('event', (e) => seen.push(e));
+  // Ready before timers are faked: the queue's IndexedDB runs on real timers.
+  await t.flush();
+  return { c, t, seen, props: async () => (await t.flush(), c.events().map((e) => [e.event, e.properties])) };
+}
+
+const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
+/** A click at a position and time (the event's own timeStamp, which is what the module reads). */
+const click = (el: Element, x = 100, y = 100, time = performance.now()) => {
+  const e = new MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y });
+  Object.defineProperty(e, 'timeStamp', { value: time });
+  el.dispatchEvent(e);
+};
+/** Lets MutationObserver callbacks (microtasks) run, then moves the fake clock. */
+const wait = async (ms: number) => {
+  await Promise.resolve();
+  await vi.advanceTimersByTimeAsync(ms);
+};
+const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+
+test('rage click: 3 clicks within 1 s and 30 px, reported once per burst', async () => {
+  const { props, seen } = await start();
+  document.body.innerHTML = '<div class="card"><img id="hero" class="zoom"><span>Price 9</span></div>';
+  const img = $('#hero');
+  click(img, 100, 100, 1000);
+  click(img, 110, 95, 1300);
+  click(img, 120, 120, 1600);
+  click(img, 100, 100, 1800); // the same burst: not a second Rage Click
+  expect(await props()).toEqual([['Rage Click', { selector: '#hero' }]]);
+  expect(seen[0].element).toBe(img);
+});
+
+test('rage click describes the nearest actionable element, with its direct text', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<main><button class="add"><i>+</i> Add to cart</button></main>';
+  for (const ms of [0, 100, 200]) click($('i'), 50, 50, ms);
+  expect(await props()).toEqual([['Rage Click', { selector: 'main>button.add', text: 'Add to cart' }]]);
+});
+
+test('no rage click when slow, spread out, or on an ignored element', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<div id="a">A</div><div data-waymark-ignore><div id="b">B</div></div><input type="password" id="pw">';
+  // Slow: the third click is 1 s after the first.
+  for (const ms of [0, 500, 1000]) click($('#a'), 10, 10, ms);
+  // Spread: 40 px apart.
+  for (const [i, ms] of [5000, 5100, 5200].entries()) click($('#a'), 10 + i * 40, 10, ms);
+  for (const ms of [9000, 9100, 9200]) click($('#b'), 10, 10, ms);
+  // A password field is never described, rage or not.
+  for (const ms of [12000, 12100, 12200]) click($('#pw'), 10, 10, ms);
+  expect(await props()).toEqual([]);
+});
+
+test('dead click: an actionable element after which nothing happens for 1 s', async () => {
+  const { props, seen } = await start();
+  document.body.innerHTML = '<form><button type="button" id="apply">Apply coupon</button></form>';
+  const mo = vi.spyOn(MutationObserver.prototype, 'observe');
+  const off = vi.spyOn(MutationObserver.prototype, 'disconnect');
+  fakeTimers();
+  click($('#apply'));
+  expect(mo).toHaveBeenCalledTimes(1);
+  await wait(999);
+  expect(seen).toHaveLength(0);
+  await wait(1);
+  expect(off).toHaveBeenCalled();
+  vi.useRealTimers();
+  expect(await props()).toEqual([['Dead Click', { selector: '#apply', text: 'Apply coupon' }]]);
+  expect(seen[0].element).toBe($('#apply'));
+});
+
+test('not dead: a DOM change, a navigation or a focus change within 1 s', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<button id="mutates">M</button><button id="navigates">N</button><button id="focuses">F</button>' +
+    '<input id="field"><p id="out"></p>';
+  $('#mutates').addEventListener('click', () => setTimeout(() => ($('#out').textContent = 'done'), 300));
+  $('#navigates').addEventListener('click', () => history.pushState(null, '', '/next'));
+  $('#focuses').addEventListener('click', () => $('#field').focus());
+  const off = vi.spyOn(MutationObserver.prototype, 'disconnect');
+  fakeTimers();
+  for (const [i, id] of ['mutates', 'navigates', 'focuses'].entries()) {
+    click($('#' + id), 0, 0, i * 5000);
+    await wait(1500);
+  }
+  // The observer is disconnected as soon as the DOM changed.
+  expect(off).toHaveBeenCalled();
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
+test('not judged: labels, new-tab and download links, modifier clicks, non-actionable elements', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<label id="l">Opt in</label><a id="blank" href="/doc" target="_blank">Doc</a><a id="dl" href="/f.pdf" download>PDF</a>' +
+    '<button id="b">B</button><div id="plain">Plain</div>';
+  // The page keeps happy-dom from following the links.
+  const stay = (e: Event) => e.preventDefault();
+  document.addEventListener('click', stay);
+  const observe = vi.spyOn(MutationObserver.prototype, 'observe');
+  fakeTimers();
+  for (const [i, id] of ['l', 'blank', 'dl', 'plain'].entries()) click($('#' + id), 0, 0, i * 5000);
+  $('#b').dispatchEvent(new MouseEvent('click', { bubbles: true, metaKey: true }));
+  await wait(2000);
+  document.removeEventListener('click', stay);
+  expect(observe).not.toHaveBeenCalled();
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
+test('a rage burst on a dead button ends in one Dead Click', async () => {
+  const { c, t } = await start();
+  document.body.innerHTML = '<button id="x">X</button>';
+  fakeTimers();
+  for (const ms of [0, 100, 200, 300]) click($('#x'), 5, 5, ms);
+  await wait(1000);
+  vi.useRealTimers();
+  await t.flush();
+  expect(c.names()).toEqual(['Rage Click', 'Dead Click']);
+});
+
+test('shutdown while a click is pending: no Dead Click, observer disconnected, listener removed', async () => {
+  const removed: string[] = [];
+  const remove = document.removeEventListener;
+  vi.spyOn(document, 'removeEventListener').mockImplementation(function (this: Document, ...a: any[]) {
+    removed.push(a[0]);
+    return remove.apply(this, a as any);
+  });
+  const track = vi.fn();
+  const teardown = frustration().setup!({ track } as unknown as PluginContext) as () => void;
+  document.body.innerHTML = '<button id="x">X</button>';
+  const off = vi.spyOn(MutationObserver.prototype, 'disconnect');
+  fakeTimers();
+  click($('#x'));
+  teardown();
+  expect(off).toHaveBeenCalled();
+  expect(removed).toEqual(['click']);
+  await wait(2000);
+  for (const ms of [0, 1, 2]) click($('#x'), 0, 0, ms);
+  await wait(2000);
+  expect(track).not.toHaveBeenCalled();
+  expect(vi.getTimerCount()).toBe(0);
+});

@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import * as wv from 'web-vitals';
+import { createTracker } from '../../src';
+import { webVitals } from '../../src/capture/webVitals';
+import type { PluginContext, Tracker } from '../../src/types';
+import { fakeCollector, freshIndexedDB } from '../helpers';
+
+// web-vitals needs a real browser's performance entries; here each onX hands its callback to the test.
+vi.mock('web-vitals', () => {
+  const cbs: Record<string, (m: any) => void> = {};
+  const on = (name: string) => vi.fn((cb: (m: any) => void) => void (cbs[name] = cb));
+  return { cbs, onCLS: on('CLS'), onFCP: on('FCP'), onINP: on('INP'), onLCP: on('LCP'), onTTFB: on('TTFB') };
+});
+const cbs = (wv as any).cbs as Record<string, (m: any) => void>;
+const metric = (name: string, value: number, rating = 'good') => ({
+  name, value, rating, delta: value, id: 'v5-' + name, entries: [{ big: 'x' }], navigationType: 'navigate',
+});
+
+let trackers: Tracker[] = [];
+beforeEach(() => {
+  freshIndexedDB();
+  history.replaceState(null, '', '/product/42?ref=mail');
+});
+afterEach(async () => {
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  vi.unstubAllGlobals();
+});
+
+test('each metric becomes a Web Vital event with an exact payload and the measured path', async () => {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: 'https://c.test/v1/batch', consent: 'granted', capture: [webVitals()] });
+  trackers.push(t);
+  expect(Object.keys(cbs).sort()).toEqual(['CLS', 'FCP', 'INP', 'LCP', 'TTFB']);
+  // An SPA route change before CLS is reported: the metric still belongs to the loaded path.
+  history.pushState(null, '', '/elsewhere');
+  cbs.LCP(metric('LCP', 1234.5));
+  cbs.CLS(metric('CLS', 0.31, 'poor'));
+  await t.flush();
+  expect(c.events().map((e) => [e.event, e.properties])).toEqual([
+    ['Web Vital', { name: 'LCP', value: 1234.5, rating: 'good', delta: 1234.5, id: 'v5-LCP', path: '/product/42' }],
+    ['Web Vital', { name: 'CLS', value: 0.31, rating: 'poor', delta: 0.31, id: 'v5-CLS', path: '/product/42' }],
+  ]);
+});
+
+test('teardown stops the reporting (web-vitals listeners cannot be removed)', () => {
+  const track = vi.fn();
+  const off = webVitals().setup!({ track } as unknown as PluginContext) as () => void;
+  cbs.INP(metric('INP', 80));
+  expect(track).toHaveBeenCalledTimes(1);
+  off();
+  cbs.INP(metric('INP', 300, 'needs-improvement'));
+  cbs.TTFB(metric('TTFB', 90));
+  expect(track).toHaveBeenCalledTimes(1);
+});
