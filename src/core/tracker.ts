@@ -81,6 +81,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let retryAt = 0;
   let abort: AbortController | undefined;
   let lastUrl: string | undefined;
+  /** When the page started navigating to another page of this site. */
+  let leaving = 0;
   let referrer = '';
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
@@ -346,7 +348,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   const beacon = () => {
     write();
     const s = store;
-    if (!s || !ready || retryAt > Date.now()) return;
+    // Leaving for another page of this site: that page sends the queue as soon as it loads,
+    // so a beacon would only come back later as a duplicate. Failing collector: wait too.
+    if (!s || !ready || retryAt > Date.now() || Date.now() - leaving < 1e4) return;
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
@@ -519,7 +523,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropDatabase(o.storageName);
-    for (const p of plugins) {
+    // The stage engine sets up first: while its rules load it holds the pipeline, and the
+    // landing page view that pageViews() tracks in its setup must wait for them.
+    for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {
       try {
         const off = p.setup?.(t);
         if (off) offs.push(off);
@@ -530,6 +536,15 @@ export function createTracker(options: TrackerOptions): Tracker {
     // After the modules' setup, so that their page-hide handlers run first and what they
     // track (Form Abandoned) rides in the beacon.
     offs.push(listen(document, 'visibilitychange', onVisibility), listen(window, 'pagehide', onVisibility));
+    // The Navigation API (Baseline 2026) says where a link or form is taking the page.
+    const navigation = (window as any).navigation;
+    if (navigation)
+      offs.push(
+        listen(navigation, 'navigate', (e: any) => {
+          const to = e.destination;
+          if (!to.sameDocument && new URL(to.url).origin == location.origin) leaving = Date.now();
+        }),
+      );
   }
   return t;
 }

@@ -178,6 +178,37 @@ describe('page hide', () => {
     await t.shutdown();
   });
 
+  test('no beacon when the page is leaving for another page of this site, which sends the queue on load', async () => {
+    const navigation = new EventTarget();
+    Object.defineProperty(window, 'navigation', { value: navigation, configurable: true });
+    const navigate = (url: string, sameDocument = false) =>
+      navigation.dispatchEvent(Object.assign(new Event('navigate'), { destination: { url, sameDocument } }));
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('Clicked a link');
+    await settle();
+    navigate(location.origin + '/next', true); // an SPA route: the page stays
+    navigate('https://elsewhere.test/'); // another site: the page is really leaving
+    hide();
+    await settle();
+    expect(beacons(c)).toHaveLength(1);
+    t.track('Clicked an internal link');
+    await settle();
+    navigate(location.origin + '/next-page');
+    hide();
+    await settle();
+    expect(beacons(c)).toHaveLength(1);
+    // It stays queued, unmarked, so the next page sends it at once.
+    expect((await queued(idb)).map((e) => e.event)).toEqual(['Clicked an internal link']);
+    await t.shutdown();
+    const next = await tracker();
+    await next.flush();
+    await settle();
+    expect(c.requests.at(-1)!.body.batch.map((e) => e.event)).toEqual(['Clicked an internal link']);
+    await next.shutdown();
+    delete (window as any).navigation;
+  });
+
   test('nothing is sent on hide while consent is pending', async () => {
     const c = fakeCollector();
     const t = createTracker({ endpoint });

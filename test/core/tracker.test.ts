@@ -234,6 +234,13 @@ describe('the pipeline', () => {
     expect(events.every((e) => e.context.tagged)).toBe(true);
   });
 
+  test('the stage engine sets up first (its hold must cover the landing page view), but sees events after capture', async () => {
+    const order: string[] = [];
+    const mk = (name: string): Plugin => ({ name, setup: () => void order.push('setup ' + name), beforeSend: () => void order.push('see ' + name) });
+    await run({ capture: [mk('capture')], stages: mk('stages'), plugins: [mk('plugin')] }, (t) => t.track('A'));
+    expect(order).toEqual(['setup stages', 'setup capture', 'setup plugin', 'see capture', 'see stages', 'see plugin']);
+  });
+
   test('on() returns its own off', async () => {
     const got: string[] = [];
     await run({}, (t) => {
