@@ -1,0 +1,107 @@
+// The collector's storage: SQLite through better-sqlite3, with the schema and every query
+// in plain SQL files (./sql) so that they can be read, and ported to a warehouse, alone.
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { toRow } from './normalize.mjs';
+
+const sql = (name) => readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
+
+/** Bump when sql/schema.sql changes: a demo database from an older schema is rebuilt. */
+const SCHEMA_VERSION = 3;
+
+/** The report's sections, each one query file run over the period [from, to). */
+const REPORTS = [
+  'summary',
+  'deliveries',
+  'funnel',
+  'dropoff_pages',
+  'time_to_stage',
+  'channels',
+  'touchpoints',
+  'forms',
+  'form_fields',
+  'frustration',
+  'web_vitals',
+  'feedback',
+  'feedback_comments',
+];
+const SINGLE = new Set(['summary', 'deliveries']);
+
+/**
+ * Opens (or creates) the event store.
+ * @param {{ file: string, stages?: string[] }} options `file` may be ':memory:'; `stages`
+ *   is the stage order from the rules file.
+ */
+export function openStore({ file, stages = [], log = () => {} }) {
+  if (file != ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  // WAL: the dashboard's reads do not wait for ingest's writes, nor the other way round.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // user_version is SQLite's own schema counter; a warehouse would use migrations instead.
+  const version = db.pragma('user_version', { simple: true });
+  const hasEvents = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'").pluck().get();
+  if (hasEvents && version != SCHEMA_VERSION) {
+    log(`${file} has an older schema; its demo events were cleared.`);
+    db.exec('DROP VIEW IF EXISTS stage_entries; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS stages; DROP TABLE IF EXISTS deliveries;');
+  }
+  // A view holds no data: recreate it, so that an edited view applies to existing events.
+  db.exec('DROP VIEW IF EXISTS stage_entries;' + sql('schema'));
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+
+  const insert = db.prepare(sql('insert_event'));
+  const knownStages = new Set(db.prepare('SELECT stage FROM stages').pluck().all());
+  // `WHERE 1 = 1` keeps SQLite from reading ON CONFLICT as part of the SELECT (its documented parsing ambiguity).
+  const addStage = db.prepare(
+    'INSERT INTO stages (stage, position) SELECT ?, COALESCE(MAX(position), 0) + 1 FROM stages WHERE 1 = 1 ON CONFLICT (stage) DO NOTHING',
+  );
+  const setStage = db.prepare(
+    'INSERT INTO stages (stage, position) VALUES (?, ?) ON CONFLICT (stage) DO UPDATE SET position = excluded.position',
+  );
+  const logDelivery = db.prepare(
+    'INSERT INTO deliveries (received_at, events, duplicates, dropped, content_type) VALUES (?, ?, ?, ?, ?)',
+  );
+  const queries = Object.fromEntries(REPORTS.map((name) => [name, db.prepare(sql(name))]));
+
+  const configure = db.transaction((order) => {
+    // Configured stages come first, in their order; stages only seen in data follow.
+    const rest = db.prepare('SELECT stage FROM stages ORDER BY position').pluck().all().filter((s) => !order.includes(s));
+    [...order, ...rest].forEach((s, i) => setStage.run(s, i + 1));
+    order.forEach((s) => knownStages.add(s));
+  });
+  configure(stages);
+
+  const insertBatch = db.transaction((events, meta) => {
+    let stored = 0;
+    for (const e of events) {
+      const row = toRow(e, meta);
+      for (const s of [row.stage, row.previous_stage, row.stage_entered, row.feedback_stage]) {
+        if (s && !knownStages.has(s)) addStage.run(s), knownStages.add(s);
+      }
+      stored += insert.run(row).changes;
+    }
+    logDelivery.run(meta.receivedAt, stored, events.length - stored, meta.dropped || 0, meta.contentType || null);
+    return { stored, duplicates: events.length - stored };
+  });
+
+  return {
+    db,
+    /**
+     * Stores a validated batch in one transaction.
+     * @returns {{ stored: number, duplicates: number }}
+     */
+    insertBatch: (events, meta) => insertBatch(events, meta),
+    /** Replaces the stage order, e.g. after the rules file changed. */
+    configureStages: (order) => configure(order),
+    /** Every dashboard section for events in [from, to), epoch ms. */
+    report(from, to) {
+      const out = { from, to, stages: db.prepare('SELECT stage FROM stages ORDER BY position').pluck().all() };
+      for (const name of REPORTS) {
+        out[name] = SINGLE.has(name) ? queries[name].get({ from, to }) : queries[name].all({ from, to });
+      }
+      return out;
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,29 @@
+-- Through which channel the visitors in each stage first arrived (first touch): on each
+-- visitor's earliest event, the first touch the SDK remembered (campaign.first), else that
+-- event's own channel. Visitors as in funnel.sql.
+WITH active AS (
+  SELECT DISTINCT anonymous_id FROM events WHERE ts >= :from AND ts < :to
+),
+reached AS (
+  SELECT se.anonymous_id, s.stage, s.position
+  FROM stage_entries se
+  JOIN stages s ON s.stage = se.stage
+  JOIN active a ON a.anonymous_id = se.anonymous_id
+  WHERE se.entered_at < :to
+),
+touches AS (
+  SELECT anonymous_id, COALESCE(first_channel, channel) AS channel,
+         ROW_NUMBER() OVER (PARTITION BY anonymous_id ORDER BY ts, message_id) AS n
+  FROM events
+  WHERE COALESCE(first_channel, channel) IS NOT NULL
+),
+first_touch AS (
+  SELECT anonymous_id, channel FROM touches WHERE n = 1
+)
+SELECT r.stage,
+       COALESCE(ft.channel, 'unknown') AS channel,
+       COUNT(*) AS visitors
+FROM reached r
+LEFT JOIN first_touch ft ON ft.anonymous_id = r.anonymous_id
+GROUP BY r.stage, r.position, COALESCE(ft.channel, 'unknown')
+ORDER BY r.position, visitors DESC, channel
