@@ -93,8 +93,13 @@ export interface WaymarkError {
 export interface StageChange {
   stage: string;
   previousStage: string | null;
+  /** When the stage was entered: the timestamp of the event that entered it. */
+  enteredAt: string | null;
+  /** Index of the matching rule in the rules file. */
   rule: number;
   event: WaymarkEvent;
+  /** The feedback scale, when the rules file asks for feedback in this stage. */
+  ask?: FeedbackScale;
 }
 
 export interface TrackerEvents {

@@ -387,6 +387,11 @@ export function createTracker(options: TrackerOptions): Tracker {
   const grant = () => {
     const s = (store = idbStore(o.storageName));
     const tmp = { ...v };
+    // Events wait, in order, until the saved visitor is read and the plugins restored, so that
+    // stage rules judge this page's first events against the saved stage. A storage that
+    // never answers must not stop the page's tracking for good: 5 s at most.
+    const release = t.hold();
+    setTimeout(release, 5e3);
     const h: Promise<void> = (hydrated = s
       .all()
       .catch((err) => {
@@ -396,7 +401,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       })
       .then((all) => {
         // Revoked (or revoked and granted again) while reading: this grant is void.
-        if (hydrated != h || dead) return;
+        if (hydrated != h) return;
         const saved: Visitor | undefined = all.find(([k]) => k == 'v')?.[1];
         if (saved) {
           // A returning visitor keeps their ids, and their session if it is still open.
@@ -407,7 +412,13 @@ export function createTracker(options: TrackerOptions): Tracker {
             e.userId ??= v.u!;
             if (e.context.session.id == tmp.s) e.context.session = { id: v.s!, number: v.n! };
           }
-          for (const p of plugins) p.restore && safe(p.restore)(saved);
+          // Not through safe(): after a shutdown too, the stage must be merged before it is written.
+          for (const p of plugins)
+            try {
+              p.restore?.(saved);
+            } catch (err) {
+              fail('plugin', p.name + ': ' + err);
+            }
         }
         dirty = ready = true;
         const n = heldDropped;
@@ -415,7 +426,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         heldDropped = 0;
         held.splice(0).forEach(persist);
         write();
-      }));
+      })
+      .finally(release));
     // Send what earlier visits left behind.
     h.then(() => flush(1));
   };
@@ -500,16 +512,21 @@ export function createTracker(options: TrackerOptions): Tracker {
     redact: (url) => redactUrl(url, o.redact),
     shutdown: async () => {
       if (dead) return;
-      write();
-      for (const p of plugins) safe(() => p.teardown?.())();
+      // From here on public calls are ignored and nothing is sent; what is held is still written.
+      dead = true;
+      for (const p of plugins)
+        try {
+          p.teardown?.();
+        } catch {}
       offs.splice(0).forEach((f) => f());
       clearTimeout(timer);
       channel?.close();
-      dead = true;
-      const s = store;
+      // A shutdown right after a grant: the events held while the saved visitor is read are written too.
+      await hydrated;
+      write();
       await writing;
       // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
-      await s?.close();
+      await store?.close();
     },
   };
 

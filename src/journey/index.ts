@@ -1,6 +1,119 @@
-import type { Plugin } from '../types';
+import type { JourneyContext, Plugin, PluginContext } from '../types';
+import { step, validate, type Rules } from './rules';
 
-// Placeholder: being implemented (issue 4).
-export function journey(_rules: unknown): Plugin {
-  return { name: 'journey' };
+export type { Condition, Rule, Rules, ValueTest } from './rules';
+
+const ENTERED = 'Journey Stage Entered';
+
+/**
+ * The journey-stage engine: `createTracker({ stages: journey(rules) })`.
+ * `source` is a rules object, the URL of a rules JSON file, or `#id` of an inline
+ * `<script type="application/json">` placed before the Waymark script. While a file loads,
+ * events wait (up to 5 s) so they get their stage. Invalid or unreachable rules never break
+ * the page: tracking goes on without stages and the problem is reported as a `rules` error
+ * naming the JSON path.
+ */
+export function journey(source: Rules | string): Plugin {
+  let rules: Rules | undefined;
+  let ctx: PluginContext;
+  let saved: any;
+  let st: JourneyContext;
+  let counts: Record<string, number>;
+  let timer: any;
+  const save = () => ctx.save('j', { ...st, c: counts });
+  const rank = (s: string | null) => rules!.stages.indexOf(s!);
+
+  // What earlier visits stored meets what this page did before consent: counts add up, and
+  // the further stage wins (under `latest`, this page's stage if it has one).
+  const merge = () => {
+    if (rules && saved) {
+      const { c, ...j } = saved;
+      for (const k in c) counts[k] = (counts[k] || 0) + c[k];
+      if (rules.progression == 'latest' ? !st.stage : rank(j.stage) > rank(st.stage)) st = j;
+      saved = 0;
+      ctx.setStage(st.stage);
+      save();
+    }
+  };
+
+  const load = (r: any, err?: unknown) => {
+    const errors = err ? [source + ': ' + err] : validate(r);
+    errors[0] ? ctx.report({ code: 'rules', message: errors.join('; ') }) : ((rules = r), merge());
+  };
+
+  const reset = () => {
+    st = { stage: null, previousStage: null, enteredAt: null };
+    counts = {};
+    saved = 0;
+  };
+  reset();
+
+  return {
+    name: 'journey',
+    setup(c) {
+      ctx = c;
+      if (typeof source != 'string') return load(source);
+      const release = c.hold();
+      // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
+      // comes first wins. The hold is released whatever happens, or the page's events would wait forever.
+      const done = (r: unknown, err?: unknown) => {
+        if (timer)
+          try {
+            timer = clearTimeout(timer);
+            load(r, err);
+          } finally {
+            release();
+          }
+      };
+      timer = setTimeout(done, 5e3, 0, 'timed out');
+      Promise.resolve()
+        .then(() =>
+          source[0] == '#'
+            ? JSON.parse(document.getElementById(source.slice(1))!.textContent!)
+            : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status))),
+        )
+        .then(done, (e) => done(0, e));
+      return () => (timer = clearTimeout(timer));
+    },
+    beforeSend(e) {
+      if (rules && e.event != ENTERED) {
+        // The DOM is read once per event however many rules test selectors: the ancestor
+        // chain is collected here, and each distinct selector is tested once against it.
+        const chain: Element[] = [];
+        const memo: Record<string, boolean> = {};
+        for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
+        const before = st.stage;
+        const i = step(rules, st, counts, e, (s) =>
+          (memo[s] ??= chain.some((n) => {
+            try {
+              return n.matches(s);
+            } catch {
+              // A selector the browser cannot parse matches nothing.
+            }
+          })),
+        );
+        if (st.stage != before) {
+          const change = { ...st, rule: i };
+          ctx.setStage(st.stage);
+          ctx.track(ENTERED, {
+            ...change,
+            ruleName: rules.rules[i].name,
+            touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
+          });
+          // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt.
+          ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: rules.feedback?.[st.stage!] });
+        }
+        save();
+      }
+      // Journey Stage Entered is queued behind the events already waiting: it carries the
+      // journey it announces, not whatever the visitor reached by the time it is processed.
+      const j: any = e.event == ENTERED ? e.properties : st;
+      e.context.journey = { stage: j.stage, previousStage: j.previousStage, enteredAt: j.enteredAt };
+    },
+    restore(v) {
+      saved = v.j;
+      merge();
+    },
+    reset,
+  };
 }

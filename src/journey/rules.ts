@@ -1,2 +1,210 @@
-// Placeholder: being implemented (issue 4). Pure rule validation and matching, no DOM.
-export {};
+// Pure stage-rule logic shared by the browser engine and the CLI: no DOM, no window.
+import type { FeedbackScale, JourneyContext } from '../types';
+
+export type Scalar = string | number | boolean | null;
+
+/** Equality (a value), one of (an array), or every operator given holds. Comparisons only hold for numbers. */
+export type ValueTest =
+  | Scalar
+  | Scalar[]
+  | { eq?: Scalar; in?: Scalar[]; gt?: number; gte?: number; lt?: number; lte?: number; exists?: boolean };
+
+/** Every key given must hold. `{}` matches every event. */
+export interface Condition {
+  /** `page`, `track` or `identify`. */
+  type?: string | string[];
+  /** A `track` event's name, or a `page` event's name. */
+  event?: string | string[];
+  /** Globs on `context.page.path`: `*` within one segment, `**` across segments. */
+  path?: string | string[];
+  /** The event's element (the clicked element, the form), or an element around it, matches this CSS selector. */
+  selector?: string;
+  /** Same test as `selector`, named for form events. */
+  form?: string;
+  properties?: Record<string, ValueTest>;
+  /** `context.campaign` fields: channel, source, medium, name, term, content… */
+  campaign?: Record<string, ValueTest>;
+  /** How many times this rule has matched for the visitor, this event included (count tests taken as passing). */
+  count?: ValueTest;
+  /** The visitor's session number, 1-based. */
+  session?: ValueTest;
+  any?: Condition[];
+  all?: Condition[];
+  not?: Condition;
+}
+
+export interface Rule {
+  stage: string;
+  when: Condition;
+  /** A label that is sent with `Journey Stage Entered`. */
+  name?: string;
+}
+
+export interface Rules {
+  $schema?: string;
+  /** Stage names, in journey order. */
+  stages: string[];
+  /** `forward` (default): never go back to an earlier stage. `latest`: the latest match wins. */
+  progression?: 'forward' | 'latest';
+  rules: Rule[];
+  /** Stages in which the site wants to ask for feedback, and on which scale. */
+  feedback?: Record<string, FeedbackScale>;
+}
+
+/** Whether the event's element, or an element around it, matches a CSS selector. */
+export type SelectorTest = (selector: string) => boolean;
+
+type Check = (v: any, path: string, key: string) => unknown;
+
+const isArr = Array.isArray;
+const keys = Object.keys;
+const isObj = (v: unknown): v is Record<string, any> => !!v && typeof v == 'object' && !isArr(v);
+const isStr = (v: unknown) => typeof v == 'string';
+const isNum = (v: unknown) => typeof v == 'number';
+// `/^[sbn]/` is string, boolean or number (JSON has no bigint or symbol).
+const isScalar = (v: unknown) => v === null || /^[sbn]/.test(typeof v);
+// A value or an array of values: `[v].flat()` is both as an array.
+const all = (v: unknown, test: (x: unknown) => unknown) => [v].flat().every(test);
+// A non-empty string, or a non-empty array of strings.
+const isStrs = (v: any) => all(v, isStr) && v.length > 0;
+
+/**
+ * Checks a rules file. Returns one message per problem, each naming the JSON path and what
+ * was expected (`rules[3].when.path: expected a string or an array of strings`); empty when
+ * valid. The single source of truth: the engine and the CLI both use it, and the shipped
+ * JSON Schema is tested against it.
+ */
+export function validate(rules: unknown): string[] {
+  const out: string[] = [];
+  const stages: unknown[] = isObj(rules) && isArr(rules.stages) ? rules.stages : [];
+  // Size: the grammar is tables of "test, else push path + expectation". Paths are built
+  // as ".a.b[0]" and lose the leading dot when printed.
+  const t =
+    (test: (v: any) => unknown, what: string): Check =>
+    (v, p) =>
+      test(v) || out.push((p.slice(1) || 'rules file') + ': expected ' + what);
+  const one = (...xs: unknown[]) => t((v) => xs.includes(v), xs.join(' or '));
+  const no = (what: string) => t(() => 0, what);
+  // Each key is checked by its entry in `table`, else by `table['*']` (free-form keys).
+  // A missing required key reaches its check as undefined and gets the usual message.
+  // hasOwn: "constructor" or "__proto__" are unknown keys, not Object's members.
+  const obj =
+    (table: Record<string, Check>, required: string[] = []): Check =>
+    (v, p) =>
+      isObj(v)
+        ? new Set([...required, ...keys(v)]).forEach((k) =>
+            (Object.hasOwn(table, k) ? table[k] : table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
+          )
+        : no('an object')(v, p, '');
+  const list =
+    (item: Check): Check =>
+    (v, p) =>
+      isArr(v) && v.length ? v.forEach((x, i) => item(x, p + '[' + i + ']', '')) : no('a non-empty array')(v, p, '');
+  const num = t(isNum, 'a number');
+  const ops = { eq: t(isScalar, 'a value'), in: t((v) => isArr(v) && all(v, isScalar), 'an array of values'), gt: num, gte: num, lt: num, lte: num, exists: one(true, false) };
+  const value = (scalar: (v: unknown) => boolean, what: string): Check => {
+    const o = obj(ops);
+    const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(ops) + '}');
+    return (v, p, k) => (isObj(v) ? o : plain)(v, p, k);
+  };
+  const strs = t(isStrs, 'a string or an array of strings');
+  const str = t(isStr, 'a string');
+  const numbers = value(isNum, 'a number');
+  const props = obj({ '*': value(isScalar, 'a value') });
+  const conditions: Record<string, Check> = {};
+  const cond = obj(conditions);
+  const conds = list(cond);
+  Object.assign(conditions, {
+    type: t((v) => isStrs(v) && all(v, (x) => ['page', 'track', 'identify'].includes(x as string)), 'page, track or identify'),
+    event: strs,
+    path: strs,
+    selector: str,
+    form: str,
+    properties: props,
+    campaign: props,
+    count: numbers,
+    session: numbers,
+    any: conds,
+    all: conds,
+    not: cond,
+  });
+  const stage = t((v) => stages.includes(v), 'a stage (' + stages + ')');
+  obj(
+    {
+      $schema: str,
+      stages: t((v) => isArr(v) && isStrs(v) && new Set(v).size == v.length, 'a non-empty array of unique names'),
+      progression: one('forward', 'latest'),
+      rules: list(obj({ stage, when: cond, name: str }, ['stage', 'when'])),
+      feedback: obj({ '*': (x, q, k) => (stage(k, q, k), one('csat', 'nps', 'ces')(x, q, k)) }),
+    },
+    ['stages', 'rules'],
+  )(rules, '', '');
+  return out;
+}
+
+/** A path glob as a RegExp: `*` stays within one segment, `**` crosses them. */
+export const glob = (g: string): RegExp =>
+  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*?/g, (s) => (s[1] ? '.*' : '[^/]*')) + '$');
+
+const is = (m: any, x: any): boolean =>
+  isArr(m)
+    ? m.includes(x)
+    : isObj(m)
+      ? keys(m).every((o) =>
+          o == 'eq'
+            ? m.eq === x
+            : o == 'in'
+              ? m.in.includes(x)
+              : o == 'exists'
+                ? (x != null) == m.exists
+                : // gt, gte, lt, lte: only numbers compare, so "10" never passes gt: 9.
+                  isNum(x) && (o[0] == 'g' ? (o[2] ? x >= m[o] : x > m[o]) : o[2] ? x <= m[o] : x < m[o]),
+        )
+      : m === x;
+
+/**
+ * Whether an event meets a condition. `sel` answers selector tests; `count` is the rule's
+ * match count, and when it is undefined count tests pass (that is how the count is found).
+ */
+export function test(c: Condition, e: any, sel: SelectorTest, count?: number): boolean {
+  const x = e.context || {};
+  return keys(c).every((k) => {
+    const v: any = (c as any)[k];
+    return k == 'any'
+      ? v.some((d: Condition) => test(d, e, sel, count))
+      : k == 'all'
+        ? v.every((d: Condition) => test(d, e, sel, count))
+        : k == 'not'
+          ? !test(v, e, sel, count)
+          : k == 'path'
+            ? [v].flat().some((g: string) => isStr(x.page?.path) && glob(g).test(x.page.path))
+            : k == 'selector' || k == 'form'
+              ? sel(v)
+              : k == 'properties' || k == 'campaign'
+                ? keys(v).every((q) => is(v[q], ((k == 'campaign' ? x.campaign : e.properties) || {})[q]))
+                : k == 'count'
+                  ? count == null || is(v, count)
+                  : is(v, k == 'session' ? x.session?.number : k == 'type' ? e.type : e.event || e.name);
+  });
+}
+
+/**
+ * Runs one event through valid rules and updates the visitor's journey in place. Every
+ * matching rule counts the event in `counts`; the furthest stage among them wins (the first
+ * such rule on a tie). Under `forward` only a later stage is entered; under `latest` any
+ * other one is. Returns the winning rule's index (entered or not), or -1.
+ */
+export function step(r: Rules, st: JourneyContext, counts: Record<string, number>, e: any, sel: SelectorTest): number {
+  const rank = (s: string | null | undefined) => r.stages.indexOf(s!);
+  let best = -1;
+  r.rules.forEach((u, i) => {
+    if (test(u.when, e, sel) && test(u.when, e, sel, (counts[i] = (counts[i] || 0) + 1)) && (best < 0 || rank(u.stage) > rank(r.rules[best].stage))) best = i;
+  });
+  const s = r.rules[best]?.stage;
+  if (s && (r.progression == 'latest' ? s != st.stage : rank(s) > rank(st.stage))) {
+    st.previousStage = st.stage;
+    st.stage = s;
+    st.enteredAt = e.timestamp || null;
+  }
+  return best;
+}

@@ -234,6 +234,33 @@ describe('the pipeline', () => {
     expect(events.every((e) => e.context.tagged)).toBe(true);
   });
 
+  test('a granted tracker holds events until the saved visitor is read, then runs them in order', async () => {
+    const seen: string[] = [];
+    const { events } = await run({ plugins: [{ name: 'p', beforeSend: (e: WaymarkEvent) => void seen.push(e.event!) }] }, (t) => {
+      t.track('A');
+      t.track('B');
+      expect(seen).toEqual([]);
+    });
+    expect(seen).toEqual(['A', 'B']);
+    expect(events.map((e) => e.event)).toEqual(['A', 'B']);
+  });
+
+  test('shutdown right after a grant still writes what was held, for the next visit', async () => {
+    const c = fakeCollector(() => new Response('', { status: 503 }));
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.track('Held at shutdown');
+    await t.shutdown();
+    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
+      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+      return new Response('{}');
+    });
+    const next = createTracker({ endpoint, consent: 'granted' });
+    await next.flush();
+    await settle();
+    expect(c.names()).toContain('Held at shutdown');
+    await next.shutdown();
+  });
+
   test('the stage engine sets up first (its hold must cover the landing page view), but sees events after capture', async () => {
     const order: string[] = [];
     const mk = (name: string): Plugin => ({ name, setup: () => void order.push('setup ' + name), beforeSend: () => void order.push('see ' + name) });
@@ -243,9 +270,10 @@ describe('the pipeline', () => {
 
   test('on() returns its own off', async () => {
     const got: string[] = [];
-    await run({}, (t) => {
+    await run({}, async (t) => {
       const off = t.on('event', (e: WaymarkEvent) => got.push(e.event!));
       t.track('A');
+      await t.flush(); // processed once the saved visitor is read
       off();
       t.track('B');
     });

@@ -1,0 +1,223 @@
+// @vitest-environment node
+// Runs the real CLI (bin/waymark.mjs) with child_process. It imports ../dist/rules.mjs, so the
+// CLI is copied next to a fresh build of src/journey/rules.ts in a temporary directory: the
+// test does not depend on (or rebuild) the whole dist.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import typescript from '@rollup/plugin-typescript';
+import { rollup } from 'rollup';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let dir: string;
+let cli: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'waymark-cli-'));
+  mkdirSync(join(dir, 'bin'));
+  cli = join(dir, 'bin', 'waymark.mjs');
+  copyFileSync(join(ROOT, 'bin/waymark.mjs'), cli);
+  const bundle = await rollup({
+    input: join(ROOT, 'src/journey/rules.ts'),
+    plugins: [typescript({ tsconfig: join(ROOT, 'tsconfig.json'), declaration: false, outDir: undefined, rootDir: undefined, noEmitOnError: true })],
+  });
+  await bundle.write({ file: join(dir, 'dist/rules.mjs'), format: 'es' });
+  await bundle.close();
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const run = (...args: string[]) =>
+  new Promise<Run>((done) =>
+    execFile(process.execPath, [cli, ...args], { cwd: ROOT }, (err, stdout, stderr) =>
+      done({ code: err ? (err as any).code : 0, stdout, stderr }),
+    ),
+  );
+
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content == 'string' ? content : JSON.stringify(content));
+  return path;
+};
+
+const PRODUCT = 'test/journey/fixtures/product.json';
+
+describe('waymark validate', () => {
+  test('a valid file: exit 0 and one OK line', async () => {
+    expect(await run('validate', PRODUCT)).toEqual({
+      code: 0,
+      stdout: `${PRODUCT}: OK (6 stages, 6 rules, progression forward)\n`,
+      stderr: '',
+    });
+  });
+
+  test.each(['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'])('examples/stages/%s.json', async (name) => {
+    const r = await run('validate', `examples/stages/${name}.json`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: OK \(6 stages, \d+ rules, progression (forward|latest)\)\n$/);
+  });
+
+  test('an invalid file: exit 1, every problem with its JSON path', async () => {
+    const bad = file('bad.json', {
+      stages: ['a', 'b'],
+      rules: [
+        { stage: 'a', when: { type: 'page' } },
+        { stage: 'c', when: { path: 3 } },
+        { stage: 'b', when: { properties: { total: { gte: '10' } } } },
+      ],
+    });
+    expect(await run('validate', bad)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `${bad}: 3 problems\n` +
+        '  rules[1].stage: expected a stage (a,b)\n' +
+        '  rules[1].when.path: expected a string or an array of strings\n' +
+        '  rules[2].when.properties.total.gte: expected a number\n',
+    });
+  });
+
+  test('a file that is not JSON: exit 1', async () => {
+    const r = await run('validate', file('broken.json', '{"stages": ['));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.json: not valid JSON \(/);
+  });
+
+  test('a file that does not exist: exit 2', async () => {
+    const r = await run('validate', 'nope.json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('waymark: cannot read nope.json: ENOENT\n');
+  });
+});
+
+describe('waymark explain', () => {
+  test('one event, from a given stage: every rule, the winner, and why the stage stays', async () => {
+    const r = await run('explain', PRODUCT, '--event', '{"type":"page","context":{"page":{"path":"/pricing"}}}', '--from', 'decision');
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'Event page on /pricing',
+        '  match  rules[0]   awareness',
+        '  match  rules[1]   consideration  <- wins',
+        '    -    rules[2]   consideration',
+        '    -    rules[3]   decision',
+        '    -    rules[4]   purchase',
+        '    -    rules[5]   loyalty',
+        'Stage: decision (unchanged: rules[1] points to consideration, forward progression never goes back to consideration)',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  test('one event, from no stage: the stage entered', async () => {
+    const r = await run('explain', PRODUCT, '--event={"type":"page","context":{"page":{"path":"/compare/plans"}}}');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').at(-2)).toBe('Stage: none -> consideration, entered by rules[1]');
+  });
+
+  test('selector conditions are not checkable without a DOM, unless the event says what its element matches', async () => {
+    const click = { type: 'track', event: 'Element Clicked' };
+    const without = await run('explain', PRODUCT, '--event', JSON.stringify(click));
+    expect(without.stdout).toContain('   (not checkable without a DOM, so not matched: "[data-plan]")\n');
+    expect(without.stdout).toContain('Stage: none (no rule matches)\n');
+    expect(without.stdout).toContain('Tip: add "selector"');
+    const withSel = await run('explain', PRODUCT, '--event', JSON.stringify({ ...click, selector: '[data-plan]' }));
+    expect(withSel.stdout).toContain('  match  rules[2]   consideration  <- wins\n');
+    expect(withSel.stdout).not.toContain('not checkable');
+    expect(withSel.stdout).toContain('Stage: none -> consideration, entered by rules[2]\n');
+  });
+
+  const journeyEvents = [
+    { type: 'page', context: { page: { path: '/' } } },
+    { type: 'page', context: { page: { path: '/pricing' } } },
+    { type: 'track', event: 'Form Started', selector: ['#checkout'] },
+    { type: 'track', event: 'Order Completed' },
+    { type: 'track', event: 'Order Completed' },
+    { type: 'page', context: { page: { path: '/' } } },
+  ];
+  const replay = [
+    '1. page on /',
+    '   matches: rules[0] awareness',
+    '   Stage: none -> awareness, entered by rules[0]',
+    '2. page on /pricing',
+    '   matches: rules[0] awareness, rules[1] consideration',
+    '   Stage: awareness -> consideration, entered by rules[1]',
+    '3. track "Form Started"',
+    '   matches: rules[3] decision',
+    '   Stage: consideration -> decision, entered by rules[3]',
+    '4. track "Order Completed"',
+    '   matches: rules[4] purchase',
+    '   Stage: decision -> purchase, entered by rules[4]',
+    '5. track "Order Completed"',
+    '   matches: rules[4] purchase, rules[5] loyalty',
+    '   Stage: purchase -> loyalty, entered by rules[5]',
+    '6. page on /',
+    '   matches: rules[0] awareness',
+    '   Stage: loyalty (unchanged: rules[0] points to awareness, forward progression never goes back to awareness)',
+    '',
+  ].join('\n');
+
+  test('--events with a JSON array replays a journey step by step', async () => {
+    expect(await run('explain', PRODUCT, '--events', file('events.json', journeyEvents))).toEqual({ code: 0, stdout: replay, stderr: '' });
+  });
+
+  test('--events with newline-delimited JSON (blank lines skipped)', async () => {
+    const ndjson = file('events.ndjson', journeyEvents.map((e) => JSON.stringify(e)).join('\n\n') + '\n');
+    expect(await run('explain', PRODUCT, '--events', ndjson)).toEqual({ code: 0, stdout: replay, stderr: '' });
+  });
+
+  test('a bad line in newline-delimited JSON: exit 1 with the line number', async () => {
+    const r = await run('explain', PRODUCT, '--events', file('bad.ndjson', '{"type":"page"}\n{oops\n'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.ndjson line 2: not valid JSON/);
+  });
+
+  test('feedback stages say so', async () => {
+    const rules = file('fb.json', { stages: ['a', 'b'], feedback: { b: 'nps' }, rules: [{ stage: 'b', when: { event: 'X' } }] });
+    const r = await run('explain', rules, '--event', '{"type":"track","event":"X"}');
+    expect(r.stdout).toContain('Stage: none -> b, entered by rules[0] (asks for nps feedback)\n');
+  });
+
+  test('invalid rules: exit 1 with the problems, nothing explained', async () => {
+    const r = await run('explain', file('bad2.json', { stages: ['a'], rules: [] }), '--event', '{}');
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain('  rules: expected a non-empty array\n');
+  });
+});
+
+describe('bad arguments: usage and exit 2', () => {
+  test.each<[string, string[], string]>([
+    ['no command', [], ''],
+    ['an unknown command', ['check', PRODUCT], 'waymark: unknown command: check'],
+    ['validate without a file', ['validate'], 'waymark: validate needs a rules file'],
+    ['validate with explain options', ['validate', PRODUCT, '--from', 'decision'], 'waymark: validate takes only a rules file'],
+    ['explain without events', ['explain', PRODUCT], "waymark: explain needs --event '<JSON>' or --events <file> (one of them)"],
+    ['explain with both', ['explain', PRODUCT, '--event', '{}', '--events', 'x.json'], "waymark: explain needs --event '<JSON>' or --events <file> (one of them)"],
+    ['an unknown option', ['explain', PRODUCT, '--evnet', '{}'], 'waymark: unknown option --evnet'],
+    ['an option without its value', ['explain', PRODUCT, '--event'], 'waymark: --event needs a value'],
+    ['a stray argument', ['validate', PRODUCT, 'other.json'], 'waymark: unexpected argument: other.json'],
+    ['--from that is not a stage', ['explain', PRODUCT, '--event', '{}', '--from', 'checkout'], 'waymark: --from checkout: expected one of the stages (awareness, consideration, decision, purchase, post_purchase, loyalty)'],
+  ])('%s', async (_, args, problem) => {
+    const r = await run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    if (problem) expect(r.stderr.split('\n')[0]).toBe(problem);
+    expect(r.stderr).toContain('Usage:\n  waymark validate <rules.json>\n  waymark explain <rules.json> --event');
+  });
+
+  test('--help prints the usage and exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage:\n/);
+    expect(r.stdout).toContain('need a page to test CSS selectors on');
+  });
+});

@@ -1,0 +1,596 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { journey } from '../../src/journey';
+import type { Rules } from '../../src/journey/rules';
+import type { Plugin, PluginContext, StageChange, Tracker, TrackerOptions, WaymarkError, WaymarkEvent } from '../../src/types';
+import { databases, dump, fakeCollector, freshIndexedDB, settle, tick, until } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+const STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'];
+const ENTERED = 'Journey Stage Entered';
+
+const PRODUCT: Rules = {
+  stages: STAGES,
+  progression: 'forward',
+  rules: [
+    { stage: 'awareness', when: { type: 'page' } },
+    { stage: 'consideration', when: { type: 'page', path: ['/pricing', '/compare/*'] } },
+    { stage: 'consideration', when: { event: 'Element Clicked', selector: '[data-plan]' } },
+    { stage: 'decision', when: { event: 'Form Started', form: '#checkout' } },
+    { stage: 'purchase', when: { event: 'Order Completed' } },
+    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
+  ],
+};
+
+let idb: IDBFactory;
+beforeEach(() => {
+  idb = freshIndexedDB();
+  history.replaceState(null, '', '/');
+  document.body.textContent = '';
+});
+// Trackers talk across tabs (BroadcastChannel): one left running would answer the next test's consent calls.
+const running: Tracker[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((t) => t.shutdown()));
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+const nav = (path: string) => history.replaceState(null, '', path);
+const name = (e: WaymarkEvent) => e.event || e.type;
+
+/** A tracker with a probe plugin (for `track` with an element) that records what the pipeline emits. */
+function start(stages: Plugin, options: Partial<TrackerOptions> = {}) {
+  const probe: Plugin & { ctx?: PluginContext } = { name: 'probe', setup: (c) => void (probe.ctx = c) };
+  const t = createTracker({ endpoint, consent: 'pending', capture: [probe], stages, ...options });
+  running.push(t);
+  const events: WaymarkEvent[] = [];
+  const changes: StageChange[] = [];
+  const errors: WaymarkError[] = [];
+  t.on('event', (e) => events.push(e));
+  t.on('stage', (s) => changes.push(s));
+  t.on('error', (e) => errors.push(e));
+  const ctx = probe.ctx!;
+  return {
+    t,
+    ctx,
+    events,
+    changes,
+    errors,
+    names: () => events.map(name),
+    journeys: () => events.map((e) => e.context.journey),
+    /** `track` with the element, as the clicks and forms modules do. */
+    on: (event: string, el: Element, properties = {}) => ctx.track(event, properties, el),
+  };
+}
+
+/** Builds a DOM tree from nested [tag, attributes, ...children] and returns the element with `data-target`. */
+function tree(spec: any[], parent: Element = document.body): Element {
+  let target: Element | undefined;
+  const build = ([tag, attrs, ...kids]: any[], into: Element) => {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+    into.appendChild(el);
+    if (el.hasAttribute('data-target')) target = el;
+    kids.forEach((k: any[]) => build(k, el));
+  };
+  build(spec, parent);
+  return target!;
+}
+
+describe('stages on events', () => {
+  test('every event carries context.journey; null before the first match', () => {
+    const s = start(journey(PRODUCT));
+    s.t.track('Hello');
+    s.t.page();
+    const page = s.events[1];
+    expect(s.names()).toEqual(['Hello', 'page', ENTERED]);
+    expect(s.journeys()).toEqual([
+      { stage: null, previousStage: null, enteredAt: null },
+      { stage: 'awareness', previousStage: null, enteredAt: page.timestamp },
+      { stage: 'awareness', previousStage: null, enteredAt: page.timestamp },
+    ]);
+    expect(s.t.stage).toBe('awareness');
+  });
+
+  test('entering a stage emits one Journey Stage Entered with the stage, the rule and the touchpoint', () => {
+    const s = start(journey({ ...PRODUCT, rules: PRODUCT.rules.map((r, i) => (i == 1 ? { ...r, name: 'Viewed pricing' } : r)) }));
+    s.t.page();
+    nav('/pricing?plan=pro');
+    s.t.page();
+    const [landing, , pricing, entered] = s.events;
+    expect(s.names()).toEqual(['page', ENTERED, 'page', ENTERED]);
+    expect(entered.properties).toEqual({
+      stage: 'consideration',
+      previousStage: 'awareness',
+      enteredAt: pricing.timestamp,
+      rule: 1,
+      ruleName: 'Viewed pricing',
+      touchpoint: { type: 'page', path: '/pricing', messageId: pricing.messageId },
+    });
+    expect(entered.context.journey).toEqual({ stage: 'consideration', previousStage: 'awareness', enteredAt: pricing.timestamp });
+    expect(s.events[1].properties!.touchpoint).toEqual({ type: 'page', path: '/', messageId: landing.messageId });
+  });
+
+  test('forward: entering the same or an earlier stage again emits nothing', () => {
+    const s = start(journey(PRODUCT));
+    nav('/pricing');
+    s.t.page();
+    nav('/');
+    s.t.page();
+    nav('/compare/a');
+    s.t.page();
+    s.t.track('Order Completed');
+    nav('/pricing');
+    s.t.page();
+    expect(s.names()).toEqual(['page', ENTERED, 'page', 'page', 'Order Completed', ENTERED, 'page']);
+    expect(s.changes.map((c) => [c.previousStage, c.stage])).toEqual([
+      [null, 'consideration'],
+      ['consideration', 'purchase'],
+    ]);
+    expect(s.events.at(-1)!.context.journey!.stage).toBe('purchase');
+  });
+
+  test('latest: a match for an earlier stage moves the visitor back', () => {
+    const s = start(journey({ ...PRODUCT, progression: 'latest' }));
+    s.t.track('Order Completed');
+    s.t.page();
+    s.t.page();
+    expect(s.names()).toEqual(['Order Completed', ENTERED, 'page', ENTERED, 'page']);
+    expect(s.changes.map((c) => [c.previousStage, c.stage])).toEqual([
+      [null, 'purchase'],
+      ['purchase', 'awareness'],
+    ]);
+    expect(s.t.stage).toBe('awareness');
+  });
+
+  test('the nth occurrence: a second order enters loyalty', () => {
+    const s = start(journey(PRODUCT));
+    s.t.track('Order Completed');
+    s.t.track('Order Completed');
+    s.t.track('Order Completed');
+    expect(s.names()).toEqual(['Order Completed', ENTERED, 'Order Completed', ENTERED, 'Order Completed']);
+    expect(s.events[3].properties).toMatchObject({ stage: 'loyalty', previousStage: 'purchase', rule: 5 });
+  });
+
+  test('the nth session', () => {
+    const rules: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { type: 'page', session: 2 } }] };
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const s = start(journey(rules), { sessionTimeout: 1000 });
+    s.t.page();
+    now += 5000;
+    s.t.page();
+    expect(s.events.map((e) => e.context.session.number)).toEqual([1, 2, 2]);
+    expect(s.names()).toEqual(['page', 'page', ENTERED]);
+  });
+
+  test('attribution: channel and UTM values', () => {
+    const rules: Rules = {
+      stages: STAGES,
+      rules: [{ stage: 'consideration', when: { campaign: { channel: 'email', name: 'spring' } } }],
+    };
+    const tag: Plugin = {
+      name: 'campaign',
+      beforeSend: (e) => void (e.context.campaign = { channel: e.properties?.c as string, name: 'spring' }),
+    };
+    const s = start(journey(rules), { capture: [tag] });
+    s.t.track('A', { c: 'social' });
+    s.t.track('B', { c: 'email' });
+    expect(s.names()).toEqual(['A', 'B', ENTERED]);
+  });
+
+  test('rules never run on Journey Stage Entered itself', () => {
+    const rules: Rules = {
+      stages: STAGES,
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'loyalty', when: { event: ENTERED } },
+        { stage: 'decision', when: { count: 2 } },
+      ],
+    };
+    const s = start(journey(rules));
+    s.t.page();
+    expect(s.names()).toEqual(['page', ENTERED]);
+    expect(s.t.stage).toBe('awareness');
+  });
+
+  test("on('stage') gets the change, with `ask` in the stages named for feedback", () => {
+    const s = start(journey({ ...PRODUCT, feedback: { purchase: 'csat', loyalty: 'nps' } }));
+    s.t.page();
+    s.t.track('Order Completed');
+    s.t.track('Order Completed');
+    const [a, p, l] = s.changes;
+    expect(s.changes).toHaveLength(3);
+    expect({ ...a, event: name(a.event) }).toEqual({ stage: 'awareness', previousStage: null, enteredAt: s.events[0].timestamp, rule: 0, event: 'page', ask: undefined });
+    expect(p).toMatchObject({ stage: 'purchase', previousStage: 'awareness', rule: 4, ask: 'csat' });
+    expect(p.event).toBe(s.events[2]);
+    expect(l).toMatchObject({ stage: 'loyalty', previousStage: 'purchase', rule: 5, ask: 'nps' });
+  });
+
+  test("a hook's own events come after Journey Stage Entered", () => {
+    const s = start(journey(PRODUCT));
+    s.t.on('stage', (c) => s.t.track('Prompt Shown', { stage: c.stage }));
+    s.t.page();
+    expect(s.names()).toEqual(['page', ENTERED, 'Prompt Shown']);
+    expect(s.events[2].context.journey!.stage).toBe('awareness');
+  });
+
+  test('feedback is tied to the current stage', () => {
+    const s = start(journey(PRODUCT));
+    s.t.track('Order Completed');
+    s.t.feedback({ score: 9, scale: 'nps' });
+    expect(s.events.at(-1)).toMatchObject({ event: 'Feedback Submitted', properties: { score: 9, scale: 'nps', stage: 'purchase' } });
+  });
+});
+
+describe('selectors', () => {
+  test('the clicked element or an element around it; the form', () => {
+    const s = start(journey(PRODUCT));
+    const button = tree(['section', { 'data-plan': 'pro' }, ['div', {}, ['button', { 'data-target': 1 }]]]);
+    const other = tree(['div', {}, ['button', { 'data-target': 1 }]]);
+    s.on('Element Clicked', other);
+    expect(s.t.stage).toBe(null);
+    s.on('Element Clicked', button);
+    expect(s.t.stage).toBe('consideration');
+    const form = tree(['form', { id: 'checkout', 'data-target': 1 }]);
+    s.on('Form Started', tree(['form', { id: 'newsletter', 'data-target': 1 }]));
+    expect(s.t.stage).toBe('consideration');
+    s.on('Form Started', form);
+    expect(s.t.stage).toBe('decision');
+    expect(s.names()).toEqual(['Element Clicked', 'Element Clicked', ENTERED, 'Form Started', 'Form Started', ENTERED]);
+    // The element is never serialised.
+    expect(JSON.stringify(s.events[1])).not.toContain('element');
+  });
+
+  test('an event without an element never matches a selector', () => {
+    const s = start(journey(PRODUCT));
+    s.t.track('Element Clicked');
+    expect(s.t.stage).toBe(null);
+  });
+
+  test('a selector the browser cannot parse matches nothing and breaks nothing', () => {
+    const rules: Rules = {
+      stages: STAGES,
+      rules: [
+        { stage: 'decision', when: { selector: 'button[[' } },
+        { stage: 'awareness', when: { selector: 'button' } },
+      ],
+    };
+    const s = start(journey(rules));
+    s.on('Element Clicked', tree(['button', { 'data-target': 1 }]));
+    expect(s.t.stage).toBe('awareness');
+    expect(s.errors).toEqual([]);
+  });
+
+  test('50 rules read the DOM once per event: one walk up the ancestors, each distinct selector tested once', () => {
+    const selectors = ['.a', '[data-plan]', '#f', 'section div', 'nav a'];
+    const rules: Rules = {
+      stages: STAGES,
+      rules: Array.from({ length: 50 }, (_, i) => ({ stage: STAGES[i % 6], when: { selector: selectors[i % 5] } })),
+    };
+    const s = start(journey(rules));
+    const el = tree(['section', {}, ['form', { id: 'f' }, ['div', {}, ['span', {}, ['button', { 'data-target': 1 }]]]]]);
+    // Count every read of parentElement on the chain, element by element (an own getter on
+    // each, as happy-dom's form element does not use Node.prototype's).
+    const chain: Element[] = [];
+    for (let n: Element | null = el; n; n = n.parentElement) chain.push(n);
+    const depth = chain.length;
+    const reads = vi.fn();
+    for (const n of chain) {
+      const parent = n.parentElement;
+      Object.defineProperty(n, 'parentElement', { configurable: true, get: () => (reads(n.nodeName), parent) });
+    }
+    const matches = vi.spyOn(Element.prototype, 'matches');
+    const queries = [
+      vi.spyOn(Element.prototype, 'closest'),
+      vi.spyOn(Element.prototype, 'querySelector'),
+      vi.spyOn(Element.prototype, 'querySelectorAll'),
+      vi.spyOn(Document.prototype, 'querySelector'),
+      vi.spyOn(Document.prototype, 'querySelectorAll'),
+    ];
+    s.on('Element Clicked', el);
+    // body and html are ancestors too; the walk reads parentElement once per element.
+    expect(reads.mock.calls.map((c) => c[0])).toEqual(['BUTTON', 'SPAN', 'DIV', 'FORM', 'SECTION', 'BODY', 'HTML']);
+    expect(matches.mock.calls.length).toBeLessThanOrEqual(selectors.length * depth);
+    expect(new Set(matches.mock.calls.map((c) => c[0]))).toEqual(new Set(selectors));
+    for (const q of queries) expect(q).not.toHaveBeenCalled();
+    expect(s.t.stage).toBe('loyalty');
+    // An event without an element reads nothing.
+    reads.mockClear();
+    matches.mockClear();
+    s.t.track('Other');
+    expect(reads).not.toHaveBeenCalled();
+    expect(matches).not.toHaveBeenCalled();
+    for (const n of chain) delete (n as any).parentElement;
+  });
+});
+
+describe('loading rules', () => {
+  const serve = (body: unknown, status = 200) => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fetch = vi.fn(async (_url: string) => {
+      await gate;
+      return new Response(typeof body == 'string' ? body : JSON.stringify(body), { status });
+    });
+    vi.stubGlobal('fetch', fetch);
+    return { fetch, release };
+  };
+
+  test('from a URL: events made while the rules load wait, in order, and get their stage', async () => {
+    const server = serve(PRODUCT);
+    const s = start(journey('/journey.json'));
+    nav('/pricing');
+    s.t.page();
+    s.t.track('Order Completed');
+    await settle();
+    expect(s.events).toEqual([]);
+    server.release();
+    await until(() => s.events.length == 4, 'the held events');
+    expect(server.fetch).toHaveBeenCalledTimes(1);
+    expect(server.fetch).toHaveBeenCalledWith('/journey.json');
+    expect(s.names()).toEqual(['page', 'Order Completed', ENTERED, ENTERED]);
+    expect(s.journeys().map((j) => j!.stage)).toEqual(['consideration', 'purchase', 'consideration', 'purchase']);
+    expect(s.errors).toEqual([]);
+  });
+
+  test.each<[string, unknown, number, string]>([
+    ['unreachable', 'Not Found', 404, '/journey.json: HTTP 404'],
+    ['not JSON', '{"stages": [', 200, '/journey.json: SyntaxError'],
+    ['invalid', { stages: STAGES, rules: [{ stage: 'awareness', when: { path: 3 } }, { stage: 'nope', when: {} }] }, 200,
+      'rules[0].when.path: expected a string or an array of strings; rules[1].stage: expected a stage (awareness,consideration,decision,purchase,post_purchase,loyalty)'],
+  ])('a rules file that is %s: tracking goes on without stages, and the error says why', async (_, body, status, message) => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = serve(body, status);
+    const s = start(journey('/journey.json'));
+    s.t.page();
+    server.release();
+    await until(() => s.events.length == 1, 'the page view');
+    s.t.page();
+    expect(s.names()).toEqual(['page', 'page']);
+    expect(s.journeys()).toEqual([
+      { stage: null, previousStage: null, enteredAt: null },
+      { stage: null, previousStage: null, enteredAt: null },
+    ]);
+    expect(s.errors).toHaveLength(1);
+    expect(s.errors[0].code).toBe('rules');
+    expect(s.errors[0].message).toContain(message);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('[waymark] rules: '));
+  });
+
+  test('a file that does not come within 5 s: the events go on without stages', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {})));
+    const s = start(journey('/journey.json'));
+    s.t.page();
+    vi.advanceTimersByTime(4999);
+    expect(s.events).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(s.names()).toEqual(['page']);
+    expect(s.errors.map((e) => [e.code, e.message])).toEqual([['rules', '/journey.json: timed out']]);
+    expect(s.t.stage).toBe(null);
+  });
+
+  test('from an inline <script type="application/json">, by #id', async () => {
+    const script = document.createElement('script');
+    script.type = 'application/json';
+    script.id = 'journey-rules';
+    script.textContent = JSON.stringify(PRODUCT);
+    document.head.appendChild(script);
+    const s = start(journey('#journey-rules'));
+    s.t.page();
+    await until(() => s.events.length == 2, 'the page view and its stage');
+    expect(s.names()).toEqual(['page', ENTERED]);
+    expect(s.t.stage).toBe('awareness');
+    script.remove();
+  });
+
+  test('a missing inline block is reported', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = start(journey('#nowhere'));
+    s.t.page();
+    await until(() => s.events.length == 1, 'the page view');
+    expect(s.errors.map((e) => e.code)).toEqual(['rules']);
+    expect(s.errors[0].message).toMatch(/^#nowhere: /);
+  });
+
+  test('invalid rules given as an object: reported at setup, tracking goes on', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const s = start(journey({ stages: STAGES, rules: [] } as Rules));
+    s.t.page();
+    expect(warn).toHaveBeenCalledWith('[waymark] rules: rules: expected a non-empty array');
+    expect(s.names()).toEqual(['page']);
+    expect(s.events[0].context.journey).toEqual({ stage: null, previousStage: null, enteredAt: null });
+  });
+
+  test('shutdown while the rules load stops waiting for them', async () => {
+    const server = serve(PRODUCT);
+    const s = start(journey('/journey.json'));
+    await s.t.shutdown();
+    server.release();
+    await settle();
+    expect(s.errors).toEqual([]);
+    expect(s.events).toEqual([]);
+  });
+});
+
+describe('persistence and consent', () => {
+  const form = () => tree(['form', { id: 'checkout', 'data-target': 1 }]);
+
+  test('the stage survives a reload (after consent): tracker.stage and the next event', async () => {
+    const c = fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.page();
+    nav('/pricing');
+    first.t.page();
+    first.on('Form Started', form());
+    const entered = first.events.find((e) => e.event == 'Form Started')!;
+    expect(first.t.stage).toBe('decision');
+    await first.t.flush();
+    await first.t.shutdown();
+    expect((await dump(idb)).v.j).toEqual({
+      stage: 'decision',
+      previousStage: 'consideration',
+      enteredAt: entered.timestamp,
+      c: { 0: 2, 1: 1, 3: 1 },
+    });
+
+    // A new page load on the same IndexedDB.
+    const second = start(journey(PRODUCT), { consent: 'granted' });
+    await second.t.flush(); // the saved visitor is read
+    await until(() => second.t.stage == 'decision', 'the saved stage');
+    nav('/');
+    second.t.page();
+    expect(second.names()).toEqual(['page']);
+    expect(second.events[0].context.journey).toEqual({ stage: 'decision', previousStage: 'consideration', enteredAt: entered.timestamp });
+    await second.t.flush();
+    await until(() => c.events().length == 7, 'all events delivered');
+    expect(c.names()).toEqual(['page', ENTERED, 'page', ENTERED, 'Form Started', ENTERED, 'page']);
+    expect(c.events().at(-1)!.context.journey).toEqual({ stage: 'decision', previousStage: 'consideration', enteredAt: entered.timestamp });
+    await second.t.shutdown();
+  });
+
+  test('counts add up across visits: the second order, on a later visit, enters loyalty', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    // Once the visitor is read, shutdown() writes what is buffered.
+    await first.t.flush();
+    await first.t.shutdown();
+    const second = start(journey(PRODUCT), { consent: 'granted' });
+    await second.t.flush(); // the saved visitor is read
+    await until(() => second.t.stage == 'purchase', 'the saved stage');
+    second.t.track('Order Completed');
+    expect(second.names()).toEqual(['Order Completed', ENTERED]);
+    expect(second.events[1].properties).toMatchObject({ stage: 'loyalty', previousStage: 'purchase', rule: 5 });
+    await second.t.shutdown();
+  });
+
+  test('rules from a URL that arrive after the saved visitor was read still get the saved stage', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const collector = globalThis.fetch;
+    vi.stubGlobal('fetch', (url: string, init?: RequestInit) =>
+      url == '/journey.json' ? gate.then(() => new Response(JSON.stringify(PRODUCT))) : collector(url, init),
+    );
+    const second = start(journey('/journey.json'), { consent: 'granted' });
+    second.t.page();
+    await second.t.flush(); // the saved visitor is read; the rules are still loading
+    expect(second.events).toEqual([]);
+    release();
+    await until(() => second.events.length == 1, 'the page view');
+    expect(second.names()).toEqual(['page']);
+    expect(second.events[0].context.journey!.stage).toBe('purchase');
+    expect(second.t.stage).toBe('purchase');
+  });
+
+  test('before consent the stage lives in memory only: nothing is written or read', async () => {
+    fakeCollector();
+    const s = start(journey(PRODUCT));
+    s.t.track('Order Completed');
+    await settle();
+    expect(s.t.stage).toBe('purchase');
+    expect(await databases(idb)).toEqual([]);
+    s.t.consent('granted');
+    await until(async () => (await dump(idb)).v?.j?.stage == 'purchase', 'the stage saved after consent');
+    expect((await dump(idb)).v.j).toMatchObject({ stage: 'purchase', previousStage: null, c: { 4: 1 } });
+    await s.t.shutdown();
+  });
+
+  test('on consent, what earlier visits stored merges with this page: the further stage wins, counts add', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    const purchased = first.events[0].timestamp;
+    await first.t.flush();
+    await first.t.shutdown();
+    // Next visit: consent pending again until the banner is answered.
+    const second = start(journey(PRODUCT));
+    second.t.page();
+    expect(second.t.stage).toBe('awareness');
+    second.t.consent('granted');
+    await until(() => second.t.stage == 'purchase', 'the merged stage');
+    await second.t.flush();
+    second.t.page();
+    expect(second.events.at(-1)!.context.journey).toEqual({ stage: 'purchase', previousStage: null, enteredAt: purchased });
+    second.t.track('Order Completed');
+    expect(second.names().slice(-2)).toEqual(['Order Completed', ENTERED]);
+    expect(second.t.stage).toBe('loyalty');
+    await second.t.shutdown();
+  });
+
+  test('latest: on consent, a stage reached on this page wins over the saved one', async () => {
+    fakeCollector();
+    const rules = { ...PRODUCT, progression: 'latest' as const };
+    const first = start(journey(rules), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    // Once the visitor is read, shutdown() writes what is buffered.
+    await first.t.flush();
+    await first.t.shutdown();
+    const second = start(journey(rules));
+    second.t.page();
+    second.t.consent('granted');
+    await until(async () => (await dump(idb)).v?.j?.c?.[0] == 1, 'the merged state saved');
+    expect(second.t.stage).toBe('awareness');
+    expect((await dump(idb)).v.j).toMatchObject({ stage: 'awareness', c: { 0: 1, 4: 1 } });
+    await second.t.shutdown();
+  });
+
+  test('reset() forgets the stage and the counts', () => {
+    const s = start(journey(PRODUCT));
+    s.t.track('Order Completed');
+    s.t.reset();
+    expect(s.t.stage).toBe(null);
+    s.t.track('Hello');
+    expect(s.events.at(-1)!.context.journey).toEqual({ stage: null, previousStage: null, enteredAt: null });
+    s.t.track('Order Completed');
+    // A first order again for this new visitor: purchase, not loyalty.
+    expect(s.events.at(-1)!.properties).toMatchObject({ stage: 'purchase', previousStage: null });
+  });
+
+  test('a revoke forgets the stage, in memory and on disk', async () => {
+    fakeCollector();
+    const s = start(journey(PRODUCT), { consent: 'granted' });
+    await s.t.flush(); // the saved visitor is read
+    s.t.track('Order Completed');
+    await until(async () => (await dump(idb)).v?.j?.stage == 'purchase', 'the stage saved');
+    s.t.consent('denied');
+    expect(s.t.stage).toBe(null);
+    s.t.track('Hello');
+    expect(s.events.at(-1)!.context.journey).toEqual({ stage: null, previousStage: null, enteredAt: null });
+    await until(async () => !(await databases(idb)).includes('waymark'), 'the database deleted');
+    await s.t.shutdown();
+  });
+
+  // Needs the core to hold the pipeline while it reads the saved visitor (see the report to the
+  // lead): today an event made right at load is judged before the saved stage is restored.
+  test('an event made right at a reload is judged against the saved stage', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    // Once the visitor is read, shutdown() writes what is buffered.
+    await first.t.flush();
+    await first.t.shutdown();
+    const second = start(journey(PRODUCT), { consent: 'granted' });
+    second.t.page();
+    await until(() => second.events.length > 0, 'the page view');
+    await tick(20);
+    expect(second.names()).toEqual(['page']);
+    expect(second.events[0].context.journey!.stage).toBe('purchase');
+    await second.t.shutdown();
+  });
+});

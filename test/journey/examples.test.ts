@@ -1,0 +1,40 @@
+// @vitest-environment node
+// The example rule sets in examples/stages/: each is valid, maps to all six default stages,
+// and its sample journey (NAME.events.json, the input `waymark explain --events` takes)
+// walks a visitor through all six, in order.
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { step, validate, type Rules } from '../../src/journey/rules';
+import type { JourneyContext } from '../../src/types';
+
+const STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'];
+const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+describe.each(['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'])('examples/stages/%s.json', (name) => {
+  const rules: Rules = json(`examples/stages/${name}.json`);
+  const events: any[] = json(`examples/stages/${name}.events.json`);
+
+  test('is valid and points editors at the schema', () => {
+    expect(validate(rules)).toEqual([]);
+    expect(rules.$schema).toBe('../../schema/stages.schema.json');
+  });
+
+  test('covers the six default stages, and asks for feedback after the purchase', () => {
+    expect(rules.stages).toEqual(STAGES);
+    expect(new Set(rules.rules.map((r) => r.stage))).toEqual(new Set(STAGES));
+    expect(rules.feedback?.post_purchase).toMatch(/^(csat|nps|ces)$/);
+  });
+
+  test('its sample journey enters every stage, in order', () => {
+    const st: JourneyContext = { stage: null, previousStage: null, enteredAt: null };
+    const counts = {};
+    const entered: string[] = [];
+    for (const e of events) {
+      const before = st.stage;
+      // As in the CLI: an event lists the selectors its element matches.
+      step(rules, st, counts, e, (s) => [e.selector].flat().includes(s));
+      if (st.stage != before) entered.push(st.stage!);
+    }
+    expect(entered).toEqual(STAGES);
+  });
+});

@@ -1,0 +1,395 @@
+// @vitest-environment node
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { glob, step, test as matches, validate, type Condition, type Rules, type SelectorTest } from '../../src/journey/rules';
+import type { JourneyContext } from '../../src/types';
+
+const STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'];
+
+/** PRODUCT.md's example, verbatim. */
+const PRODUCT = JSON.parse(`{
+  "$schema": "…/stages.schema.json",
+  "stages": ["awareness", "consideration", "decision", "purchase", "post_purchase", "loyalty"],
+  "progression": "forward",
+  "rules": [
+    { "stage": "awareness",     "when": { "type": "page" } },
+    { "stage": "consideration", "when": { "type": "page", "path": ["/pricing", "/compare/*"] } },
+    { "stage": "consideration", "when": { "event": "Element Clicked", "selector": "[data-plan]" } },
+    { "stage": "decision",      "when": { "event": "Form Started", "form": "#checkout" } },
+    { "stage": "purchase",      "when": { "event": "Order Completed" } },
+    { "stage": "loyalty",       "when": { "event": "Order Completed", "count": { "gte": 2 } } }
+  ]
+}`);
+
+const page = (path: string, extra: Record<string, unknown> = {}) => ({ type: 'page', context: { page: { path }, ...extra } });
+const track = (event: string, properties: Record<string, unknown> = {}, context: Record<string, unknown> = {}) => ({
+  type: 'track',
+  event,
+  properties,
+  context,
+});
+const noDom: SelectorTest = () => false;
+
+describe('validate', () => {
+  test('the PRODUCT.md example is valid as written', () => {
+    expect(validate(PRODUCT)).toEqual([]);
+  });
+
+  test.each(['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'])('examples/stages/%s.json is valid', (name) => {
+    expect(validate(JSON.parse(readFileSync(`examples/stages/${name}.json`, 'utf8')))).toEqual([]);
+  });
+
+  const base = { stages: ['a', 'b'], rules: [{ stage: 'a', when: {} }] };
+  const withWhen = (when: unknown) => ({ ...base, rules: [{ stage: 'a', when }] });
+
+  test.each<[string, unknown]>([
+    ['every key of the grammar', {
+      $schema: 'x',
+      stages: ['a', 'b'],
+      progression: 'latest',
+      feedback: { a: 'csat', b: 'nps' },
+      rules: [
+        {
+          name: 'n',
+          stage: 'b',
+          when: {
+            type: ['page', 'track', 'identify'],
+            event: ['A', 'B'],
+            path: '/x/**',
+            selector: '.a',
+            form: '#f',
+            properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x', null], f: { eq: 1, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true }, g: [] },
+            campaign: { channel: 'email', source: ['a', 'b'], name: { exists: false } },
+            count: { gte: 2 },
+            session: [1, 2],
+            any: [{ type: 'page' }, { not: { event: 'X' } }],
+            all: [{}],
+            not: { any: [{ path: ['/a', '/b'] }] },
+          },
+        },
+      ],
+    }],
+    ['an empty condition (matches every event)', withWhen({})],
+    ['count as a plain number', withWhen({ count: 3 })],
+    ['feedback for no stage', { ...base, feedback: {} }],
+  ])('valid: %s', (_, rules) => {
+    expect(validate(rules)).toEqual([]);
+  });
+
+  test.each<[string, unknown, string[]]>([
+    ['not an object', 5, ['rules file: expected an object']],
+    ['an array', [], ['rules file: expected an object']],
+    ['nothing required', {}, ['stages: expected a non-empty array of unique names', 'rules: expected a non-empty array']],
+    ['duplicate stages', { ...base, stages: ['a', 'a'] }, ['stages: expected a non-empty array of unique names']],
+    ['empty stages', { ...base, stages: [] }, ['stages: expected a non-empty array of unique names', 'rules[0].stage: expected a stage ()']],
+    ['a stage that is not a string', { ...base, stages: ['a', 1] }, ['stages: expected a non-empty array of unique names']],
+    ['bad progression', { ...base, progression: 'backward' }, ['progression: expected forward or latest']],
+    ['progression in an array', { ...base, progression: ['forward'] }, ['progression: expected forward or latest']],
+    ['unknown top-level key', { ...base, stage: [] }, ['stage: expected one of $schema,stages,progression,rules,feedback']],
+    ['$schema not a string', { ...base, $schema: 1 }, ['$schema: expected a string']],
+    ['empty rules', { ...base, rules: [] }, ['rules: expected a non-empty array']],
+    ['a rule that is not an object', { ...base, rules: ['a'] }, ['rules[0]: expected an object']],
+    ['a rule without stage and when', { ...base, rules: [{}] }, ['rules[0].stage: expected a stage (a,b)', 'rules[0].when: expected an object']],
+    ['a rule for an unknown stage', { ...base, rules: [{ stage: 'c', when: {} }] }, ['rules[0].stage: expected a stage (a,b)']],
+    ['a typo in a rule key', { ...base, rules: [{ stage: 'a', when: {}, nmae: 'x' }] }, ['rules[0].nmae: expected one of stage,when,name']],
+    ['a rule name that is not a string', { ...base, rules: [{ stage: 'a', when: {}, name: 1 }] }, ['rules[0].name: expected a string']],
+    ['when as an array', withWhen([]), ['rules[0].when: expected an object']],
+    ['an unknown condition', withWhen({ url: '/x' }), ['rules[0].when.url: expected one of type,event,path,selector,form,properties,campaign,count,session,any,all,not']],
+    ['"constructor" is not a condition', withWhen({ constructor: 1 }), ['rules[0].when.constructor: expected one of type,event,path,selector,form,properties,campaign,count,session,any,all,not']],
+    ['path as a number', withWhen({ path: 3 }), ['rules[0].when.path: expected a string or an array of strings']],
+    ['path as an empty string', withWhen({ path: '' }), ['rules[0].when.path: expected a string or an array of strings']],
+    ['path as an empty array', withWhen({ path: [] }), ['rules[0].when.path: expected a string or an array of strings']],
+    ['path with a number inside', withWhen({ path: ['/a', 1] }), ['rules[0].when.path: expected a string or an array of strings']],
+    ['event as an object', withWhen({ event: { eq: 'x' } }), ['rules[0].when.event: expected a string or an array of strings']],
+    ['unknown type', withWhen({ type: 'pageview' }), ['rules[0].when.type: expected page, track or identify']],
+    ['unknown type in an array', withWhen({ type: ['page', 'click'] }), ['rules[0].when.type: expected page, track or identify']],
+    ['nested arrays of types', withWhen({ type: [['page']] }), ['rules[0].when.type: expected page, track or identify']],
+    ['selector as an array', withWhen({ selector: ['.a'] }), ['rules[0].when.selector: expected a string']],
+    ['form as a number', withWhen({ form: 1 }), ['rules[0].when.form: expected a string']],
+    ['properties as an array', withWhen({ properties: [] }), ['rules[0].when.properties: expected an object']],
+    ['a property test that is an array of arrays', withWhen({ properties: { a: [[1]] } }), ['rules[0].when.properties.a: expected a value, an array of them or {eq,in,gt,gte,lt,lte,exists}']],
+    ['an unknown operator', withWhen({ properties: { total: { gtt: 1 } } }), ['rules[0].when.properties.total.gtt: expected one of eq,in,gt,gte,lt,lte,exists']],
+    ['a comparison with a string', withWhen({ properties: { total: { gte: '10' } } }), ['rules[0].when.properties.total.gte: expected a number']],
+    ['in without an array', withWhen({ properties: { a: { in: 'x' } } }), ['rules[0].when.properties.a.in: expected an array of values']],
+    ['eq with an object', withWhen({ properties: { a: { eq: {} } } }), ['rules[0].when.properties.a.eq: expected a value']],
+    ['exists with a string', withWhen({ properties: { a: { exists: 'yes' } } }), ['rules[0].when.properties.a.exists: expected true or false']],
+    ['campaign values', withWhen({ campaign: { channel: { in: 'email' } } }), ['rules[0].when.campaign.channel.in: expected an array of values']],
+    ['count as a string', withWhen({ count: '2' }), ['rules[0].when.count: expected a number, an array of them or {eq,in,gt,gte,lt,lte,exists}']],
+    ['session as an array of strings', withWhen({ session: ['2'] }), ['rules[0].when.session: expected a number, an array of them or {eq,in,gt,gte,lt,lte,exists}']],
+    ['any empty', withWhen({ any: [] }), ['rules[0].when.any: expected a non-empty array']],
+    ['all as an object', withWhen({ all: {} }), ['rules[0].when.all: expected a non-empty array']],
+    ['a nested bad condition', withWhen({ any: [{ type: 'page' }, { all: [{ path: 1 }] }] }), ['rules[0].when.any[1].all[0].path: expected a string or an array of strings']],
+    ['not as an array', withWhen({ not: [{ type: 'page' }] }), ['rules[0].when.not: expected an object']],
+    ['feedback for an unknown stage', { ...base, feedback: { c: 'csat' } }, ['feedback.c: expected a stage (a,b)']],
+    ['feedback with an unknown scale', { ...base, feedback: { a: 'stars' } }, ['feedback.a: expected csat or nps or ces']],
+    ['feedback as a list', { ...base, feedback: ['a'] }, ['feedback: expected an object']],
+    ['several problems are all reported', { stages: ['a'], rules: [{ stage: 'a', when: { path: 1 } }, { stage: 'z', when: { count: 'x' } }] }, [
+      'rules[0].when.path: expected a string or an array of strings',
+      'rules[1].stage: expected a stage (a)',
+      'rules[1].when.count: expected a number, an array of them or {eq,in,gt,gte,lt,lte,exists}',
+    ]],
+  ])('invalid: %s', (_, rules, errors) => {
+    expect(validate(rules)).toEqual(errors);
+  });
+});
+
+describe('glob', () => {
+  test.each<[string, string, boolean]>([
+    ['/pricing', '/pricing', true],
+    ['/pricing', '/pricing/', false],
+    ['/pricing', '/pricingx', false],
+    ['/compare/*', '/compare/a', true],
+    ['/compare/*', '/compare/', true],
+    ['/compare/*', '/compare/a/b', false],
+    ['/compare/*', '/compare', false],
+    ['/docs/**', '/docs/a/b/c', true],
+    ['/docs/**', '/docs/', true],
+    ['/docs/**', '/docs', false],
+    ['/*/settings', '/team/settings', true],
+    ['/*/settings', '/a/b/settings', false],
+    ['/**/settings', '/a/b/settings', true],
+    ['/shop/*.html', '/shop/a.html', true],
+    ['/shop/*.html', '/shop/aXhtml', false],
+    ['/a+b(c)', '/a+b(c)', true],
+    ['/a+b(c)', '/aab', false],
+    ['/p/[id]', '/p/[id]', true],
+    ['/p/[id]', '/p/i', false],
+  ])('%s on %s: %s', (g, path, ok) => {
+    expect(glob(g).test(path)).toBe(ok);
+  });
+});
+
+describe('conditions', () => {
+  const props = { plan: 'pro', total: 120, zero: 0, nothing: null, yes: true, numeric: '150' };
+  const ev = track('Order Completed', props, {
+    page: { path: '/checkout/done' },
+    campaign: { channel: 'email', source: 'newsletter', medium: 'email', name: 'spring' },
+    session: { number: 3 },
+  });
+  test.each<[string, Condition, object, boolean]>([
+    // type and name
+    ['type', { type: 'track' }, ev, true],
+    ['type mismatch', { type: 'page' }, ev, false],
+    ['type one of', { type: ['page', 'track'] }, ev, true],
+    ['event', { event: 'Order Completed' }, ev, true],
+    ['event is case-sensitive', { event: 'order completed' }, ev, false],
+    ['event one of', { event: ['Product Added', 'Order Completed'] }, ev, true],
+    ['event matches a page name', { event: 'Pricing' }, { type: 'page', name: 'Pricing', context: {} }, true],
+    ['event on a page without name', { event: 'Pricing' }, page('/pricing'), false],
+    // path
+    ['path', { path: '/checkout/done' }, ev, true],
+    ['path glob *', { path: '/checkout/*' }, ev, true],
+    ['path glob ** ', { path: '/**' }, ev, true],
+    ['path one of', { path: ['/pricing', '/checkout/*'] }, ev, true],
+    ['path mismatch', { path: ['/pricing', '/compare/*'] }, ev, false],
+    ['path when the event has no page', { path: '**' }, track('X'), false],
+    // properties
+    ['property equal', { properties: { plan: 'pro' } }, ev, true],
+    ['property not equal', { properties: { plan: 'team' } }, ev, false],
+    ['property equality is strict', { properties: { total: '120' } }, ev, false],
+    ['property one of', { properties: { plan: ['team', 'pro'] } }, ev, true],
+    ['property not one of', { properties: { plan: ['team', 'free'] } }, ev, false],
+    ['property eq', { properties: { plan: { eq: 'pro' } } }, ev, true],
+    ['property eq null', { properties: { nothing: { eq: null } } }, ev, true],
+    ['property null equal', { properties: { nothing: null } }, ev, true],
+    ['property boolean', { properties: { yes: true } }, ev, true],
+    ['property in', { properties: { plan: { in: ['pro'] } } }, ev, true],
+    ['property in (miss)', { properties: { plan: { in: ['team'] } } }, ev, false],
+    ['gt', { properties: { total: { gt: 100 } } }, ev, true],
+    ['gt at the edge', { properties: { total: { gt: 120 } } }, ev, false],
+    ['gte at the edge', { properties: { total: { gte: 120 } } }, ev, true],
+    ['lt', { properties: { total: { lt: 121 } } }, ev, true],
+    ['lt at the edge', { properties: { total: { lt: 120 } } }, ev, false],
+    ['lte at the edge', { properties: { total: { lte: 120 } } }, ev, true],
+    ['a range', { properties: { total: { gt: 100, lte: 200 } } }, ev, true],
+    ['a range (miss)', { properties: { total: { gt: 100, lt: 110 } } }, ev, false],
+    ['comparisons skip numeric strings', { properties: { numeric: { gt: 1 } } }, ev, false],
+    ['comparisons skip null', { properties: { nothing: { lt: 1 } } }, ev, false],
+    ['comparisons skip missing', { properties: { missing: { lt: 1 } } }, ev, false],
+    ['zero compares', { properties: { zero: { gte: 0 } } }, ev, true],
+    ['exists', { properties: { plan: { exists: true } } }, ev, true],
+    ['exists (zero counts)', { properties: { zero: { exists: true } } }, ev, true],
+    ['exists (null does not)', { properties: { nothing: { exists: true } } }, ev, false],
+    ['not exists', { properties: { missing: { exists: false } } }, ev, true],
+    ['not exists (present)', { properties: { plan: { exists: false } } }, ev, false],
+    ['several properties: all must hold', { properties: { plan: 'pro', total: { gt: 500 } } }, ev, false],
+    ['properties on an event without properties', { properties: { plan: { exists: false } } }, page('/'), true],
+    // attribution
+    ['channel', { campaign: { channel: 'email' } }, ev, true],
+    ['channel one of', { campaign: { channel: ['social', 'email'] } }, ev, true],
+    ['channel mismatch', { campaign: { channel: 'paid search' } }, ev, false],
+    ['utm source and campaign name', { campaign: { source: 'newsletter', name: 'spring' } }, ev, true],
+    ['utm term missing', { campaign: { term: { exists: true } } }, ev, false],
+    ['campaign on an event without attribution', { campaign: { channel: 'direct' } }, page('/'), false],
+    // sessions
+    ['session', { session: 3 }, ev, true],
+    ['returning visitor', { session: { gte: 2 } }, ev, true],
+    ['first session', { session: 1 }, ev, false],
+    ['session one of', { session: [1, 3] }, ev, true],
+    // combinators
+    ['every key must hold', { type: 'track', event: 'Order Completed', path: '/pricing' }, ev, false],
+    ['empty condition', {}, ev, true],
+    ['any: one holds', { any: [{ event: 'X' }, { properties: { plan: 'pro' } }] }, ev, true],
+    ['any: none holds', { any: [{ event: 'X' }, { path: '/pricing' }] }, ev, false],
+    ['all: every one holds', { all: [{ type: 'track' }, { campaign: { channel: 'email' } }] }, ev, true],
+    ['all: one fails', { all: [{ type: 'track' }, { campaign: { channel: 'social' } }] }, ev, false],
+    ['not', { not: { path: '/pricing' } }, ev, true],
+    ['not (holds)', { not: { type: 'track' } }, ev, false],
+    ['nested', { any: [{ all: [{ type: 'page' }, { path: '/x' }] }, { not: { any: [{ event: 'A' }, { event: 'B' }] } }] }, ev, true],
+    ['not with any', { not: { any: [{ event: 'Order Completed' }, { event: 'B' }] } }, ev, false],
+  ])('%s', (_, cond, event, ok) => {
+    expect(matches(cond, event, noDom)).toBe(ok);
+  });
+
+  test.each<[string, Condition, number | undefined, boolean]>([
+    ['count while counting (undefined) passes', { count: 2 }, undefined, true],
+    ['count equal', { count: 2 }, 2, true],
+    ['count not equal', { count: 2 }, 3, false],
+    ['count gte', { count: { gte: 2 } }, 5, true],
+    ['count gte (first)', { count: { gte: 2 } }, 1, false],
+    ['count one of', { count: [1, 3] }, 3, true],
+    ['count inside any', { any: [{ count: 1 }, { event: 'Nope' }] }, 2, false],
+    ['count inside not', { not: { count: 1 } }, 2, true],
+  ])('%s', (_, cond, count, ok) => {
+    expect(matches(cond, track('A'), noDom, count)).toBe(ok);
+  });
+
+  test('selector and form ask the selector test, with the selector', () => {
+    const asked: string[] = [];
+    const sel = (s: string) => (asked.push(s), s == '[data-plan]');
+    expect(matches({ selector: '[data-plan]' }, track('Element Clicked'), sel)).toBe(true);
+    expect(matches({ form: '#checkout' }, track('Form Started'), sel)).toBe(false);
+    expect(matches({ event: 'Other', selector: '.x' }, track('Element Clicked'), sel)).toBe(false);
+    // `every` stops at the first failing key: the selector of a rule that failed on its name is not tested.
+    expect(asked).toEqual(['[data-plan]', '#checkout']);
+  });
+});
+
+describe('step', () => {
+  const fresh = (): JourneyContext => ({ stage: null, previousStage: null, enteredAt: null });
+  const run = (rules: Rules, events: object[], st = fresh(), counts: Record<string, number> = {}, sel = noDom) =>
+    events.map((e) => {
+      const rule = step(rules, st, counts, e, sel);
+      return [rule, st.stage, st.previousStage];
+    });
+
+  test('forward: never goes back; entering again changes nothing', () => {
+    const clicks = (s: string) => s == '[data-plan]' || s == '#checkout';
+    expect(
+      run(
+        PRODUCT,
+        [
+          page('/'),
+          page('/pricing'),
+          page('/'),
+          track('Element Clicked'),
+          track('Form Started'),
+          page('/compare/x'),
+          track('Order Completed'),
+          track('Order Completed'),
+          track('Order Completed'),
+          page('/'),
+        ],
+        fresh(),
+        {},
+        clicks,
+      ),
+    ).toEqual([
+      [0, 'awareness', null],
+      [1, 'consideration', 'awareness'],
+      [0, 'consideration', 'awareness'],
+      [2, 'consideration', 'awareness'],
+      [3, 'decision', 'consideration'],
+      [1, 'decision', 'consideration'],
+      [4, 'purchase', 'decision'],
+      [5, 'loyalty', 'purchase'],
+      [5, 'loyalty', 'purchase'],
+      [0, 'loyalty', 'purchase'],
+    ]);
+  });
+
+  test('forward: a later stage can be skipped to', () => {
+    expect(run(PRODUCT, [track('Order Completed')])).toEqual([[4, 'purchase', null]]);
+  });
+
+  test('latest: the stage of the latest match wins, earlier or not', () => {
+    const rules: Rules = { ...PRODUCT, progression: 'latest' };
+    expect(run(rules, [page('/pricing'), page('/'), page('/'), track('Order Completed'), page('/compare/a')])).toEqual([
+      [1, 'consideration', null],
+      [0, 'awareness', 'consideration'],
+      [0, 'awareness', 'consideration'],
+      [4, 'purchase', 'awareness'],
+      [1, 'consideration', 'purchase'],
+    ]);
+  });
+
+  test('among the rules one event matches, the furthest stage wins; the first rule on a tie', () => {
+    const rules: Rules = {
+      stages: STAGES,
+      rules: [
+        { stage: 'consideration', when: { type: 'page' } },
+        { stage: 'decision', when: { type: 'page' } },
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'decision', when: { path: '/' } },
+      ],
+    };
+    expect(run(rules, [page('/')])).toEqual([[1, 'decision', null]]);
+    expect(run({ ...rules, progression: 'latest' }, [page('/')])).toEqual([[1, 'decision', null]]);
+  });
+
+  test('no match: -1, nothing changes', () => {
+    const st = fresh();
+    expect(step(PRODUCT, st, {}, track('Nothing'), noDom)).toBe(-1);
+    expect(st).toEqual(fresh());
+  });
+
+  test('counts: every matching rule counts the event, entered or not; count tests see the count', () => {
+    const counts: Record<string, number> = {};
+    const rules: Rules = {
+      stages: STAGES,
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', when: { type: 'page', count: 3 } },
+        { stage: 'decision', when: { event: 'Never' } },
+      ],
+    };
+    expect(run(rules, [page('/'), page('/'), page('/'), page('/')], fresh(), counts)).toEqual([
+      [0, 'awareness', null],
+      [0, 'awareness', null],
+      [1, 'consideration', 'awareness'],
+      [0, 'consideration', 'awareness'],
+    ]);
+    expect(counts).toEqual({ 0: 4, 1: 4 });
+  });
+
+  test('a count test with other conditions counts only the events that meet them', () => {
+    const counts: Record<string, number> = {};
+    const rules: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { event: 'Order Completed', properties: { total: { gt: 0 } }, count: 2 } }] };
+    expect(
+      run(rules, [track('Order Completed', { total: 0 }), track('Order Completed', { total: 5 }), track('Page'), track('Order Completed', { total: 9 })], fresh(), counts),
+    ).toEqual([
+      [-1, null, null],
+      [-1, null, null],
+      [-1, null, null],
+      [0, 'loyalty', null],
+    ]);
+    expect(counts).toEqual({ 0: 2 });
+  });
+
+  test('nth session', () => {
+    const rules: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { type: 'page', session: { gte: 3 } } }] };
+    const s = (n: number) => page('/', { session: { number: n } });
+    expect(run(rules, [s(1), s(2), s(3)])).toEqual([
+      [-1, null, null],
+      [-1, null, null],
+      [0, 'loyalty', null],
+    ]);
+  });
+
+  test('enteredAt is the timestamp of the event that entered the stage', () => {
+    const st = fresh();
+    step(PRODUCT, st, {}, { ...page('/'), timestamp: '2026-01-01T00:00:00.000Z' }, noDom);
+    step(PRODUCT, st, {}, { ...page('/'), timestamp: '2026-01-02T00:00:00.000Z' }, noDom);
+    expect(st).toEqual({ stage: 'awareness', previousStage: null, enteredAt: '2026-01-01T00:00:00.000Z' });
+  });
+});

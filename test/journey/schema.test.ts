@@ -1,0 +1,153 @@
+// @vitest-environment node
+// The shipped JSON Schema (what editors check) and the runtime validator (what Waymark
+// checks) must accept and reject the same files. The schema cannot compare one field with
+// another, so two checks are the validator's alone: a rule's stage and a feedback key must be
+// one of "stages". Those are the only disagreements allowed, and they are asserted as such.
+import { readFileSync } from 'node:fs';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { describe, expect, test } from 'vitest';
+import { validate } from '../../src/journey/rules';
+
+const schema = JSON.parse(readFileSync('schema/stages.schema.json', 'utf8'));
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+const schemaOk = ajv.compile(schema);
+const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+
+/** The validator's messages for checks that need the stage list. */
+const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback\.[^:]*): expected a stage \(/;
+
+const EXAMPLES = ['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'].map((n) => json(`examples/stages/${n}.json`));
+
+const PRODUCT = {
+  $schema: '…/stages.schema.json',
+  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
+  progression: 'forward',
+  rules: [
+    { stage: 'awareness', when: { type: 'page' } },
+    { stage: 'consideration', when: { type: 'page', path: ['/pricing', '/compare/*'] } },
+    { stage: 'consideration', when: { event: 'Element Clicked', selector: '[data-plan]' } },
+    { stage: 'decision', when: { event: 'Form Started', form: '#checkout' } },
+    { stage: 'purchase', when: { event: 'Order Completed' } },
+    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
+  ],
+};
+
+const FULL = {
+  $schema: 'x',
+  stages: ['a', 'b'],
+  progression: 'latest',
+  feedback: { a: 'csat', b: 'nps' },
+  rules: [
+    {
+      name: 'n',
+      stage: 'b',
+      when: {
+        type: ['page', 'track'],
+        event: ['A', 'B'],
+        path: '/x/**',
+        selector: '.a',
+        form: '#f',
+        properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x'], f: { eq: 1, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true } },
+        campaign: { channel: 'email', name: { exists: false } },
+        count: { gte: 2 },
+        session: [1, 2],
+        any: [{ type: 'identify' }, { not: { event: 'X' } }],
+        all: [{}],
+        not: { any: [{ path: ['/a', '/b'] }] },
+      },
+    },
+    { stage: 'a', when: {} },
+  ],
+};
+
+const VALID: unknown[] = [PRODUCT, FULL, ...EXAMPLES, { stages: ['only'], rules: [{ stage: 'only', when: {} }] }];
+
+/** Replacement values tried at every position of the valid files. */
+const POOL: unknown[] = [null, 0, 2.5, -1, '', 'x', 'page', 'csat', 'forward', true, false, [], [1], ['x'], ['x', 'x'], [[1]], [null], {}, { eq: 1 }, { gte: '1' }, { in: 'x' }, { exists: 1 }, { x: 1 }, { type: 'page' }, [{}], { stage: 'a', when: {} }];
+
+type Path = (string | number)[];
+
+function paths(v: unknown, at: Path = []): Path[] {
+  const out: Path[] = [at];
+  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+  else if (v && typeof v == 'object') for (const k of Object.keys(v)) out.push(...paths((v as any)[k], [...at, k]));
+  return out;
+}
+
+function replace(doc: unknown, at: Path, value: unknown): unknown {
+  if (!at.length) return value;
+  const copy: any = structuredClone(doc);
+  let o = copy;
+  for (const k of at.slice(0, -1)) o = o[k];
+  o[at[at.length - 1]] = value;
+  return copy;
+}
+
+function remove(doc: unknown, at: Path): unknown {
+  const copy: any = structuredClone(doc);
+  let o = copy;
+  for (const k of at.slice(0, -1)) o = o[k];
+  const k = at[at.length - 1];
+  Array.isArray(o) ? o.splice(k as number, 1) : delete o[k];
+  return copy;
+}
+
+/** Every valid file with one node replaced by each pool value, one node removed, or one unknown key added. */
+function mutants(): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  VALID.forEach((doc, d) => {
+    for (const at of paths(doc)) {
+      const where = `doc ${d} at /${at.join('/')}`;
+      POOL.forEach((v) => out.push([`${where} = ${JSON.stringify(v)}`, replace(doc, at, v)]));
+      if (at.length) out.push([`${where} removed`, remove(doc, at)]);
+      const node = at.reduce((o: any, k) => o[k], doc);
+      if (node && typeof node == 'object' && !Array.isArray(node)) out.push([`${where} + unknown key`, replace(doc, [...at, 'zzz'], 1)]);
+    }
+  });
+  return out;
+}
+
+describe('the schema and the validator agree', () => {
+  test.each(VALID.map((v, i) => [i, v]))('valid file %i passes both', (_, doc) => {
+    expect(validate(doc)).toEqual([]);
+    expect(schemaOk(doc), JSON.stringify(schemaOk.errors)).toBe(true);
+  });
+
+  test('on every mutant of the valid files (thousands), except for the cross-field stage checks', () => {
+    const all = mutants();
+    expect(all.length).toBeGreaterThan(3000);
+    let invalid = 0;
+    let crossField = 0;
+    const disagree: string[] = [];
+    for (const [name, doc] of all) {
+      const errors = validate(doc);
+      const bySchema = schemaOk(doc);
+      if (errors.length) invalid++;
+      if (bySchema == !errors.length) continue;
+      // The only allowed disagreement: the schema accepts, and every validator error is a cross-field one.
+      if (bySchema && errors.every((e) => CROSS_FIELD.test(e))) {
+        crossField++;
+        continue;
+      }
+      disagree.push(`${name}: schema ${bySchema ? 'accepts' : 'rejects'}; validator says ${JSON.stringify(errors)}`);
+    }
+    expect(disagree).toEqual([]);
+    // The corpus really exercises both sides.
+    expect(invalid).toBeGreaterThan(all.length / 2);
+    expect(crossField).toBeGreaterThan(10);
+  }, 60_000);
+
+  test.each<[string, unknown]>([
+    ['a rule for a stage not in the list', { stages: ['a'], rules: [{ stage: 'b', when: {} }] }],
+    ['feedback for a stage not in the list', { stages: ['a'], rules: [{ stage: 'a', when: {} }], feedback: { b: 'nps' } }],
+  ])('cross-field: %s is caught by the validator only', (_, doc) => {
+    expect(schemaOk(doc)).toBe(true);
+    expect(validate(doc)).toHaveLength(1);
+    expect(validate(doc)[0]).toMatch(CROSS_FIELD);
+  });
+
+  test('the schema is a draft 2020-12 schema that editors can fetch by $id', () => {
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(schema.$id).toMatch(/stages\.schema\.json$/);
+  });
+});
