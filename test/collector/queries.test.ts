@@ -136,6 +136,23 @@ describe('journey queries', () => {
     ]);
   });
 
+  test('funnel: cumulative, so a visitor who skips a stage (an ad straight to /pricing) still counts in it', () => {
+    const F = { anon: 'F', campaign: { channel: 'paid search' } };
+    store.insertBatch(
+      [
+        page({ ...F, at: T0 + 3 * MIN, path: '/pricing', stage: 'consideration' }),
+        entered({ ...F, at: T0 + 3 * MIN, path: '/pricing', stage: 'consideration' }, 'consideration', { type: 'page', path: '/pricing' }),
+      ],
+      { receivedAt: T0 + 22 * MIN, sentAt: null, dropped: 0 },
+    );
+    expect(store.report(FROM, TO).funnel.map((r: any) => [r.stage, r.visitors, r.continued, r.dropped_off])).toEqual([
+      ['awareness', 5, 4, 1],
+      ['consideration', 4, 2, 2],
+      ['decision', 2, 1, 1],
+      ['purchase', 1, 0, 1],
+    ]);
+  });
+
   test('funnel: a period before theirs shows only E; stages entered after the period do not count', () => {
     expect(store.report(T0 - 3 * DAY, T0 - DAY).funnel.map((r: any) => r.visitors)).toEqual([1, 0, 0, 0]);
     // Up to T0 + 3 min: A is in consideration, B and C in awareness; D (first seen at 4 min) is not active yet.
