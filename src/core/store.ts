@@ -1,15 +1,20 @@
 import { createStore, promisifyRequest as done, update } from 'idb-keyval';
 
 /**
- * The queue's storage. Keys: `e…` one per event (sorted by time), `v` the visitor record,
- * `d` the dropped count, `b` page-hide beacon marks, `l` the lock lease where Web Locks
- * are missing. One object store, so one transaction can write events and the visitor.
+ * The queue's storage, one object store. Event keys are `e` + base-36 time (8) + this tab's
+ * sequence (4) + the event's JSON length (4) + its messageId: they sort by time, and the
+ * queue's bounds (count, bytes, age) can be checked from the keys alone, without loading a
+ * single event. Other keys: `v` the visitor record, `d` the dropped count, `b` page-hide
+ * beacon marks, `l` the lock lease where Web Locks are missing.
  */
 export interface Store {
   /** Writes rows and deletes keys in one transaction. */
   put(rows: [string, unknown][], deletes?: string[]): Promise<unknown>;
-  /** Every row, sorted by key. */
-  all(): Promise<[string, any][]>;
+  /** Every event key, oldest first. */
+  keys(): Promise<string[]>;
+  /** The oldest `count` events, as [key, value]. */
+  events(count: number): Promise<[string, any][]>;
+  get(keys: string[]): Promise<any[]>;
   /** An atomic read-modify-write of one key. */
   update(key: string, fn: (old: any) => any): Promise<void>;
   /** Erases everything, the database included. */
@@ -22,6 +27,7 @@ export function idbStore(name: string): Store {
   const raw = createStore(name, 'q');
   // Opening can throw synchronously (no indexedDB, sandboxed frames): make every call a promise.
   const use: typeof raw = (mode, fn) => Promise.resolve().then(() => raw(mode, fn));
+  const EVENTS = () => IDBKeyRange.bound('e', 'f', false, true);
   const close = () => use('readonly', (s) => s.transaction.db.close()).catch(() => {});
   return {
     put: (rows, deletes = []) =>
@@ -30,11 +36,13 @@ export function idbStore(name: string): Store {
         deletes.forEach((k) => s.delete(k));
         return done(s.transaction);
       }),
-    // getAll/getAllKeys return in key order: zip them.
-    all: () =>
-      use('readonly', (s) => Promise.all([done(s.getAllKeys()), done(s.getAll())])).then(([k, v]) =>
+    keys: () => use('readonly', (s) => done(s.getAllKeys(EVENTS()))) as Promise<string[]>,
+    // getAll and getAllKeys walk the same range in the same order: zip them.
+    events: (n) =>
+      use('readonly', (s) => Promise.all([done(s.getAllKeys(EVENTS(), n)), done(s.getAll(EVENTS(), n))])).then(([k, v]) =>
         k.map((key, i) => [key as string, v[i]]),
       ),
+    get: (keys) => use('readonly', (s) => Promise.all(keys.map((k) => done(s.get(k))))),
     update: (k, fn) => update(k, fn, use),
     // Close our connection first, or deleteDatabase stays blocked until the tab closes.
     drop: () => use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close).then(() => dropDatabase(name)),
@@ -55,12 +63,15 @@ export const dropDatabase = (name: string): Promise<unknown> =>
 /** The fallback where IndexedDB is missing or broken: the same contract, living with the page. */
 export function memoryStore(): Store {
   const m = new Map<string, unknown>();
+  const events = () => [...m].filter(([k]) => k[0] == 'e').sort((a, b) => (a[0] < b[0] ? -1 : 1));
   return {
     put: async (rows, deletes = []) => {
       rows.forEach(([k, v]) => m.set(k, v));
       deletes.forEach((k) => m.delete(k));
     },
-    all: async () => [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    keys: async () => events().map(([k]) => k),
+    events: async (n) => events().slice(0, n),
+    get: async (keys) => keys.map((k) => m.get(k)),
     update: async (k, fn) => void m.set(k, fn(m.get(k))),
     drop: async () => m.clear(),
     close: async () => {},

@@ -26,6 +26,8 @@ const MAX_EVENT = 32e3;
 const GRACE = 3e4;
 const TIMEOUT = 3e4;
 const MEMORY = 'IndexedDB unavailable; queue kept in memory for this page';
+/** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
+const pad = (n: number) => n.toString(36).padStart(4, '0');
 
 /** The visitor record: anonymousId, userId, session id, last activity, session count; plugins add keys. */
 interface Visitor {
@@ -193,9 +195,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       return fail('dropped', (e.event || e.type) + ': ' + err, { count: 1 });
     }
     if (json.length > MAX_EVENT) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 });
-    // Keys sort by time, then by this tab's sequence; the messageId keeps tabs apart.
-    // Base-36 milliseconds stay 8 characters long until 2059.
-    const key = 'e' + Date.now().toString(36) + (seq++).toString(36).padStart(4, '0') + e.messageId;
+    // Keys sort by time, then by this tab's sequence; the size lets the bounds be checked from
+    // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059.
+    const key = 'e' + Date.now().toString(36) + pad(seq++) + pad(json.length) + e.messageId;
     rows.push([key, [json]]);
     mine.set(key, json);
     // One transaction for everything tracked in this task.
@@ -241,37 +243,42 @@ export function createTracker(options: TrackerOptions): Tracker {
     return o.transform ? JSON.stringify(o.transform(JSON.parse(body) as BatchBody)) : body;
   };
 
-  /** Reads the queue, enforces its bounds, and picks the oldest events that may be sent. */
-  const take = async (s: Store) => {
-    const meta: Record<string, any> = {};
-    const events: [string, string][] = [];
-    for (const [k, val] of await s.all()) k[0] == 'e' ? events.push([k, val[0]]) : (meta[k] = val);
+  /**
+   * Picks the oldest events that may be sent. With `bound`, first enforces the queue's bounds
+   * from the keys alone (see store.ts); this runs once per flush, so draining a long queue
+   * reads each event once instead of the whole queue per batch.
+   */
+  const take = async (s: Store, bound: boolean) => {
     const now = Date.now();
-    const marks: Record<string, number> = meta.b || {};
+    let [marks = {}, dropped = 0]: [Record<string, number>, number] = (await s.get(['b', 'd'])) as any;
     // Marks outlive pages that never saw their beacon's answer: expire them.
     const stale = Object.keys(marks).filter((k) => marks[k] <= now - GRACE);
     if (stale[0]) await s.update('b', (b = {}) => (stale.forEach((k) => delete b[k]), b));
-    const evict: string[] = [];
-    for (let i = events.length, n = 0, bytes = 0; i--; ) {
-      const [k, json] = events[i];
-      bytes += json.length;
-      if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < now - o.maxAge) evict.push(k);
-    }
-    if (evict.length) {
-      await s.put([], evict);
-      await evicted(s, evict.length);
-      meta.d = (meta.d || 0) + evict.length;
+    if (bound) {
+      const keys = await s.keys();
+      const evict: string[] = [];
+      for (let i = keys.length, n = 0, bytes = 0; i--; ) {
+        const k = keys[i];
+        bytes += parseInt(k.slice(13, 17), 36);
+        if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < now - o.maxAge) evict.push(k);
+      }
+      if (evict[0]) {
+        await s.put([], evict);
+        await evicted(s, evict.length);
+        dropped += evict.length;
+      }
     }
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
-    for (const [k, json] of events) {
-      if (evict.includes(k) || inflight.has(k) || marks[k] > now - GRACE) continue;
+    // Read past the events that are marked or in flight, which sit at the head of the queue.
+    for (const [k, [json]] of await s.events(o.batchSize + inflight.size + Object.keys(marks).length)) {
+      if (inflight.has(k) || marks[k] > now - GRACE) continue;
       if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
     }
-    return keys[0] ? { keys, body: envelope(parts, meta.d), dropped: meta.d } : undefined;
+    return keys[0] ? { keys, body: envelope(parts, dropped), dropped } : undefined;
   };
 
   const delivered = (s: Store, keys: string[], dropped?: number) => {
@@ -282,7 +289,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
   const loop = async (s: Store) => {
     // `store == s`: a revoke, or the switch to the memory fallback, ends this loop.
-    for (let b; state == 'granted' && store == s && (b = await take(s)); ) {
+    for (let b, first = true; state == 'granted' && store == s && (b = await take(s, first)); first = false) {
       const { keys } = b;
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
@@ -393,16 +400,15 @@ export function createTracker(options: TrackerOptions): Tracker {
     const release = t.hold();
     setTimeout(release, 5e3);
     const h: Promise<void> = (hydrated = s
-      .all()
+      .get(['v'])
       .catch((err) => {
         // Private modes and blocked storage: keep working, for this page only, and say so.
         if (store == s) fail('storage', err + '; ' + MEMORY), (store = memoryStore());
         return [];
       })
-      .then((all) => {
+      .then(([saved]: (Visitor | undefined)[]) => {
         // Revoked (or revoked and granted again) while reading: this grant is void.
         if (hydrated != h) return;
-        const saved: Visitor | undefined = all.find(([k]) => k == 'v')?.[1];
         if (saved) {
           // A returning visitor keeps their ids, and their session if it is still open.
           const same = started - saved.t! < o.sessionTimeout;

@@ -56,6 +56,29 @@ describe('the queue in IndexedDB', () => {
   });
 });
 
+describe('draining a long queue', () => {
+  test('reads each event about once: one keys-only scan per flush, then batch-sized reads', async () => {
+    const c = down();
+    const { t } = await tracker({ batchSize: 20 });
+    for (let i = 0; i < 200; i++) t.track('E' + i);
+    await settle();
+    up(c);
+    const getAll = vi.spyOn(IDBObjectStore.prototype, 'getAll');
+    const getAllKeys = vi.spyOn(IDBObjectStore.prototype, 'getAllKeys');
+    await t.flush();
+    await settle();
+    expect(c.events()).toHaveLength(200);
+    expect(c.requests).toHaveLength(10);
+    // Values are only read a batch at a time (20 + what is in flight or marked), never the whole queue.
+    const valueReads = getAll.mock.calls.map(([, count]) => count);
+    expect(valueReads.every((n) => typeof n == 'number' && n <= 40)).toBe(true);
+    expect(valueReads.length).toBeLessThanOrEqual(13); // 10 batches, and an empty read that ends each flush loop
+    // One unbounded keys-only scan (the bounds check) for the whole flush.
+    expect(getAllKeys.mock.calls.filter(([, count]) => count === undefined)).toHaveLength(1);
+    await t.shutdown();
+  });
+});
+
 describe('bounds and eviction', () => {
   test('count: the oldest events beyond maxQueue are evicted and reported on the next batch', async () => {
     const c = down();
