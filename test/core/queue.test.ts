@@ -73,8 +73,9 @@ describe('draining a long queue', () => {
     const valueReads = getAll.mock.calls.map(([, count]) => count);
     expect(valueReads.every((n) => typeof n == 'number' && n <= 40)).toBe(true);
     expect(valueReads.length).toBeLessThanOrEqual(13); // 10 batches, and an empty read that ends each flush loop
-    // One unbounded keys-only scan (the bounds check) for the whole flush.
-    expect(getAllKeys.mock.calls.filter(([, count]) => count === undefined)).toHaveLength(1);
+    // The unbounded keys-only scan (the bounds check) runs once per flush loop (a flush may run a
+    // second loop for what was tracked meanwhile), not once per batch.
+    expect(getAllKeys.mock.calls.filter(([, count]) => count === undefined).length).toBeLessThanOrEqual(2);
     await t.shutdown();
   });
 });
