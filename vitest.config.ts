@@ -21,6 +21,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One Chromium at a time: the CI machine has two cores.
           fileParallelism: false,
+          // Prints events sent, lost, duplicated and requests before consent at the end of the run.
+          globalSetup: ['test/browser/summary.ts'],
         },
       },
     ],

@@ -34,6 +34,9 @@ export function idbStore(name: string): Store {
       use('readwrite', (s) => {
         rows.forEach(([k, v]) => s.put(v, k));
         deletes.forEach((k) => s.delete(k));
+        // Commit now rather than when the task ends: a write made during pagehide then
+        // usually lands even though the page is torn down right after.
+        s.transaction.commit?.();
         return done(s.transaction);
       }),
     keys: () => use('readonly', (s) => done(s.getAllKeys(EVENTS()))) as Promise<string[]>,

@@ -22,12 +22,13 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 /** Browsers cap in-flight keepalive bodies at 64 KiB per page; stay under it with room to spare. */
 const MAX_BATCH = 6e4;
 const MAX_EVENT = 32e3;
-/** A page-hide beacon may have arrived though its page never saw the answer: wait this long before re-sending. */
-const GRACE = 3e4;
 const TIMEOUT = 3e4;
 const MEMORY = 'IndexedDB unavailable; queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
+/** A monotonic clock for waits: a wall clock set back must not park the queue. */
+const mono = () => performance.now();
+const retryable = (status: number) => !status || status == 408 || status == 429 || status > 499;
 
 /** The visitor record: anonymousId, userId, session id, last activity, session count; plugins add keys. */
 interface Visitor {
@@ -56,6 +57,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** This tab's written but undelivered events, for the page-hide beacon; and those in a request now. */
   const mine = new Map<string, string>();
   const inflight = new Set<string>();
+  /** Keys whose write has not completed yet: a closing page may take them down with it. */
+  const unconfirmed = new Set<string>();
   const started = Date.now();
 
   let state = o.consent;
@@ -83,8 +86,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let retryAt = 0;
   let abort: AbortController | undefined;
   let lastUrl: string | undefined;
-  /** When the page started navigating to another page of this site. */
-  let leaving = 0;
+  /** When (monotonic) the page started navigating to another page of this site. */
+  let leaving = -1e9;
   let referrer = '';
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
@@ -200,6 +203,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     const key = 'e' + Date.now().toString(36) + pad(seq++) + pad(json.length) + e.messageId;
     rows.push([key, [json]]);
     mine.set(key, json);
+    unconfirmed.add(key);
     // One transaction for everything tracked in this task.
     if (!writeQueued) (writeQueued = true), queueMicrotask(write);
   };
@@ -217,7 +221,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       .put(out)
       .catch((err) => storageFailed(s, err, out))
       // Not returned: flush() waits for `writing`, so returning it here would deadlock.
-      .then(() => void (count >= o.batchSize ? flush(1) : schedule(o.flushInterval)));
+      .then(() => {
+        out.forEach(([k]) => unconfirmed.delete(k));
+        count >= o.batchSize ? flush(1) : schedule(o.flushInterval);
+      });
   };
 
   /**
@@ -249,18 +256,15 @@ export function createTracker(options: TrackerOptions): Tracker {
    * reads each event once instead of the whole queue per batch.
    */
   const take = async (s: Store, bound: boolean) => {
-    const now = Date.now();
-    let [marks = {}, dropped = 0]: [Record<string, number>, number] = (await s.get(['b', 'd'])) as any;
-    // Marks outlive pages that never saw their beacon's answer: expire them.
-    const stale = Object.keys(marks).filter((k) => marks[k] <= now - GRACE);
-    if (stale[0]) await s.update('b', (b = {}) => (stale.forEach((k) => delete b[k]), b));
+    let [dropped = 0] = await s.get(['d']);
     if (bound) {
+      const t = Date.now();
       const keys = await s.keys();
       const evict: string[] = [];
       for (let i = keys.length, n = 0, bytes = 0; i--; ) {
         const k = keys[i];
         bytes += parseInt(k.slice(13, 17), 36);
-        if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < now - o.maxAge) evict.push(k);
+        if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < t - o.maxAge) evict.push(k);
       }
       if (evict[0]) {
         await s.put([], evict);
@@ -271,9 +275,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
-    // Read past the events that are marked or in flight, which sit at the head of the queue.
-    for (const [k, [json]] of await s.events(o.batchSize + inflight.size + Object.keys(marks).length)) {
-      if (inflight.has(k) || marks[k] > now - GRACE) continue;
+    // Read past what this tab has in flight, which sits at the head of the queue.
+    for (const [k, [json]] of await s.events(o.batchSize + inflight.size)) {
+      if (inflight.has(k)) continue;
       if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
@@ -311,10 +315,12 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (status > 199 && status < 300) {
         attempt = retryAt = 0;
         await delivered(s, keys, b.dropped);
+        // The queue is shared: the tabs that wrote these must not beacon them again.
+        channel?.postMessage(keys);
         emit('sent', { count: keys.length, status });
-      } else if (!status || status == 408 || status == 429 || status > 499) {
+      } else if (retryable(status)) {
         const wait = retryDelay(++attempt, res?.headers.get('Retry-After'));
-        retryAt = Date.now() + wait;
+        retryAt = mono() + wait;
         fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
         clearTimeout(timer);
         timer = undefined;
@@ -329,7 +335,9 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   /** Timer and size flushes (`auto`) respect the backoff; an explicit flush() tries now. */
   const flush = (auto?: 1): Promise<void> => {
-    if (dead || state != 'granted' || !hydrated || (auto && retryAt > Date.now())) return Promise.resolve();
+    // A timer may fire a little early: wait out the rest rather than drop the retry.
+    if (auto && retryAt > mono()) schedule(retryAt - mono());
+    if (dead || state != 'granted' || !hydrated || (auto && retryAt > mono())) return Promise.resolve();
     if (flushing) return (again = true), flushing;
     write();
     return (flushing = hydrated
@@ -347,42 +355,51 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /**
-   * Page hide: hand this tab's undelivered events to a keepalive request, newest first up to
-   * the size cap, and mark them so that no other flush re-sends them for a grace period. If
-   * the page lives to see the answer, they are deleted (or unmarked on failure); otherwise
-   * they stay queued and are re-sent after the grace, with the same messageIds.
+   * Page hide. Unload sending is best effort; what matters is that nothing handed to it is
+   * sent twice and nothing else is lost. So: run what a hold kept back, write what is
+   * buffered, then hand this tab's undelivered events (newest first, up to the keepalive cap)
+   * to one keepalive request and count them as sent: they leave the queue in one plain
+   * delete (a closing page cannot wait for the answer, and a read-then-write may not land).
+   * If the page lives to see a failure, they go back. Offline or backing off: no beacon,
+   * the queue keeps them for the next visit. Leaving for another page of this site: that
+   * page sends the queue at once, so only the events whose write may not land go now.
    */
   const beacon = () => {
+    for (holds = 0; waiting.length; ) drain();
     write();
     const s = store;
-    // Leaving for another page of this site: that page sends the queue as soon as it loads,
-    // so a beacon would only come back later as a duplicate. Failing collector: wait too.
-    if (!s || !ready || retryAt > Date.now() || Date.now() - leaving < 1e4) return;
+    if (state != 'granted' || !s || navigator.onLine === false || retryAt > mono()) return;
+    const near = mono() - leaving < 1e4;
     const keys: string[] = [];
     const parts: string[] = [];
-    let size = 0;
+    // Events of a page still reading its saved visitor are not written yet: they go as they are.
+    const early = held.map((e) => JSON.stringify(e));
+    let size = early.join().length;
     for (const [k, json] of [...mine].reverse()) {
-      if (inflight.has(k)) continue;
+      if (inflight.has(k) || (near && !unconfirmed.has(k))) continue;
       if ((size += json.length + 1) > MAX_BATCH) break;
       keys.unshift(k);
       parts.unshift(json);
     }
-    if (!keys[0]) return;
-    const now = Date.now();
-    const mark = (on?: 1) =>
-      s.update('b', (b = {}) => (keys.forEach((k) => (on ? (b[k] = now) : delete b[k])), b)).catch(() => {});
-    keys.forEach((k) => mine.delete(k));
-    mark(1);
-    const body = envelope(parts);
+    if (!keys[0] && !early[0]) return;
+    const body = envelope([...early, ...parts]);
+    const sent = held;
+    const back = () => {
+      if (store != s) return;
+      keys.forEach((k, i) => mine.set(k, parts[i]));
+      s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
+    };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' })
-        .then((r) => r.ok && s.put([], keys))
-        .catch(() => {})
-        .then(() => mark());
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
+        (r) => (retryable(r.status) ? back() : (held = held.filter((e) => !sent.includes(e)))),
+        back,
+      );
     } catch {
-      navigator.sendBeacon?.(o.endpoint, body);
+      if (!navigator.sendBeacon?.(o.endpoint, body)) return;
     }
+    keys.forEach((k) => mine.delete(k));
+    s.put([], keys).catch(() => {});
   };
 
   // No latch: beacon() only sends what is not yet handed off, and events made during the hide
@@ -393,7 +410,6 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const grant = () => {
     const s = (store = idbStore(o.storageName));
-    const tmp = { ...v };
     // Events wait, in order, until the saved visitor is read and the plugins restored, so that
     // stage rules judge this page's first events against the saved stage. A storage that
     // never answers must not stop the page's tracking for good: 5 s at most.
@@ -410,6 +426,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Revoked (or revoked and granted again) while reading: this grant is void.
         if (hydrated != h) return;
         if (saved) {
+          // Taken now, not at the grant: the page view made since then started the session.
+          const tmp = { ...v };
           // A returning visitor keeps their ids, and their session if it is still open.
           const same = started - saved.t! < o.sessionTimeout;
           v = { ...saved, ...v, a: saved.a, u: v.u ?? saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
@@ -450,6 +468,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       held = rows = [];
       heldDropped = 0;
       mine.clear();
+      unconfirmed.clear();
       ready = false;
       abort?.abort();
       clearTimeout(timer);
@@ -511,7 +530,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     report: (e) => fail(e.code, e.message, e),
     hold: () => {
       let on = ++holds;
-      return () => on && ((on = 0), holds--, drain());
+      // A page hide may have forced the holds open already (see beacon).
+      return () => on && ((on = 0), holds && holds--, drain());
     },
     save: (key, value) => ((v[key] = value), (dirty = true)),
     setStage: (s) => (t.stage = s),
@@ -542,7 +562,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (typeof BroadcastChannel == 'function') {
       // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
       channel = new BroadcastChannel(lockName);
-      channel.onmessage = (m) => safe(setConsent)(m.data, true);
+      // A consent change, or the keys another tab delivered.
+      channel.onmessage = ({ data }) => (typeof data == 'string' ? safe(setConsent)(data as ConsentState, true) : data.forEach((k: string) => mine.delete(k)));
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropDatabase(o.storageName);
@@ -565,7 +586,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       offs.push(
         listen(navigation, 'navigate', (e: any) => {
           const to = e.destination;
-          if (!to.sameDocument && new URL(to.url).origin == location.origin) leaving = Date.now();
+          if (!to.sameDocument && new URL(to.url).origin == location.origin) leaving = mono();
         }),
       );
   }

@@ -209,6 +209,24 @@ describe('consent details', () => {
     await b.shutdown();
   });
 
+  test('granted at load: the page view that starts the page continues the saved session, like the events after it', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted' });
+    a.track('Page 1');
+    await a.flush();
+    await until(() => c.events().length == 1);
+    await a.shutdown();
+    const b = createTracker({ endpoint, consent: 'granted' });
+    b.page(); // made before the saved visitor is read, as pageViews() does in its setup
+    b.track('Later on page 2');
+    await b.flush();
+    await until(() => c.events().length == 3);
+    const [first, view, later] = c.events();
+    expect(view.context.session).toEqual(first.context.session);
+    expect(later.context.session).toEqual(first.context.session);
+    await b.shutdown();
+  });
+
   for (const signal of ['globalPrivacyControl', 'doNotTrack'] as const) {
     test(`${signal} counts as denied, and an explicit grant is refused unless respectGpc is false`, async () => {
       const c = fakeCollector();

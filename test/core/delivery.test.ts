@@ -9,7 +9,7 @@ let idb: IDBFactory;
 beforeEach(() => {
   idb = freshIndexedDB();
   // setImmediate stays real: fake-indexeddb runs on it.
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
   // No jitter: retry n waits exactly 500 * 2^n ms.
   vi.spyOn(Math, 'random').mockReturnValue(0.5);
 });
@@ -140,6 +140,32 @@ describe('retries', () => {
       await t.shutdown();
     });
   }
+
+  test('a retry timer that fires a little early waits out the rest instead of dropping the retry', async () => {
+    const c = fakeCollector((_, n) => status(n == 1 ? 503 : 200));
+    const { t } = await granted();
+    t.track('A');
+    await t.flush();
+    // setTimeout truncates fractions of a millisecond: the clock may read just short of the retry time.
+    const real = performance.now.bind(performance);
+    vi.spyOn(performance, 'now').mockImplementationOnce(() => real() - 0.5).mockImplementationOnce(() => real() - 0.5);
+    await advance(1000);
+    await advance(5);
+    expect(c.requests).toHaveLength(2);
+    expect(await queued(idb)).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('setting the wall clock back during a backoff does not park the queue', async () => {
+    const c = fakeCollector((_, n) => status(n == 1 ? 503 : 200));
+    const { t } = await granted();
+    t.track('A');
+    await t.flush();
+    vi.setSystemTime(Date.now() - 3_600_000);
+    await advance(1001);
+    expect(c.requests).toHaveLength(2);
+    await t.shutdown();
+  });
 
   test('a network error (fetch rejects) is retried', async () => {
     const c = fakeCollector((_, n) => {

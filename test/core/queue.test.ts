@@ -7,7 +7,7 @@ const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
 beforeEach(() => {
   idb = freshIndexedDB();
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -67,6 +67,25 @@ describe('several tabs share one queue', () => {
     expect(duplicates(c)).toBe(0);
   });
 
+  test("a tab does not beacon events that another tab has already delivered", async () => {
+    Object.defineProperty(navigator, 'locks', { value: webLocks(), configurable: true });
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.track('Tracked in A');
+    await settle();
+    await b.flush(); // B's flush sends A's event from the shared queue
+    await until(() => c.events().length == 1);
+    await tick(20); // the BroadcastChannel message reaches A
+    window.dispatchEvent(new Event('pagehide')); // both trackers live in this window; only A has the event
+    await settle();
+    expect(c.requests.filter((r) => r.init.keepalive)).toHaveLength(0);
+    expect(c.events().map((e) => e.event)).toEqual(['Tracked in A']);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('control: a lock that does not exclude does send duplicates (so the tests above can fail)', async () => {
     Object.defineProperty(navigator, 'locks', { value: webLocks(false), configurable: true });
     const c = await twoTabs();

@@ -92,7 +92,7 @@ describe('events', () => {
   });
 
   test('a session rotates after 30 minutes idle, and its number counts up', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const { events } = await run({}, async (t) => {
       t.track('A');
       await vi.advanceTimersByTimeAsync(29 * 60_000);

@@ -1,0 +1,349 @@
+// Auto-capture in a real browser, through the script tag and through the npm build: page
+// views (SPA included), clicks, forms, frustration, journey stages, and secrets that must
+// never leave the page.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WaymarkEvent } from '../../src/types';
+import { bundleApp, implemented, useEnv, type Ctx } from './harness';
+
+const env = useEnv('capture');
+
+/**
+ * Each event once, in arrival order. Duplicate deliveries are the durability tests' subject
+ * (they still count in the run summary); these tests are about what is captured.
+ */
+const unique = (evs: WaymarkEvent[]) => evs.filter((e, i) => evs.findIndex((x) => x.messageId == e.messageId) == i);
+const events = () => unique(env.collector.events());
+
+/** Waits until everything this page tracked so far was delivered, as a visitor who reads before clicking. */
+const settled = async (t: { queued(): Promise<string[]> }, min = 1) => {
+  await env.collector.waitFor((c) => c.events().length >= min, 'the first events');
+  await expect.poll(() => t.queued()).toEqual([]);
+};
+
+const label = (e: WaymarkEvent) => e.event || e.type + ' ' + e.context.page.path + e.context.page.search;
+const only = (evs: WaymarkEvent[], name: string) => evs.filter((e) => e.event == name);
+const stageOf = (e: WaymarkEvent) => (e.properties as any)?.stage;
+
+// Modules written in parallel start as placeholders; their tests wait for them.
+const clicksReady = implemented('capture/clicks');
+const formsReady = implemented('capture/forms');
+const frustrationReady = implemented('capture/frustration');
+const attributionReady = implemented('capture/attribution');
+const journeyReady = implemented('journey/index');
+
+/** What a shopper types at checkout: none of it may appear in any request. */
+const SECRETS = {
+  email: 'sentinel.buyer+q7@example.com',
+  name: 'Zebulon Sentinelsson',
+  password: 'Pw-Sentinel-9137!x',
+  card: '4242 4242 4242 4242',
+};
+const SECRET_PATTERNS = [...Object.values(SECRETS), '4242424242424242', 'sentinel', 'Zebulon'];
+
+function expectNoSecrets() {
+  const bodies = env.collector.posts().map((p) => p.body);
+  for (const s of SECRET_PATTERNS) for (const b of bodies) expect(b.toLowerCase()).not.toContain(s.toLowerCase());
+}
+
+/**
+ * Accounts the test's events and returns the names of those lost, leaving out the ones
+ * tracked in the very task that navigates (a link's click, a form's submit): losses are the
+ * durability tests' subject, and those are lost at random today (see the Form Abandoned
+ * test for why).
+ */
+function lostOutsideNavigation(ctx: Ctx) {
+  const { lost } = env.account({ expected: ctx.tracked() });
+  const name = (id: string) => ctx.feed.find((f) => f.kind == 'event' && f.data.messageId == id)!.data.event;
+  return lost.map(name).filter((n) => n != 'Form Submitted' && n != 'Element Clicked');
+}
+
+/** Fills and submits the checkout, with one validation error on the way. */
+async function checkout(page: import('playwright-core').Page, o: { submit: boolean }) {
+  await page.fill('#email', 'not-an-email');
+  await page.fill('#name', SECRETS.name);
+  await page.click('#to-account'); // invalid email: the browser's validation stops the step
+  await page.fill('#email', SECRETS.email);
+  await page.click('#to-account');
+  await page.fill('#password', SECRETS.password);
+  await page.click('#to-payment');
+  await page.fill('#card', SECRETS.card);
+  await page.fill('#expiry', '12/30');
+  await page.fill('#cvc', '737');
+  if (o.submit) await Promise.all([page.waitForURL('**/thanks.html'), page.click('#pay')]);
+}
+
+describe('capture through the script tag', () => {
+  it('page views: one per page load, with the previous page as referrer and redacted query secrets', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html?utm_source=newsletter&utm_medium=email&email=sentinel.q%40example.com&token=sentinel-tok');
+    await settled(t);
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#see-pricing')]);
+    await collector.waitFor((c) => c.events().filter((e) => e.type == 'page').length == 2, 'two page views');
+    await collector.quiet(400);
+    const views = events().filter((e) => e.type == 'page');
+    expect(views.map((e) => e.context.page.path)).toEqual(['/landing.html', '/pricing.html']);
+    // The same visitor across page loads (the session is the next test's subject).
+    expect(new Set(views.map((e) => e.anonymousId)).size).toBe(1);
+    expect(views[0].context.page.search).toBe('?utm_source=newsletter&utm_medium=email&email=redacted&token=redacted');
+    expect(views[0].properties).toMatchObject({ path: '/landing.html', title: 'Trailhead Outfitters' });
+    expect(views[1].context.page.referrer).toBe(env.site.origin + '/landing.html?utm_source=newsletter&utm_medium=email&email=redacted&token=redacted');
+    if (attributionReady) {
+      // The landing's campaign stays with the visit on the next page.
+      for (const v of views) expect(v.context.campaign).toMatchObject({ source: 'newsletter', medium: 'email', channel: 'email' });
+    }
+    expectNoSecrets();
+    const { lost } = env.account({ expected: views.map((e) => e.messageId) });
+    expect(lost).toEqual([]);
+  });
+
+  // With consent granted on load, the tracker snapshots the visitor at the grant, before the
+  // page view has created a session; when the saved visitor is read, only events carrying the
+  // snapshot's session id are moved to the saved session. So every page view starts a session.
+  it('the next page load continues the session: the same session id and number on every event', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await settled(t);
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#nav-pricing')]);
+    await t.cmd('track', 'On Pricing');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'On Pricing'), 'the second page');
+    const evs = events().filter((e) => e.type == 'page' || e.event == 'On Pricing');
+    expect(evs.map(label)).toEqual(['page /landing.html', 'page /pricing.html', 'On Pricing']);
+    expect(evs.map((e) => e.context.session)).toEqual([evs[0].context.session, evs[0].context.session, evs[0].context.session]);
+    env.account({ expected: ctx.tracked() });
+  });
+
+  it.skipIf(!clicksReady)('clicks: actionable elements are described with masked text; ignored subtrees and plain text are not', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.page.click('#newsletter');
+    await t.page.click('#contact');
+    await t.page.click('#private-button');
+    await t.page.click('h1');
+    await t.cmd('track', 'Done Clicking');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the clicks');
+    const clicked = only(events(), 'Element Clicked');
+    expect(clicked.map((e) => e.properties)).toEqual([
+      expect.objectContaining({ tag: 'button', id: 'newsletter', text: 'Subscribe to the newsletter', selector: '#newsletter' }),
+      expect.objectContaining({ tag: 'button', id: 'contact', text: 'Contact *** or call ***' }),
+    ]);
+    // The page's own handler ran after the capture listener saw the click.
+    const mine = ['Element Clicked', 'Newsletter Subscribed', 'Done Clicking'];
+    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Done Clicking']);
+    for (const p of collector.posts()) expect(p.body).not.toMatch(/ada\.lovelace|0123456789012|Internal tools|private-button/);
+    env.account({ expected: ctx.tracked() });
+  });
+
+  it.skipIf(!frustrationReady)('frustration: a burst of clicks is one Rage Click; a button that does nothing is a Dead Click', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    for (let i = 0; i < 5; i++) await t.page.click('#promo', { delay: 0 });
+    await t.page.click('#contact');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Dead Click'), 'the dead click');
+    await collector.quiet(400);
+    const evs = events();
+    expect(only(evs, 'Rage Click').map((e) => e.properties)).toEqual([expect.objectContaining({ selector: '#promo' })]);
+    expect(only(evs, 'Dead Click').map((e) => e.properties)).toEqual([expect.objectContaining({ selector: '#contact', text: 'Contact *** or call ***' })]);
+    env.account({ expected: ctx.tracked() });
+  });
+
+  it.skipIf(!formsReady)('forms: start, invalid, steps and submit, in order, without a single typed value', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/checkout.html');
+    await checkout(t.page, { submit: true });
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Order Completed'), 'the order');
+    await collector.quiet(400);
+    // What was captured, from the SDK's own feed: `Form Submitted` is tracked as the page
+    // navigates, and whether it survives that is a delivery question (see the durability
+    // tests and the abandonment test below). Everything before it must have reached the collector.
+    const form = unique(ctx.feed.filter((f) => f.kind == 'event' && f.data.event?.startsWith('Form ')).map((f) => f.data));
+    expect(events().filter((e) => e.event?.startsWith('Form ')).map((e) => e.messageId)).toEqual(
+      expect.arrayContaining(form.slice(0, 4).map((e) => e.messageId)),
+    );
+    expect(form.map((e) => [e.event, e.properties])).toEqual([
+      ['Form Started', expect.objectContaining({ form: 'checkout', field: 'email' })],
+      ['Form Field Invalid', expect.objectContaining({ form: 'checkout', field: 'email', check: 'typeMismatch' })],
+      ['Form Step Completed', expect.objectContaining({ form: 'checkout', step: 'step-contact' })],
+      ['Form Step Completed', expect.objectContaining({ form: 'checkout', step: 'step-account' })],
+      ['Form Submitted', expect.objectContaining({ form: 'checkout' })],
+    ]);
+    // Sensitive fields are never named, not even as "the last field".
+    for (const p of collector.posts()) expect(p.body).not.toMatch(/"(password|cardnumber|cvc|exp)"/);
+    expectNoSecrets();
+    expect(lostOutsideNavigation(ctx)).toEqual([]);
+  });
+
+  // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
+  it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/checkout.html');
+    await t.page.fill('#email', SECRETS.email);
+    await t.page.fill('#name', SECRETS.name);
+    await t.page.goto(env.site.origin + '/landing.html');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Form Abandoned'), 'Form Abandoned', 5000);
+    const [abandoned] = only(events(), 'Form Abandoned');
+    expect(abandoned.properties).toMatchObject({ form: 'checkout', lastField: 'name' });
+    expect(abandoned.context.page.path).toBe('/checkout.html');
+    expect(only(events(), 'Form Submitted')).toEqual([]);
+    expectNoSecrets();
+    env.account({ expected: ctx.tracked() });
+  });
+
+  // Within the site the tracker sends no page-hide beacon (the next page is to send the
+  // queue), but Form Abandoned is tracked during pagehide, and its IndexedDB write does not
+  // outlive the page: the event is lost. (The same race loses `Form Submitted` now and then.)
+  it.skipIf(!formsReady)('forms: a started form left through a link to another page of the site is Form Abandoned', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/checkout.html');
+    await settled(t);
+    await t.page.fill('#email', SECRETS.email);
+    await t.page.fill('#name', SECRETS.name);
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#back-to-plans')]);
+    await collector.waitFor((c) => c.events().some((e) => e.context.page.path == '/pricing.html'), 'the next page view');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Form Abandoned'), 'Form Abandoned', 3000);
+    const [abandoned] = only(events(), 'Form Abandoned');
+    expect(abandoned.properties).toMatchObject({ form: 'checkout', lastField: 'name' });
+    expectNoSecrets();
+    env.account({ expected: ctx.tracked() });
+  });
+
+  it('secrets typed into email, password and card fields never appear in any request', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/checkout.html');
+    await checkout(t.page, { submit: false });
+    // Leave mid-form (abandonment), then come back and pay.
+    await t.page.goto(env.site.origin + '/checkout.html');
+    await checkout(t.page, { submit: true });
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Order Completed'), 'the order');
+    await t.page.close({ runBeforeUnload: true });
+    await collector.quiet(500);
+    expect(collector.posts().length).toBeGreaterThan(0);
+    expectNoSecrets();
+    env.account({ expected: ctx.tracked() });
+  });
+
+  it.skipIf(!journeyReady)('stages: entered in order from the rules file, and persisted across a reload', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', stages: '/journey.json' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await settled(t);
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#nav-pricing')]);
+    await settled(t, 2);
+    await Promise.all([t.page.waitForURL('**/checkout.html?plan=pro'), t.page.click('#choose-pro')]);
+    await checkout(t.page, { submit: true });
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Order Completed'), 'the order');
+    await expect.poll(() => t.queued()).toEqual([]);
+
+    // The stage is the visitor's: after a reload it is still `purchase`, and a second order is loyalty.
+    await t.page.reload();
+    await collector.waitFor((c) => c.events().filter((e) => e.event == 'Order Completed').length == 2, 'the second order');
+    await collector.quiet(400);
+    const evs = events();
+    const entered = only(evs, 'Journey Stage Entered');
+    expect(entered.map(stageOf)).toEqual(['awareness', 'consideration', 'decision', 'purchase', 'loyalty']);
+    expect(entered.map((e) => (e.properties as any).previousStage)).toEqual([null, 'awareness', 'consideration', 'decision', 'purchase']);
+    // The events carry the stage the visitor is in once they happened; it survives page loads.
+    const views = evs.filter((e) => e.type == 'page');
+    expect(views.map((e) => [e.context.page.path, e.context.journey?.stage])).toEqual([
+      ['/landing.html', 'awareness'],
+      ['/pricing.html', 'consideration'],
+      ['/checkout.html', 'consideration'],
+      ['/thanks.html', 'decision'],
+      ['/thanks.html', 'purchase'],
+    ]);
+    expect(ctx.feed.filter((f) => f.kind == 'stage').map((f) => f.data.stage)).toEqual(['awareness', 'consideration', 'decision', 'purchase', 'loyalty']);
+    expectNoSecrets();
+    // Losses are the durability tests' subject. Only events tracked in the very task that
+    // navigates (the link's click, the form's submit) may be missing here: see the
+    // Form Abandoned test above for why.
+    expect(lostOutsideNavigation(ctx)).toEqual([]);
+  });
+
+  // While a rules file loads, events wait in memory (up to 5 s). A visitor who leaves in
+  // that time takes them along: they were never persisted, so neither the page-hide beacon
+  // nor the next visit can send them.
+  it.skipIf(!journeyReady)('a visitor who leaves while the rules file is still loading loses no event', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', stages: '/journey.json', delays: { '/journey.json': 2500 } });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.cmd('track', 'Early Bird');
+    await t.page.waitForTimeout(300);
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#nav-pricing')]);
+    await collector.waitFor((c) => c.events().some((e) => e.context.page.path == '/pricing.html'), 'the next page');
+    await collector.quiet(1000);
+    const names = events().map(label);
+    expect(names).toContain('page /landing.html');
+    expect(names).toContain('Early Bird');
+    const { lost } = env.account({ expected: ctx.tracked() });
+    expect(lost).toEqual([]);
+  });
+});
+
+describe('capture through the npm build (an SPA bundled at test time)', () => {
+  beforeAll(async () => {
+    await bundleApp('spa-app.js', 'spa.js');
+  });
+
+  it('SPA page views: pushState and popstate count, a same-path replaceState does not; referrers are in-app', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context({ feed: false });
+    const t = await ctx.open('/spa/');
+    await t.page.waitForFunction(() => document.body.dataset.tracker == 'granted');
+    await t.page.click('#to-plans');
+    await t.page.click('#sort');
+    await t.page.click('#to-team');
+    await t.page.goBack();
+    await t.page.click('#to-reset');
+    await collector.waitFor((c) => c.events().filter((e) => e.type == 'page').length >= 5, 'five page views');
+    await collector.quiet(400);
+
+    const views = events().filter((e) => e.type == 'page');
+    const o = env.site.origin;
+    expect(views.map((e) => [e.context.page.path + e.context.page.search, e.context.page.referrer])).toEqual([
+      ['/spa/', ''],
+      ['/spa/plans', o + '/spa/'],
+      ['/spa/team', o + '/spa/plans?sort=price'],
+      ['/spa/plans?sort=price', o + '/spa/team'],
+      ['/spa/reset?token=redacted&ref=mail', o + '/spa/plans?sort=price'],
+    ]);
+    if (clicksReady) expect(only(events(), 'Element Clicked').map((e) => (e.properties as any).id)).toEqual(['to-plans', 'sort', 'to-team', 'to-reset']);
+    for (const p of collector.posts()) expect(p.body).not.toContain('sentinel-reset-token');
+    expect(ctx.errors).toEqual([]);
+    const { lost, duplicated } = env.account({ expected: views.map((e) => e.messageId) });
+    expect(lost).toEqual([]);
+    // One page, no unload: nothing here may arrive twice.
+    expect(duplicated).toEqual([]);
+    // The stage engine through the npm build, with rules given as an object.
+    if (journeyReady) expect(only(events(), 'Journey Stage Entered').map(stageOf)).toEqual(['awareness', 'consideration']);
+  });
+
+  it('the npm build waits for consent like the script tag: nothing is sent or stored while pending', async () => {
+    const { collector } = env;
+    const ctx = await env.context({ feed: false });
+    const t = await ctx.open('/spa/');
+    await t.page.waitForFunction(() => document.body.dataset.tracker == 'pending');
+    await t.page.click('#to-plans');
+    await collector.quiet(1000);
+    expect(collector.requests).toEqual([]);
+    expect(await t.databases()).toEqual([]);
+    env.account({ expected: [], beforeConsent: collector.requests.length });
+  });
+});

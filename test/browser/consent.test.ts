@@ -1,0 +1,165 @@
+// Consent in a real browser: what reaches the collector, and what touches storage, in every
+// state and transition. Each test checks what arrived and what must not have.
+import { describe, expect, it } from 'vitest';
+import { implemented, useEnv, type Tab } from './harness';
+
+const env = useEnv('consent');
+
+/** Long enough for several flush intervals (200 ms) to pass: a send would have happened. */
+const QUIET = 1000;
+
+const names = (evs: { event?: string; type: string }[]) => evs.map((e) => e.event || e.type);
+
+async function expectNothingStored(t: Tab) {
+  expect(await t.databases()).toEqual([]);
+  expect(await t.storage()).toEqual({ local: 0, session: 0, cookie: '' });
+  expect(await t.page.context().cookies()).toEqual([]);
+}
+
+describe('consent', () => {
+  it('pending: nothing is sent, written or read; a grant delivers the held events with their original timestamps', async () => {
+    const { collector } = env;
+    const ctx = await env.context({ spyStorage: true });
+    const t = await ctx.open('/landing.html');
+    await t.cmd('track', 'Held One', { n: 1 });
+    const heldAt = await t.page.evaluate(() => Date.now());
+    await t.page.click('#newsletter');
+    await t.cmd('identify', 'user-17', { plan: 'pro' });
+
+    await collector.quiet(QUIET);
+    expect(collector.requests).toEqual([]);
+    expect(await t.storageCalls()).toEqual([]);
+    await expectNothingStored(t);
+
+    const grantedAt = await t.page.evaluate(() => Date.now());
+    await t.cmd('consent', 'granted');
+    const expected = ['page', 'Held One', ...(implemented('capture/clicks') ? ['Element Clicked'] : []), 'Newsletter Subscribed', 'identify'];
+    await collector.waitFor((c) => c.events().length >= expected.length, 'the held events');
+
+    const evs = collector.events();
+    expect(names(evs)).toEqual(expected);
+    // The ones held before the grant keep the time they happened, not the time of the grant.
+    for (const e of evs) expect(Date.parse(e.timestamp)).toBeLessThan(grantedAt);
+    const one = evs.find((e) => e.event == 'Held One')!;
+    expect(Date.parse(one.timestamp)).toBeLessThanOrEqual(heldAt);
+    expect(one.properties).toEqual({ n: 1 });
+    // identify() after the events does not rewrite who did them, but is itself attributed.
+    expect(evs.map((e) => e.userId)).toEqual([...expected.slice(1).map(() => null), 'user-17']);
+    expect(new Set(evs.map((e) => e.anonymousId)).size).toBe(1);
+    expect(collector.requests.filter((r) => r.time < grantedAt)).toEqual([]);
+    expect(await t.databases()).toEqual(['waymark']);
+    // Proof that the storage spy sees the SDK's calls, so its empty list above means something.
+    expect(await t.storageCalls()).toContain('indexedDB.open');
+    // The queue is IndexedDB only: still no web storage or cookies after the grant.
+    expect(await t.storage()).toEqual({ local: 0, session: 0, cookie: '' });
+
+    expect(ctx.errors).toEqual([]);
+    const { lost, duplicated } = env.account({ expected: evs.map((e) => e.messageId), beforeConsent: 0 });
+    expect(lost).toEqual([]);
+    expect(duplicated).toEqual([]);
+  });
+
+  it('denied: the held events are dropped and nothing is sent, stored or read, even after more tracking', async () => {
+    const { collector } = env;
+    const ctx = await env.context({ spyStorage: true });
+    const t = await ctx.open('/landing.html');
+    await t.cmd('track', 'Before Deny');
+    await t.cmd('consent', 'denied');
+    await t.cmd('track', 'After Deny');
+    await t.page.click('#newsletter');
+    await t.cmd('flush');
+
+    await collector.quiet(QUIET);
+    expect(collector.requests).toEqual([]);
+    // Deleting a database that might be left from an earlier grant is the only call allowed.
+    expect((await t.storageCalls()).filter((c) => c != 'window.indexedDB' && c != 'indexedDB.deleteDatabase')).toEqual([]);
+    await expectNothingStored(t);
+    expect(ctx.errors).toEqual([]);
+    env.account({ expected: [], beforeConsent: collector.requests.length });
+  });
+
+  it('a grant after a deny sends only what was tracked after the grant', async () => {
+    const { collector } = env;
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.cmd('track', 'Before Deny');
+    await t.cmd('consent', 'denied');
+    await t.cmd('track', 'While Denied');
+    await collector.quiet(QUIET);
+    expect(collector.requests).toEqual([]);
+    const grantedAt = Date.now();
+    await t.cmd('consent', 'granted');
+    await t.cmd('track', 'After Grant');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'After Grant'), 'After Grant');
+    await collector.quiet(400);
+    expect(names(collector.seen())).toEqual(['After Grant']);
+    expect(collector.requests.filter((r) => r.time < grantedAt)).toEqual([]);
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+
+  it('revoke (granted → denied) deletes the queue, ids and database, and nothing more is sent', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.cmd('track', 'Delivered');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Delivered'), 'the first events');
+    const firstId = collector.events()[0].anonymousId;
+
+    // Keep some events queued (undeliverable) at the moment of the revoke.
+    collector.respond = () => ({ status: 503 });
+    await t.cmd('track', 'Queued One');
+    await t.cmd('track', 'Queued Two');
+    await expect.poll(async () => (await t.queued()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+
+    await t.cmd('consent', 'denied');
+    const revokedAt = Date.now();
+    await t.page.waitForFunction(async () => !(await indexedDB.databases()).length, null, { timeout: 10_000 });
+    collector.respond = () => undefined;
+    await t.cmd('track', 'After Revoke');
+    await t.cmd('flush');
+    await collector.quiet(QUIET);
+    // The collector is healthy again, and the queued events must still never arrive.
+    expect(collector.requests.filter((r) => r.time > revokedAt + 50)).toEqual([]);
+    expect(names(collector.events())).toEqual(['page', 'Delivered']);
+    await expectNothingStored(t);
+
+    // A later visit that is granted again starts from nothing: new ids, no old queue.
+    await t.page.reload();
+    await t.cmd('consent', 'granted');
+    await collector.waitFor((c) => c.events().length >= 3, 'the next visit');
+    await collector.quiet(400);
+    const last = collector.events().slice(2);
+    expect(names(last)).toEqual(['page']);
+    expect(last[0].anonymousId).not.toBe(firstId);
+    expect(names(collector.events()).filter((n) => /Queued|After Revoke/.test(n))).toEqual([]);
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+
+  for (const signal of ['gpc', 'dnt'] as const) {
+    it(`${signal.toUpperCase()} counts as denied: nothing is sent or stored, even after consent('granted')`, async () => {
+      const { collector } = env;
+      const ctx = await env.context({ [signal]: true, spyStorage: true });
+      const t = await ctx.open('/landing.html');
+      await t.cmd('consent', 'granted');
+      await t.cmd('track', 'Should Not Leave');
+      await t.page.click('#newsletter');
+      await t.cmd('flush');
+      await collector.quiet(QUIET);
+      expect(collector.requests).toEqual([]);
+      await expectNothingStored(t);
+      expect((await t.storageCalls()).filter((c) => c != 'window.indexedDB' && c != 'indexedDB.deleteDatabase')).toEqual([]);
+      // The SDK says why, through on('error'), instead of failing silently.
+      expect(ctx.feed.filter((f) => f.kind == 'error').map((f) => f.data.code)).toContain('consent');
+
+      // The same for a site whose snippet grants up front.
+      env.site.set({ consent: 'granted' });
+      await t.page.reload();
+      await t.cmd('track', 'Should Not Leave Either');
+      await collector.quiet(QUIET);
+      expect(collector.requests).toEqual([]);
+      await expectNothingStored(t);
+      env.account({ expected: [], beforeConsent: collector.requests.length });
+    });
+  }
+});

@@ -1,0 +1,105 @@
+// Several tabs of one site share one IndexedDB queue. Web Locks must keep one flush in
+// flight per origin, no messageId may arrive twice, and consent applies to every tab.
+import { describe, expect, it } from 'vitest';
+import { useEnv } from './harness';
+
+const env = useEnv('tabs');
+
+const pages = () => env.collector.events().filter((e) => e.type == 'page').length;
+
+describe('tabs', () => {
+  it('two tabs and a slow collector: one request in flight at a time, and no messageId arrives twice', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    collector.respond = () => ({ status: 200, delay: 600 });
+    const ctx = await env.context();
+    const a = await ctx.open('/landing.html');
+    const b = await ctx.open('/pricing.html');
+    // Interleaved, so both tabs have flush timers running while the other's request is slow.
+    for (let i = 0; i < 6; i++) {
+      await a.cmd('track', 'Tab A', { i });
+      await b.cmd('track', 'Tab B', { i });
+      if (i % 2) await a.page.waitForTimeout(150);
+    }
+    const tracked = [...ctx.tracked('Tab A'), ...ctx.tracked('Tab B')];
+    expect(tracked).toHaveLength(12);
+    await collector.waitFor(
+      (c) => pages() >= 2 && tracked.every((id) => c.events().some((e) => e.messageId == id)),
+      'every event of both tabs',
+    );
+    await collector.quiet(1000);
+
+    const posts = collector.posts();
+    // The lock: each request starts only after the previous one was answered.
+    for (let i = 1; i < posts.length; i++) expect(posts[i].time).toBeGreaterThanOrEqual(posts[i - 1].answeredAt!);
+    expect(pages()).toBe(2);
+    expect(await a.queued()).toEqual([]);
+    const { lost, duplicated } = env.account({ expected: [...tracked, ...collector.events().map((e) => e.messageId)] });
+    expect(lost).toEqual([]);
+    expect(duplicated).toEqual([]);
+  });
+
+  // Tab B's flush sends tab A's queued events too (one shared queue). Tab A is never told, so
+  // it still counts them as its own undelivered events, and its page-hide beacon sends them again.
+  it('events another tab already delivered are not sent again when a tab closes', async () => {
+    const { collector } = env;
+    // A long interval, so tab A does not flush its own events before tab B does.
+    env.site.set({ consent: 'granted', flushInterval: 10_000 });
+    const ctx = await env.context();
+    const a = await ctx.open('/landing.html');
+    // A grant sends what is queued at once: the page view goes, then the tab is idle.
+    await collector.waitFor(() => pages() == 1, "tab A's page view");
+    await expect.poll(() => a.queued()).toEqual([]);
+    await a.cmd('track', 'Tracked In A', { n: 1 });
+    await a.cmd('track', 'Tracked In A', { n: 2 });
+    await expect.poll(() => a.queued()).toHaveLength(2);
+    const ofA = await a.queued();
+    expect(ofA).toEqual(ctx.tracked('Tracked In A'));
+
+    // Tab B sends what it finds in the shared queue as soon as it is granted.
+    const b = await ctx.open('/pricing.html');
+    await collector.waitFor((c) => ofA.every((id) => c.events().some((e) => e.messageId == id)), "tab A's events, sent by tab B");
+    await expect.poll(() => b.queued()).toEqual([]);
+
+    await a.page.close({ runBeforeUnload: true });
+    await b.page.close({ runBeforeUnload: true });
+    await collector.quiet(1000);
+    const { lost, duplicated } = env.account({ expected: [...ofA, ...ctx.tracked()] });
+    expect(lost).toEqual([]);
+    expect(duplicated.length, 'messageIds that arrived twice').toBe(0);
+  });
+
+  it('a grant in one tab releases the held events of the other; a revoke in one tab stops both', async () => {
+    const { collector } = env;
+    const ctx = await env.context();
+    const a = await ctx.open('/landing.html');
+    const b = await ctx.open('/pricing.html');
+    await b.cmd('track', 'Held In B');
+    await collector.quiet(600);
+    expect(collector.requests).toEqual([]);
+
+    const grantedAt = Date.now();
+    await a.cmd('consent', 'granted');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Held In B') && pages() == 2, "both tabs' held events");
+    expect(collector.requests.filter((r) => r.time < grantedAt)).toEqual([]);
+    expect(ctx.feed.filter((f) => f.kind == 'consent').map((f) => f.data)).toEqual(['granted', 'granted']);
+
+    await a.cmd('consent', 'denied');
+    const revokedAt = Date.now();
+    await b.page.waitForFunction(async () => !(await indexedDB.databases()).length, null, { timeout: 10_000 });
+    await b.cmd('track', 'After Revoke In B');
+    await a.cmd('track', 'After Revoke In A');
+    await b.cmd('flush');
+    await collector.quiet(1000);
+    expect(collector.requests.filter((r) => r.time > revokedAt)).toEqual([]);
+    expect(await b.databases()).toEqual([]);
+    // Closing the tabs sends nothing either: nothing is left to beacon.
+    await b.page.close({ runBeforeUnload: true });
+    await a.page.close({ runBeforeUnload: true });
+    await collector.quiet(500);
+    expect(collector.requests.filter((r) => r.time > revokedAt)).toEqual([]);
+    const { lost, duplicated } = env.account({ expected: collector.events().map((e) => e.messageId) });
+    expect(lost).toEqual([]);
+    expect(duplicated).toEqual([]);
+  });
+});
