@@ -8,8 +8,10 @@ import { createStore, promisifyRequest as done, update } from 'idb-keyval';
  * beacon marks, `l` the lock lease where Web Locks are missing.
  */
 export interface Store {
-  /** Writes rows and deletes keys in one transaction. */
-  put(rows: [string, unknown][], deletes?: string[]): Promise<unknown>;
+  /** Writes rows and deletes keys in one transaction; `now` commits it at once (page hide). */
+  put(rows: [string, unknown][], deletes?: string[], now?: boolean): Promise<unknown>;
+  /** Aborts the row writes still in progress (page hide: their rows go another way). */
+  cancel(): void;
   /** Every event key, oldest first. */
   keys(): Promise<string[]>;
   /** The oldest `count` events, as [key, value]. */
@@ -29,15 +31,34 @@ export function idbStore(name: string): Store {
   const use: typeof raw = (mode, fn) => Promise.resolve().then(() => raw(mode, fn));
   const EVENTS = () => IDBKeyRange.bound('e', 'f', false, true);
   const close = () => use('readonly', (s) => s.transaction.db.close()).catch(() => {});
+  /** Row writes not yet complete, for cancel(). */
+  const pending = new Set<IDBTransaction & { x?: 1 }>();
   return {
-    put: (rows, deletes = []) =>
+    put: (rows, deletes = [], now) =>
       use('readwrite', (s) => {
+        const tx: IDBTransaction & { x?: 1 } = s.transaction;
         rows.forEach(([k, v]) => s.put(v, k));
         deletes.forEach((k) => s.delete(k));
-        // Commit now rather than when the task ends: a write made during pagehide then
-        // usually lands even though the page is torn down right after.
-        s.transaction.commit?.();
-        return done(s.transaction);
+        // On page hide, commit now rather than when the task ends: the write then usually
+        // lands although the page is torn down right after. Only then: committing every
+        // write at once doubles the main-thread cost of a click.
+        if (now) tx.commit?.();
+        else if (rows[0]) pending.add(tx);
+        // A cancelled write resolves: its rows were taken care of by whoever cancelled it.
+        return done(tx).then(
+          () => pending.delete(tx),
+          (e) => {
+            pending.delete(tx);
+            if (!tx.x) throw e;
+          },
+        );
+      }),
+    cancel: () =>
+      pending.forEach((tx) => {
+        try {
+          tx.abort();
+          tx.x = 1;
+        } catch {}
       }),
     keys: () => use('readonly', (s) => done(s.getAllKeys(EVENTS()))) as Promise<string[]>,
     // getAll and getAllKeys walk the same range in the same order: zip them.
@@ -78,5 +99,6 @@ export function memoryStore(): Store {
     update: async (k, fn) => void m.set(k, fn(m.get(k))),
     drop: async () => m.clear(),
     close: async () => {},
+    cancel: () => {},
   };
 }

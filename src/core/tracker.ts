@@ -85,7 +85,6 @@ export function createTracker(options: TrackerOptions): Tracker {
   let attempt = 0;
   let retryAt = 0;
   let abort: AbortController | undefined;
-  let lastUrl: string | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
   let referrer = '';
@@ -119,13 +118,19 @@ export function createTracker(options: TrackerOptions): Tracker {
         }
     };
 
+  // The redacted URL is parsed again only when location.href changes, not for every event.
+  let href: string | undefined;
+  let at: { url: string; path: string; search: string };
   const page = (): PageContext => {
-    const url = redactUrl(location.href, o.redact);
-    // In an SPA the referrer of a page view is the previous in-app URL, not document.referrer.
-    if (url != lastUrl) (referrer = lastUrl ?? redactUrl(document.referrer, o.redact)), (lastUrl = url);
-    const u = new URL(url);
-    // u.hash survives redaction only as a hash-router route (#/cart).
-    return { url, path: u.pathname + u.hash, referrer, title: document.title, search: u.search };
+    if (location.href != href) {
+      const url = redactUrl((href = location.href), o.redact);
+      const u = new URL(url);
+      // In an SPA the referrer of a page view is the previous in-app URL, not document.referrer.
+      if (url != at?.url) referrer = at ? at.url : redactUrl(document.referrer, o.redact);
+      // u.hash survives redaction only as a hash-router route (#/cart).
+      at = { url, path: u.pathname + u.hash, search: u.search };
+    }
+    return { url: at.url, path: at.path, referrer, title: document.title, search: at.search };
   };
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
@@ -208,7 +213,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!writeQueued) (writeQueued = true), queueMicrotask(write);
   };
 
-  const write = () => {
+  const write = (now?: boolean) => {
     writeQueued = false;
     const s = store;
     // Before the saved visitor is read, writing ours would overwrite it.
@@ -218,7 +223,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!out.length) return;
     const count = mine.size;
     writing = s
-      .put(out)
+      .put(out, [], now)
       .catch((err) => storageFailed(s, err, out))
       // Not returned: flush() waits for `writing`, so returning it here would deadlock.
       .then(() => {
@@ -366,9 +371,8 @@ export function createTracker(options: TrackerOptions): Tracker {
    */
   const beacon = () => {
     for (holds = 0; waiting.length; ) drain();
-    write();
     const s = store;
-    if (state != 'granted' || !s || navigator.onLine === false || retryAt > mono()) return;
+    if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return write(true);
     const near = mono() - leaving < 1e4;
     const keys: string[] = [];
     const parts: string[] = [];
@@ -381,12 +385,12 @@ export function createTracker(options: TrackerOptions): Tracker {
       keys.unshift(k);
       parts.unshift(json);
     }
-    if (!keys[0] && !early[0]) return;
+    if (!keys[0] && !early[0]) return write(true);
     const body = envelope([...early, ...parts]);
     const sent = held;
     const back = () => {
       if (store != s) return;
-      keys.forEach((k, i) => mine.set(k, parts[i]));
+      keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
       s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
     };
     try {
@@ -396,10 +400,18 @@ export function createTracker(options: TrackerOptions): Tracker {
         back,
       );
     } catch {
-      if (!navigator.sendBeacon?.(o.endpoint, body)) return;
+      if (!navigator.sendBeacon?.(o.endpoint, body)) return write(true);
     }
+    // Still reading the saved visitor: nothing of this page is stored, and writing ours would overwrite it.
+    if (!ready) return;
+    // The store's final state, in one transaction committed now. Writes still in progress
+    // are aborted: their events are in the beacon, or written again here with the visitor.
+    s.cancel();
+    const gone = new Set(keys);
+    const keep = [...unconfirmed].filter((k) => !gone.has(k) && mine.has(k)).map((k): [string, unknown] => [k, [mine.get(k)]]);
+    rows = [];
     keys.forEach((k) => mine.delete(k));
-    s.put([], keys).catch(() => {});
+    s.put([...keep, ['v', v]], keys, true).catch(() => {});
   };
 
   // No latch: beacon() only sends what is not yet handed off, and events made during the hide

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import { fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
+import { dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -45,6 +45,25 @@ describe('page hide', () => {
     expect(typeof b.init.body).toBe('string');
     expect(b.body.batch.map((e) => e.event)).toEqual(['Add To Cart', 'Checkout Clicked']);
     expect(await queued(idb)).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('a write still in progress at page hide is aborted: its event is in the beacon and never lands in the queue', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    const abort = vi.spyOn(IDBTransaction.prototype, 'abort');
+    t.track('Clicked a link');
+    // The write has started (a microtask after track) but IndexedDB has not finished it.
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    hide();
+    await settle();
+    expect(abort).toHaveBeenCalled();
+    expect(beacons(c)[0].body.batch.map((e) => e.event)).toEqual(['Clicked a link']);
+    expect(await queued(idb)).toEqual([]);
+    // The visitor record is written in the page-hide transaction instead.
+    expect((await dump(idb)).v.a).toBe(beacons(c)[0].body.batch[0].anonymousId);
     await t.shutdown();
   });
 

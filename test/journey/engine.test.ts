@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import { journey } from '../../src/journey';
 import type { Rules } from '../../src/journey/rules';
+import product from './fixtures/product.json';
 import type { Plugin, PluginContext, StageChange, Tracker, TrackerOptions, WaymarkError, WaymarkEvent } from '../../src/types';
 import { databases, dump, fakeCollector, freshIndexedDB, settle, tick, until } from '../helpers';
 
@@ -9,18 +10,8 @@ const endpoint = 'https://collect.test/v1/batch';
 const STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'];
 const ENTERED = 'Journey Stage Entered';
 
-const PRODUCT: Rules = {
-  stages: STAGES,
-  progression: 'forward',
-  rules: [
-    { stage: 'awareness', when: { type: 'page' } },
-    { stage: 'consideration', when: { type: 'page', path: ['/pricing', '/compare/*'] } },
-    { stage: 'consideration', when: { event: 'Element Clicked', selector: '[data-plan]' } },
-    { stage: 'decision', when: { event: 'Form Started', form: '#checkout' } },
-    { stage: 'purchase', when: { event: 'Order Completed' } },
-    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
-  ],
-};
+// The PRODUCT.md example, verbatim.
+const PRODUCT = product as Rules;
 
 let idb: IDBFactory;
 beforeEach(() => {

@@ -18,19 +18,8 @@ const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback\.[^:]*): expected a stage \(
 
 const EXAMPLES = ['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'].map((n) => json(`examples/stages/${n}.json`));
 
-const PRODUCT = {
-  $schema: '…/stages.schema.json',
-  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
-  progression: 'forward',
-  rules: [
-    { stage: 'awareness', when: { type: 'page' } },
-    { stage: 'consideration', when: { type: 'page', path: ['/pricing', '/compare/*'] } },
-    { stage: 'consideration', when: { event: 'Element Clicked', selector: '[data-plan]' } },
-    { stage: 'decision', when: { event: 'Form Started', form: '#checkout' } },
-    { stage: 'purchase', when: { event: 'Order Completed' } },
-    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
-  ],
-};
+// The PRODUCT.md example, verbatim.
+const PRODUCT = json('test/journey/fixtures/product.json');
 
 const FULL = {
   $schema: 'x',
