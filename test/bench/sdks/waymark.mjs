@@ -2,19 +2,9 @@
 // example rules from PRODUCT.md. Consent is granted up front (a site without a banner),
 // so the IndexedDB queue and delivery are active, as they are for every peer.
 import { createTracker, pageViews, clicks, forms, frustration, attribution, journey } from 'waymark';
+// The PRODUCT.md example, as the journey tests use it.
+import rules from '../../journey/fixtures/product.json';
 
-const rules = {
-  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
-  progression: 'forward',
-  rules: [
-    { stage: 'awareness', when: { type: 'page' } },
-    { stage: 'consideration', when: { type: 'page', path: ['/pricing', '/compare/*'] } },
-    { stage: 'consideration', when: { event: 'Element Clicked', selector: '[data-plan]' } },
-    { stage: 'decision', when: { event: 'Form Started', form: '#checkout' } },
-    { stage: 'purchase', when: { event: 'Order Completed' } },
-    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
-  ],
-};
 
 let tracker;
 
