@@ -3,6 +3,7 @@ import type {
   ConsentState,
   Feedback,
   PageContext,
+  Plugin,
   PluginContext,
   Properties,
   Tracker,
@@ -169,6 +170,15 @@ export function createTracker(options: TrackerOptions): Tracker {
       while (!holds && waiting.length) run(waiting.shift()!);
     } finally {
       draining = false;
+    }
+  };
+
+  /** Runs one of a plugin's lifecycle hooks; its failure is reported, never thrown. */
+  const call = (p: Plugin, name: 'setup' | 'restore' | 'teardown' | 'reset', arg?: any): any => {
+    try {
+      return p[name]?.(arg);
+    } catch (err) {
+      fail('plugin', p.name + ' ' + name + ': ' + err);
     }
   };
 
@@ -449,12 +459,7 @@ export function createTracker(options: TrackerOptions): Tracker {
             if (e.context.session.id == tmp.s) e.context.session = { id: v.s!, number: v.n! };
           }
           // Not through safe(): after a shutdown too, the stage must be merged before it is written.
-          for (const p of plugins)
-            try {
-              p.restore?.(saved);
-            } catch (err) {
-              fail('plugin', p.name + ': ' + err);
-            }
+          for (const p of plugins) call(p, 'restore', saved);
         }
         dirty = ready = true;
         const n = heldDropped;
@@ -497,7 +502,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     v = { a: uuid(), n: v.n };
     dirty = true;
     t.stage = null;
-    for (const p of plugins) p.reset && safe(p.reset)();
+    for (const p of plugins) call(p, 'reset');
   };
 
   // ---- the public surface ----
@@ -552,10 +557,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (dead) return;
       // From here on public calls are ignored and nothing is sent; what is held is still written.
       dead = true;
-      for (const p of plugins)
-        try {
-          p.teardown?.();
-        } catch {}
+      for (const p of plugins) call(p, 'teardown');
       offs.splice(0).forEach((f) => f());
       clearTimeout(timer);
       channel?.close();
@@ -582,12 +584,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.
     for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {
-      try {
-        const off = p.setup?.(t);
-        if (off) offs.push(off);
-      } catch (err) {
-        fail('plugin', p.name + ' setup: ' + err);
-      }
+      const off = call(p, 'setup', t);
+      if (off) offs.push(off);
     }
     // After the modules' setup, so that their page-hide handlers run first and what they
     // track (Form Abandoned) rides in the beacon.
