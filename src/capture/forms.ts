@@ -10,8 +10,9 @@ const CHECKS = 'valueMissing typeMismatch patternMismatch tooShort tooLong range
 interface FormState {
   /** started at (ms) */
   _t: number;
-  /** last field touched, unless it was sensitive */
+  /** last field touched, unless it was sensitive; and its element */
   _l?: string;
+  _e?: Element;
   /** fields the user changed (a `change` event: a value was committed; the value itself is never read) */
   _n: Set<Element>;
   /** the step container the user is in, and the steps completed */
@@ -95,6 +96,9 @@ export function forms(): Plugin {
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
     if (type == 'change') s._n.add(el);
+    // Still in the same field (every keystroke lands here): its name and step are known.
+    if (el == s._e) return;
+    s._e = el;
     s._l = fieldName(el);
     // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
     const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
