@@ -1,5 +1,5 @@
 import type { JourneyContext, Plugin, PluginContext } from '../types';
-import { step, validate, type Rules } from './rules';
+import { glob, step, validate, type Rules } from './rules';
 
 export type { Condition, Rule, Rules, ValueTest } from './rules';
 
@@ -22,6 +22,9 @@ export function journey(source: Rules | string): Plugin {
   let timer: any;
   const save = () => ctx.save('j', { ...st, c: counts });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
+  // Each path glob compiled once, not for every event.
+  const globs: Record<string, RegExp> = {};
+  const re = (g: string) => (globs[g] ||= glob(g));
 
   // What earlier visits stored meets what this page did before consent: counts add up, and
   // the further stage wins (under `latest`, this page's stage if it has one).
@@ -91,6 +94,7 @@ export function journey(source: Rules | string): Plugin {
               // A selector the browser cannot parse matches nothing.
             }
           })),
+          re,
         );
         if (st.stage != before) {
           const change = { ...st, rule: i };

@@ -165,19 +165,21 @@ const is = (m: any, x: any): boolean =>
 /**
  * Whether an event meets a condition. `sel` answers selector tests; `count` is the rule's
  * match count, and when it is undefined count tests pass (that is how the count is found).
+ * `re` turns a path glob into a RegExp: the stage engine passes one that compiles each glob
+ * once, rather than for every event.
  */
-export function test(c: Condition, e: any, sel: SelectorTest, count?: number): boolean {
+export function test(c: Condition, e: any, sel: SelectorTest, count?: number, re = glob): boolean {
   const x = e.context || {};
   return keys(c).every((k) => {
     const v: any = (c as any)[k];
     return k == 'any'
-      ? v.some((d: Condition) => test(d, e, sel, count))
+      ? v.some((d: Condition) => test(d, e, sel, count, re))
       : k == 'all'
-        ? v.every((d: Condition) => test(d, e, sel, count))
+        ? v.every((d: Condition) => test(d, e, sel, count, re))
         : k == 'not'
-          ? !test(v, e, sel, count)
+          ? !test(v, e, sel, count, re)
           : k == 'path'
-            ? [v].flat().some((g: string) => isStr(x.page?.path) && glob(g).test(x.page.path))
+            ? [v].flat().some((g: string) => isStr(x.page?.path) && re(g).test(x.page.path))
             : k == 'selector' || k == 'form'
               ? sel(v)
               : k == 'properties' || k == 'campaign'
@@ -194,11 +196,11 @@ export function test(c: Condition, e: any, sel: SelectorTest, count?: number): b
  * such rule on a tie). Under `forward` only a later stage is entered; under `latest` any
  * other one is. Returns the winning rule's index (entered or not), or -1.
  */
-export function step(r: Rules, st: JourneyContext, counts: Record<string, number>, e: any, sel: SelectorTest): number {
+export function step(r: Rules, st: JourneyContext, counts: Record<string, number>, e: any, sel: SelectorTest, re = glob): number {
   const rank = (s: string | null | undefined) => r.stages.indexOf(s!);
   let best = -1;
   r.rules.forEach((u, i) => {
-    if (test(u.when, e, sel) && test(u.when, e, sel, (counts[i] = (counts[i] || 0) + 1)) && (best < 0 || rank(u.stage) > rank(r.rules[best].stage))) best = i;
+    if (test(u.when, e, sel, undefined, re) && test(u.when, e, sel, (counts[i] = (counts[i] || 0) + 1), re) && (best < 0 || rank(u.stage) > rank(r.rules[best].stage))) best = i;
   });
   const s = r.rules[best]?.stage;
   if (s && (r.progression == 'latest' ? s != st.stage : rank(s) > rank(st.stage))) {
