@@ -4,9 +4,8 @@
 // is what makes it the same visitor in a new session. For visitors who come back,
 // Playwright's clock places the first visit up to five days back and moves time forward for
 // the return. (Only for them: the fake clock also fakes `performance`, and TTFB is lost.)
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../chromium.mjs';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const HOUR = 36e5;
 
 /** Ways in: UTM-tagged links and referrers, one per channel. */
@@ -249,7 +248,7 @@ async function visit({ browser, shop, spa, persona, channel, rnd, now, errors })
  * @returns {Promise<{ visitors: number, errors: string[] }>} `errors` lists uncaught page errors and visitors that got stuck.
  */
 export async function simulate({ shop, spa, visitors, concurrency = 3, seed = 1, onVisitor = () => {} }) {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const errors = [];
   const now = Date.now();
   let next = 0;

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../examples/chromium.mjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 // @ts-ignore: plain ES module without types
 import { ensureBuilt, startDemo } from '../../examples/demo.mjs';
@@ -11,7 +12,6 @@ import { ensureBuilt, startDemo } from '../../examples/demo.mjs';
 import { simulate } from '../../examples/site/simulate.mjs';
 
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '.artifacts');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let demo: any;
 let browser: Browser;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   ensureBuilt();
   demo = await startDemo({ db: ':memory:' });
   simulation = await simulate({ shop: demo.shop, spa: demo.spa, visitors: 6 });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../examples/chromium.mjs';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { BatchBody, WaymarkEvent } from '../../src/types';
 import { record } from './summary';
@@ -14,19 +15,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(ROOT, 'test/browser/fixtures');
 export const ARTIFACTS = join(ROOT, 'test/browser/.artifacts');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export const launchBrowser = (): Promise<Browser> =>
-  chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+export const launchBrowser = (): Promise<Browser> => launchChromium();
 
 const listen = (server: Server, port = 0) =>
   new Promise<number>((res, rej) => {

@@ -1,18 +1,6 @@
 // Drives Chromium: one fresh browser context (empty storage) per measured run.
-import { chromium } from 'playwright-core';
 
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export const launch = () => chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+export { launchChromium as launch } from '../../../examples/chromium.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
