@@ -1,3 +1,4 @@
+import { listen } from '../lib/listen';
 import type { JourneyContext, Plugin, PluginContext } from '../types';
 import { glob, step, validate, type Rules } from './rules';
 
@@ -8,7 +9,7 @@ const ENTERED = 'Journey Stage Entered';
 /**
  * The journey-stage engine: `createTracker({ stages: journey(rules) })`.
  * `source` is a rules object, the URL of a rules JSON file, or `#id` of an inline
- * `<script type="application/json">` placed before the Waymark script. While a file loads,
+ * `<script type="application/json">` (before or after the Waymark script). While a file loads,
  * events wait (up to 5 s) so they get their stage. Invalid or unreachable rules never break
  * the page: tracking goes on without stages and the problem is reported as a `rules` error
  * naming the JSON path.
@@ -20,7 +21,10 @@ export function journey(source: Rules | string): Plugin {
   let st: JourneyContext;
   let counts: Record<string, number>;
   let timer: any;
-  const save = () => ctx.save('j', { ...st, c: counts });
+  /** Each rule's fingerprint, in rule order: counts are stored by position, and restored by fingerprint. */
+  let ids: string[];
+  let off = () => {};
+  const save = () => ctx.save('j', { ...st, c: counts, k: ids });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
   // Each path glob compiled once, not for every event.
   const globs: Record<string, RegExp> = {};
@@ -30,8 +34,13 @@ export function journey(source: Rules | string): Plugin {
   // the further stage wins (under `latest`, this page's stage if it has one).
   const merge = () => {
     if (rules && saved) {
-      const { c, ...j } = saved;
-      for (const k in c) counts[k] = (counts[k] || 0) + c[k];
+      const { c, k, ...j } = saved;
+      // A rules file edited since the last visit: each count follows its rule (a rule that
+      // changed starts again from 0), not whichever rule now sits at its old position.
+      for (const i in c) {
+        const at = k ? ids.indexOf(k[i]) : +i;
+        if (at >= 0) counts[at] = (counts[at] || 0) + c[i];
+      }
       if (rules.progression == 'latest' ? !st.stage : rank(j.stage) > rank(st.stage)) st = j;
       saved = 0;
       ctx.setStage(st.stage);
@@ -41,7 +50,15 @@ export function journey(source: Rules | string): Plugin {
 
   const load = (r: any, err?: unknown) => {
     const errors = err ? [source + ': ' + err] : validate(r);
-    errors[0] ? ctx.report({ code: 'rules', message: errors.join('; ') }) : ((rules = r), merge());
+    if (errors[0]) return ctx.report({ code: 'rules', message: errors.join('; ') });
+    rules = r;
+    // A 32-bit string hash of the rule, in base 36.
+    ids = r.rules.map((u: unknown) => {
+      let h = 0;
+      for (const ch of JSON.stringify(u)) h = (h * 31 + ch.charCodeAt(0)) | 0;
+      return h.toString(36);
+    });
+    merge();
   };
 
   const reset = () => {
@@ -69,14 +86,13 @@ export function journey(source: Rules | string): Plugin {
           }
       };
       timer = setTimeout(done, 5e3, 0, 'timed out');
-      Promise.resolve()
-        .then(() =>
-          source[0] == '#'
-            ? JSON.parse(document.getElementById(source.slice(1))!.textContent!)
-            : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status))),
-        )
+      const el = () => document.getElementById(source.slice(1));
+      // An async script can run before the parser reaches an inline block placed after its
+      // tag: then the block is read once the document is parsed.
+      new Promise((r) => (source[0] != '#' || el() || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
+        .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
         .then(done, (e) => done(0, e));
-      return () => (timer = clearTimeout(timer));
+      return () => (off(), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
       if (rules && e.event != ENTERED) {

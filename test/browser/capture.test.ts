@@ -275,6 +275,20 @@ describe('capture through the script tag', () => {
     expect(lostOutsideNavigation(ctx)).toEqual([]);
   });
 
+  it.skipIf(!journeyReady)('an inline rules block placed after the script tag is read once the document is parsed', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', stages: '#late-rules', delays: { '/parser-block.js': 800 } });
+    const ctx = await env.context();
+    const t = await ctx.open('/late-rules.html');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Journey Stage Entered'), 'the stage');
+    // The SDK ran before the parser reached the block (the parser was waiting on the slow script).
+    expect(await t.page.evaluate(() => document.body.dataset.sdkFirst)).toBe('true');
+    const view = events().find((e) => e.type == 'page')!;
+    expect(view.context.journey?.stage).toBe('awareness');
+    expect(ctx.feed.filter((f) => f.kind == 'error')).toEqual([]);
+    env.account({ expected: ctx.tracked() });
+  });
+
   // While a rules file loads, events wait in memory (up to 5 s). A visitor who leaves in
   // that time takes them along: they were never persisted, so neither the page-hide beacon
   // nor the next visit can send them.

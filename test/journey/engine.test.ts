@@ -428,7 +428,10 @@ describe('persistence and consent', () => {
       previousStage: 'consideration',
       enteredAt: entered.timestamp,
       c: { 0: 2, 1: 1, 3: 1 },
+      // Each rule's fingerprint, in rule order: six distinct ones.
+      k: expect.any(Array),
     });
+    expect(new Set((await dump(idb)).v.j.k).size).toBe(6);
 
     // A new page load on the same IndexedDB.
     const second = start(journey(PRODUCT), { consent: 'granted' });
@@ -459,6 +462,65 @@ describe('persistence and consent', () => {
     second.t.track('Order Completed');
     expect(second.names()).toEqual(['Order Completed', ENTERED]);
     expect(second.events[1].properties).toMatchObject({ stage: 'loyalty', previousStage: 'purchase', rule: 5 });
+    await second.t.shutdown();
+  });
+
+  test('a rules file edited between visits: each count follows its rule, and a changed rule starts again', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    // The analyst adds a rule at the top and tightens the purchase rule: every position shifts.
+    const edited: Rules = {
+      ...PRODUCT,
+      rules: [
+        { stage: 'awareness', when: { event: 'Newsletter Opened' } },
+        ...PRODUCT.rules.slice(0, 4),
+        { stage: 'purchase', when: { event: 'Order Completed', properties: { total: { gt: 0 } } } },
+        PRODUCT.rules[5],
+      ],
+    };
+    const second = start(journey(edited), { consent: 'granted' });
+    await second.t.flush(); // the saved visitor is read
+    await until(() => second.t.stage == 'purchase', 'the saved stage');
+    second.t.track('Order Completed', { total: 5 });
+    // The loyalty rule, now at 6, remembers its first match; before the fix, its count sat at 5.
+    expect(second.names()).toEqual(['Order Completed', ENTERED]);
+    expect(second.events[1].properties).toMatchObject({ stage: 'loyalty', previousStage: 'purchase', rule: 6 });
+    await second.t.flush();
+    await second.t.shutdown();
+    const saved = (await dump(idb)).v.j;
+    // The changed purchase rule counts from 0; the new rule never matched; the others kept theirs.
+    expect(saved.c).toEqual({ 5: 1, 6: 2 });
+  });
+
+  test('counts saved before rule fingerprints existed are taken by position', async () => {
+    fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush();
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    // What an earlier release stored: counts without `k`.
+    const db = await new Promise<IDBDatabase>((r) => (idb.open('waymark').onsuccess = (e: any) => r(e.target.result)));
+    await new Promise((r) => {
+      const tx = db.transaction('q', 'readwrite');
+      const store = tx.objectStore('q');
+      store.get('v').onsuccess = (e: any) => {
+        const v = e.target.result;
+        delete v.j.k;
+        store.put(v, 'v');
+      };
+      tx.oncomplete = r;
+    });
+    db.close();
+    const second = start(journey(PRODUCT), { consent: 'granted' });
+    await second.t.flush();
+    await until(() => second.t.stage == 'purchase', 'the saved stage');
+    second.t.track('Order Completed');
+    expect(second.events[1].properties).toMatchObject({ stage: 'loyalty', rule: 5 });
     await second.t.shutdown();
   });
 
