@@ -334,12 +334,13 @@ export async function startSite(collector: Collector): Promise<Site> {
     if (site.options.delays[path]) await sleep(site.options.delays[path]);
     let file: string | undefined;
     if (path == '/waymark.min.js') file = bundle;
+    else if (path == '/waymark.vitals.min.js') file = join(ROOT, 'dist/waymark.vitals.min.js');
     else if (path.startsWith('/artifacts/')) file = join(ARTIFACTS, normalize(path.slice(11)));
     else if (path == '/' ) file = join(FIXTURES, 'landing.html');
     else if (path.startsWith('/spa/') || path == '/spa') file = join(FIXTURES, 'spa.html');
     else if (path.startsWith('/csp/')) file = join(FIXTURES, 'csp.html');
     else file = join(FIXTURES, normalize(path));
-    const inside = file.startsWith(FIXTURES) || file.startsWith(ARTIFACTS) || file == bundle;
+    const inside = file.startsWith(FIXTURES) || file.startsWith(ARTIFACTS) || file.startsWith(join(ROOT, 'dist/waymark.'));
     if (!inside || !existsSync(file) || extname(file) == '') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
