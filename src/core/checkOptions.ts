@@ -32,6 +32,7 @@ export function checkOptions(options: TrackerOptions): Resolved {
   if (!/^(pending|granted|denied)$/.test(o.consent)) bad('consent', '"pending", "granted" or "denied"');
   if (![...o.capture, ...o.plugins].every(isPlugin)) bad('capture', 'an array of plugins, e.g. [pageViews()]');
   if (o.stages && !isPlugin(o.stages)) bad('stages', 'the stage engine: stages: journey(rules), with journey imported from "waymark"');
+  if (o.headers && typeof o.headers != 'object') bad('headers', 'an object, e.g. { Authorization: "Bearer …" }');
   // A single name is accepted as a list of one.
   o.redact = ([] as string[]).concat(o.redact || []).map((k) => ('' + k).toLowerCase());
   return o;

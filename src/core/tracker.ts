@@ -53,11 +53,14 @@ export function createTracker(options: TrackerOptions): Tracker {
   const browser = typeof window == 'object';
   const lockName = 'waymark:' + o.storageName;
   const plugins = [...o.capture, ...(o.stages ? [o.stages] : []), ...o.plugins];
-  const subs: Record<string, Set<(d: any) => void>> = {};
+  // No prototype: on('constructor') is a name like any other.
+  const subs: Record<string, Set<(d: any) => void>> = Object.create(null);
   const offs: (() => void)[] = [];
   /** This tab's written but undelivered events, for the page-hide beacon; and those in a request now. */
   const mine = new Map<string, string>();
   const inflight = new Set<string>();
+  /** Keys handed to a page-hide request: a read that began before their delete may still return them. */
+  const handed = new Set<string>();
   /** Keys whose write has not completed yet: a closing page may take them down with it. */
   const unconfirmed = new Set<string>();
   const started = Date.now();
@@ -65,6 +68,13 @@ export function createTracker(options: TrackerOptions): Tracker {
   let state = o.consent;
   let dead = !browser;
   let store: Store | undefined;
+  /** The IndexedDB store given up for memory after a failed write: its late failures land in memory too. */
+  let abandoned: Store | undefined;
+  /** A revoke's erasure: a grant that follows reads only once it is done, or its open would block the delete. */
+  let dropping: Promise<unknown> = Promise.resolve();
+  /** reset() or identify() ran before the saved visitor was read: the saved ids must not come back. */
+  let fresh = 0;
+  let named = 0;
   /** Set by a grant; resolves once the saved visitor has been read. */
   let hydrated: Promise<void> | undefined;
   let ready = false;
@@ -204,14 +214,18 @@ export function createTracker(options: TrackerOptions): Tracker {
     else if (state != 'denied') held.length < o.maxPending ? held.push(e) : heldDropped++;
   };
 
-  const persist = (e: WaymarkEvent) => {
-    let json: string;
+  /** The event as JSON; a cyclic property (say) loses this event, not the ones behind it. */
+  const text = (e: WaymarkEvent) => {
     try {
-      json = JSON.stringify(e);
+      return JSON.stringify(e);
     } catch (err) {
-      // e.g. a cyclic property: lose this event, not the ones behind it.
-      return fail('dropped', (e.event || e.type) + ': ' + err, { count: 1 });
+      fail('dropped', (e.event || e.type) + ': ' + err, { count: 1 });
     }
+  };
+
+  const persist = (e: WaymarkEvent) => {
+    const json = text(e);
+    if (!json) return;
     if (json.length > MAX_EVENT) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 });
     // Keys sort by time, then by this tab's sequence; the size lets the bounds be checked from
     // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059.
@@ -247,8 +261,10 @@ export function createTracker(options: TrackerOptions): Tracker {
    * and say so. The rows are not lost, and what earlier writes stored stays for the next visit.
    */
   const storageFailed = (s: Store, err: any, out: [string, unknown][]) => {
-    fail(err?.name == 'QuotaExceededError' ? 'quota' : 'storage', err + '; ' + MEMORY);
-    if (store == s) return (store = memoryStore()).put(out);
+    // An aborted transaction has no error of its own.
+    if (store == s) fail(err?.name == 'QuotaExceededError' ? 'quota' : 'storage', (err || 'write aborted') + '; ' + MEMORY), (abandoned = s), (store = memoryStore());
+    // Two writes can fail together: the second one's rows follow the first's into memory.
+    if (abandoned == s && store) return store.put(out);
   };
 
   const evicted = (s: Store, n: number) => {
@@ -260,9 +276,17 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!timer && !dead) timer = setTimeout(() => ((timer = undefined), flush(1)), ms);
   };
 
-  const envelope = (parts: string[], dropped?: number): string => {
+  /**
+   * The request body. A transform that throws sends nothing: the site may use it to strip
+   * what must not leave the page, so the untransformed batch is never sent instead.
+   */
+  const envelope = (parts: string[], dropped?: number): string | undefined => {
     const body = `{"batch":[${parts}],"sentAt":"${new Date().toISOString()}"${dropped ? ',"dropped":' + dropped : ''}}`;
-    return o.transform ? JSON.stringify(o.transform(JSON.parse(body) as BatchBody)) : body;
+    try {
+      return o.transform ? JSON.stringify(o.transform(JSON.parse(body) as BatchBody)) : body;
+    } catch (err) {
+      fail('config', 'transform: ' + err + '; the batch stays queued');
+    }
   };
 
   /**
@@ -282,6 +306,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < t - o.maxAge) evict.push(k);
       }
       if (evict[0]) {
+        // Reported as dropped: the page-hide beacon must not send them after all.
+        evict.forEach((k) => (mine.delete(k), unconfirmed.delete(k)));
         await s.put([], evict);
         await evicted(s, evict.length);
         dropped += evict.length;
@@ -292,7 +318,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     let size = 0;
     // Read past what this tab has in flight, which sits at the head of the queue.
     for (const [k, [json]] of await s.events(o.batchSize + inflight.size)) {
-      if (inflight.has(k)) continue;
+      if (inflight.has(k) || handed.has(k)) continue;
       if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
@@ -307,9 +333,10 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
   const loop = async (s: Store) => {
-    // `store == s`: a revoke, or the switch to the memory fallback, ends this loop.
-    for (let b, first = true; state == 'granted' && store == s && (b = await take(s, first)); first = false) {
+    // `store == s`: a revoke, or the switch to the memory fallback, ends this loop; so does shutdown().
+    for (let b, first = true; state == 'granted' && store == s && !dead && (b = await take(s, first)); first = false) {
       const { keys } = b;
+      if (!b.body) return later(retryDelay(++attempt));
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
       const t = setTimeout(() => ctrl.abort(), TIMEOUT);
@@ -326,26 +353,35 @@ export function createTracker(options: TrackerOptions): Tracker {
       clearTimeout(t);
       keys.forEach((k) => inflight.delete(k));
       const status = res ? res.status : 0;
-      if (state != 'granted' || store != s) return;
+      // Revoked meanwhile: the queue is gone, nothing to settle.
+      if (state != 'granted') return;
       if (status > 199 && status < 300) {
         attempt = retryAt = 0;
+        // Settled on the store the batch came from, even if the queue has moved to memory
+        // since, or shutdown() is waiting: else it would be sent again.
         await delivered(s, keys, b.dropped);
         // The queue is shared: the tabs that wrote these must not beacon them again.
         channel?.postMessage(keys);
         emit('sent', { count: keys.length, status });
       } else if (retryable(status)) {
+        if (store != s) return;
         const wait = retryDelay(++attempt, res?.headers.get('Retry-After'));
-        retryAt = mono() + wait;
         fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
-        clearTimeout(timer);
-        timer = undefined;
-        return schedule(wait);
+        return later(wait);
       } else {
         // The collector refused this batch as it is: sending it again cannot succeed.
         await delivered(s, keys, b.dropped);
         fail('rejected', `HTTP ${status}: ${keys.length} events dropped`, { status, count: keys.length });
       }
     }
+  };
+
+  /** Waits before the next send: the timer and size triggers hold off until then. */
+  const later = (wait: number) => {
+    retryAt = mono() + wait;
+    clearTimeout(timer);
+    timer = undefined;
+    schedule(wait);
   };
 
   /** Timer and size flushes (`auto`) respect the backoff; an explicit flush() tries now. */
@@ -379,39 +415,52 @@ export function createTracker(options: TrackerOptions): Tracker {
    * the queue keeps them for the next visit. Leaving for another page of this site: that
    * page sends the queue at once, so only the events whose write may not land go now.
    */
+  /** Runs what a hold kept back, for a page (or tracker) that cannot wait; each pass runs at least one event. */
+  const unhold = () => {
+    while (waiting.length && !draining) (holds = 0), drain();
+  };
+
   const beacon = () => {
-    for (holds = 0; waiting.length; ) drain();
+    unhold();
     const s = store;
     if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return write(true);
     const near = mono() - leaving < 1e4;
     const keys: string[] = [];
     const parts: string[] = [];
+    let size = 0;
     // Events of a page still reading its saved visitor are not written yet: they go as they are.
-    const early = held.map((e) => JSON.stringify(e));
-    let size = early.join().length;
+    const early: WaymarkEvent[] = [];
+    const first: string[] = [];
+    for (const e of held) {
+      const json = text(e);
+      if (json && (size += json.length + 1) <= MAX_BATCH) early.push(e), first.push(json);
+    }
     for (const [k, json] of [...mine].reverse()) {
       if (inflight.has(k) || (near && !unconfirmed.has(k))) continue;
       if ((size += json.length + 1) > MAX_BATCH) break;
       keys.unshift(k);
       parts.unshift(json);
     }
-    if (!keys[0] && !early[0]) return write(true);
-    const body = envelope([...early, ...parts]);
-    const sent = held;
+    const body = (keys[0] || early[0]) && envelope([...first, ...parts]);
+    if (!body) return write(true);
+    // A page that lives to see a failure (a tab switch) takes the events back.
     const back = () => {
+      keys.forEach((k) => handed.delete(k));
       if (store != s) return;
+      ready ? early.forEach(persist) : held.unshift(...early);
       keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
       s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
-        (r) => (retryable(r.status) ? back() : (held = held.filter((e) => !sent.includes(e)))),
-        back,
-      );
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then((r) => retryable(r.status) && back(), back);
     } catch {
       if (!navigator.sendBeacon?.(o.endpoint, body)) return write(true);
     }
+    // Handed off. The early events leave `held`, so the end of the read does not write them too;
+    // a flush reading the queue right now skips the keys.
+    held = held.filter((e) => !early.includes(e));
+    keys.forEach((k) => handed.add(k));
     // Still reading the saved visitor: nothing of this page is stored, and writing ours would overwrite it.
     if (!ready) return;
     // The store's final state, in one transaction committed now. Writes still in progress
@@ -426,7 +475,14 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   // No latch: beacon() only sends what is not yet handed off, and events made during the hide
   // (Form Abandoned; CLS and INP on the visibilitychange after pagehide) need a second one.
-  const onVisibility = (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && beacon();
+  // Guarded: this runs in the page's event dispatch, where a throw would be the page's error.
+  const onVisibility = (e: Event) => {
+    try {
+      if (e.type == 'pagehide' || document.visibilityState == 'hidden') beacon();
+    } catch (err) {
+      fail('plugin', 'page hide: ' + err);
+    }
+  };
 
   // ---- consent ----
 
@@ -437,8 +493,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // never answers must not stop the page's tracking for good: 5 s at most.
     const release = t.hold();
     setTimeout(release, 5e3);
-    const h: Promise<void> = (hydrated = s
-      .get(['v'])
+    const h: Promise<void> = (hydrated = dropping
+      .then(() => s.get(['v']))
       .catch((err) => {
         // Private modes and blocked storage: keep working, for this page only, and say so.
         if (store == s) fail('storage', err + '; ' + MEMORY), (store = memoryStore());
@@ -447,21 +503,24 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then(([saved]: (Visitor | undefined)[]) => {
         // Revoked (or revoked and granted again) while reading: this grant is void.
         if (hydrated != h) return;
-        if (saved) {
+        // A reset() on this page (a logout) already replaced the saved visitor: it stays gone.
+        if (saved && !fresh) {
           // Taken now, not at the grant: the page view made since then started the session.
           const tmp = { ...v };
-          // A returning visitor keeps their ids, and their session if it is still open.
+          // A returning visitor keeps their ids, and their session if it is still open; an
+          // identify() on this page, identify(null) included, wins over the saved user.
           const same = started - saved.t! < o.sessionTimeout;
-          v = { ...saved, ...v, a: saved.a, u: v.u ?? saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
+          v = { ...saved, ...v, a: saved.a, u: named ? v.u : saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
           for (const e of [...waiting, ...held]) {
             if (e.anonymousId == tmp.a) e.anonymousId = v.a;
-            e.userId ??= v.u!;
+            if (!named) e.userId ??= v.u!;
             if (e.context.session.id == tmp.s) e.context.session = { id: v.s!, number: v.n! };
           }
           // Not through safe(): after a shutdown too, the stage must be merged before it is written.
           for (const p of plugins) call(p, 'restore', saved);
         }
         dirty = ready = true;
+        fresh = named = 0;
         const n = heldDropped;
         if (n) store!.update('d', (d) => (d || 0) + n).catch(() => {});
         heldDropped = 0;
@@ -475,6 +534,9 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const setConsent = (next: ConsentState, fromOtherTab?: boolean) => {
     if (next == state) return;
+    // Events waiting behind a hold (rules loading) that were made before a revoke, or while
+    // denied, are never to be stored or sent.
+    if (next == 'denied' || state == 'denied') waiting = [];
     if (next == 'granted') {
       if (gpc) return fail('consent', 'GPC/DNT is on, so consent stays denied (set respectGpc: false to allow)');
       grant();
@@ -484,23 +546,26 @@ export function createTracker(options: TrackerOptions): Tracker {
       store = hydrated = undefined;
       held = rows = [];
       heldDropped = 0;
+      abandoned = undefined;
       mine.clear();
       unconfirmed.clear();
       ready = false;
       abort?.abort();
       clearTimeout(timer);
       timer = undefined;
-      resetVisitor();
-      s ? s.drop() : dropDatabase(o.storageName);
+      // A new visitor: not even the session count links them to the one forgotten.
+      resetVisitor(1);
+      dropping = s ? s.drop() : dropDatabase(o.storageName);
     } else return fail('consent', `consent("${next}"): use "granted" or "denied"`);
     t.consentState = state = next;
     if (!fromOtherTab) channel?.postMessage(state);
     emit('consent', state);
   };
 
-  const resetVisitor = () => {
-    v = { a: uuid(), n: v.n };
+  const resetVisitor = (revoke?: 1) => {
+    v = { a: uuid(), n: revoke ? 0 : v.n };
     dirty = true;
+    fresh = 1;
     t.stage = null;
     for (const p of plugins) call(p, 'reset');
   };
@@ -528,6 +593,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     }),
     identify: safe((userId: string | null, traits?: Properties) => {
       v.u = userId == null ? null : '' + userId;
+      named = 1;
       enqueue(make('identify', { traits: { ...traits } }));
     }),
     reset: safe(() => (resetVisitor(), write())),
@@ -559,12 +625,16 @@ export function createTracker(options: TrackerOptions): Tracker {
       dead = true;
       for (const p of plugins) call(p, 'teardown');
       offs.splice(0).forEach((f) => f());
+      // A rules file still loading: what waits for it is written without stages, not lost.
+      unhold();
       clearTimeout(timer);
-      channel?.close();
       // A shutdown right after a grant: the events held while the saved visitor is read are written too.
       await hydrated;
       write();
       await writing;
+      // A batch in flight is settled first (the loop stops after it), or it would be sent again next visit.
+      await flushing;
+      channel?.close();
       // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
       await store?.close();
     },
@@ -577,7 +647,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
       channel = new BroadcastChannel(lockName);
       // A consent change, or the keys another tab delivered.
-      channel.onmessage = ({ data }) => (typeof data == 'string' ? safe(setConsent)(data as ConsentState, true) : data.forEach((k: string) => mine.delete(k)));
+      channel.onmessage = ({ data }) =>
+        typeof data == 'string' ? safe(setConsent)(data as ConsentState, true) : Array.isArray(data) && data.forEach((k) => mine.delete(k));
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropDatabase(o.storageName);

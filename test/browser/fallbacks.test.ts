@@ -68,16 +68,17 @@ describe('fallbacks', () => {
     for (const n of [1, 2, 3, 4, 5]) await t.cmd('track', 'Queued ' + n);
     // Each retry enforces the bound first: the page view and the two oldest go, the newest three stay.
     await expect.poll(() => t.queued(), { timeout: 10_000 }).toHaveLength(3);
-    await collector.up();
-    // The next page load enforces it again with its own page view, then sends.
+    // The next page load, still offline, enforces it again with its own page view.
     await t.page.reload();
+    const dropped = () => errorsOf(ctx.feed, 'dropped').reduce((n, f) => n + f.data.count, 0);
+    await expect.poll(dropped, { timeout: 10_000 }).toBe(4);
+    await collector.up();
+    await t.cmd('flush');
     await collector.waitFor((c) => c.posts().some((p) => p.status == 200), 'a delivered batch');
     await collector.quiet(500);
     const first = collector.posts().find((p) => p.status == 200)!;
     expect(first.json!.dropped).toBe(4);
     expect(collector.events().map((e) => e.event || e.type)).toEqual(['Queued 4', 'Queued 5', 'page']);
-    // Every eviction was also reported as it happened.
-    expect(errorsOf(ctx.feed, 'dropped').reduce((n, f) => n + f.data.count, 0)).toBe(4);
     // Delivered, the dropped count is cleared: later batches do not repeat it.
     await t.cmd('track', 'After');
     await collector.waitFor((c) => c.events().some((e) => e.event == 'After'), 'a later event');

@@ -1,0 +1,88 @@
+// Consent and identity changes that race the pipeline: a hold (a rules file loading) keeping
+// events waiting, and the read of the saved visitor after a grant.
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import type { Plugin, PluginContext } from '../../src/types';
+import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+beforeEach(() => {
+  idb = freshIndexedDB();
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+/** A plugin that holds the pipeline like journey('/rules.json') does while its file loads. */
+function holder() {
+  let release!: () => void;
+  const p: Plugin = { name: 'holder', setup: (c: PluginContext) => void (release = c.hold()) };
+  return { p, release: () => release() };
+}
+
+describe('consent changes while a hold keeps events waiting (a rules file loading)', () => {
+  test('pending, then denied, then granted within the hold: neither the pending event nor the one tracked while denied is sent', async () => {
+    const c = fakeCollector();
+    const h = holder();
+    const t = createTracker({ endpoint, plugins: [h.p] });
+    t.track('Pending then denied');
+    t.consent('denied');
+    t.track('Tracked while denied');
+    t.consent('granted');
+    await settle();
+    h.release(); // the rules file arrives
+    await t.flush();
+    await settle();
+    // Contract: denied drops held events; nothing tracked while denied is ever sent.
+    expect(c.names()).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('granted, identify, revoke, grant within the hold: nothing from before the revoke, and no pre-revoke user id, is sent', async () => {
+    const c = fakeCollector();
+    const h = holder();
+    const t = createTracker({ endpoint, consent: 'granted', plugins: [h.p] });
+    await settle();
+    t.identify('alice@example.com');
+    t.track('Before revoke');
+    t.consent('denied');
+    await until(async () => !(await databases(idb)).includes('waymark'), 'database deleted');
+    t.consent('granted');
+    await settle();
+    h.release();
+    await t.flush();
+    await settle();
+    const leaked = c.events().filter((e) => e.userId == 'alice@example.com');
+    expect(leaked.map((e) => e.event || e.type)).toEqual([]);
+    await t.shutdown();
+  });
+});
+
+describe('a logout while the saved visitor is being read', () => {
+  for (const logout of ['reset', 'identify(null)'] as const) {
+    test(`${logout} right after load (from the stub queue) is not undone by the saved visitor`, async () => {
+      const c = fakeCollector();
+      const a = createTracker({ endpoint, consent: 'granted' });
+      a.identify('alice');
+      await a.flush();
+      await until(() => c.events().length == 1);
+      const oldAnon = c.events()[0].anonymousId;
+      await a.shutdown();
+
+      // Next page: the logout command queued in the stub runs while the saved visitor is being read.
+      const b = createTracker({ endpoint, consent: 'granted' });
+      if (logout == 'reset') b.reset();
+      else b.identify(null);
+      b.track('After logout');
+      await b.flush();
+      await until(() => c.events().length >= 2 + (logout == 'reset' ? 0 : 1));
+      const after = c.events().find((e) => e.event == 'After logout')!;
+      expect(after.userId).toBeNull();
+      if (logout == 'reset') expect(after.anonymousId).not.toBe(oldAnon);
+      await b.shutdown();
+    });
+  }
+});
+

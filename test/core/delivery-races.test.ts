@@ -1,0 +1,230 @@
+// Delivery when things happen at the same time: writes failing together, the switch to the
+// memory fallback or a shutdown while a batch is in flight, a page hide during a read, eviction,
+// and a transform that throws.
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import type { WaymarkError } from '../../src/types';
+import { dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+beforeEach(() => {
+  idb = freshIndexedDB();
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  delete (document as any).visibilityState;
+});
+
+const hide = () => window.dispatchEvent(new Event('pagehide'));
+const hidden = () => {
+  Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+  document.dispatchEvent(new Event('visibilitychange'));
+};
+const count = (c: ReturnType<typeof fakeCollector>, name: string) => c.events().filter((e) => e.event == name).length;
+
+async function tracker(opts = {}) {
+  const t = createTracker({ endpoint, consent: 'granted', batchSize: 100, flushInterval: 60_000, ...opts });
+  const errors: WaymarkError[] = [];
+  t.on('error', (e) => errors.push(e));
+  await settle();
+  return { t, errors };
+}
+
+/** A collector whose answers wait for open(). */
+function gated() {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const c = fakeCollector(async () => (await gate, new Response('{}')));
+  return { c, open };
+}
+
+describe('two writes failing together (quota at commit)', () => {
+  test('events of every failed transaction reach the memory queue and the collector', async () => {
+    const c = fakeCollector();
+    const { t } = await tracker();
+    const orig = IDBObjectStore.prototype.put;
+    // Quota is checked at commit: the transaction aborts after put() returned.
+    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...a: any[]) {
+      const r = orig.apply(this, a as any);
+      const tx = this.transaction;
+      queueMicrotask(() => {
+        try {
+          tx.abort();
+        } catch {}
+      });
+      return r;
+    });
+    t.track('A'); // written in this task
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(put).toHaveBeenCalled();
+    t.track('B'); // written in the next transaction, before the first one's abort is known
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    await settle();
+    vi.restoreAllMocks();
+    await t.flush();
+    await settle();
+    expect(c.names().sort()).toEqual(['A', 'B']);
+    await t.shutdown();
+  });
+});
+
+describe('the switch to memory while a batch is in flight', () => {
+  test('a 2xx for the batch read from IndexedDB still settles it there: it is sent once, and not queued for the next visit', async () => {
+    const { c, open } = gated();
+    const { t } = await tracker();
+    t.track('A');
+    await settle();
+    const f = t.flush();
+    await until(() => c.requests.length == 1, 'A in flight');
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    t.track('B'); // the write fails: the queue moves to memory
+    await settle();
+    open(); // the collector took A
+    await f;
+    await settle();
+    vi.restoreAllMocks();
+    await t.flush();
+    await settle();
+    hide();
+    await settle();
+    // Once, by the regular flush: not again by the beacon, and not left in IndexedDB for the next visit.
+    expect({ sends: count(c, 'A'), stillQueued: (await queued(idb)).map((e) => e.event) }).toEqual({ sends: 1, stillQueued: [] });
+    await t.shutdown();
+  });
+});
+
+describe('shutdown() while a batch is in flight', () => {
+  test('with Web Locks: shutdown waits for the answer, and the delivered batch is not sent again on the next visit', async () => {
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      configurable: true,
+    });
+    try {
+      const { c, open } = gated();
+      const { t, errors } = await tracker();
+      t.track('A');
+      await settle();
+      t.flush();
+      await until(() => c.requests.length == 1, 'A in flight');
+      // shutdown() settles the batch in flight before it closes the store.
+      const down = t.shutdown();
+      open();
+      await down;
+      await settle();
+      await tick(10);
+      await settle();
+      expect(errors.map((e) => e.code)).toEqual([]);
+      const next = await tracker();
+      await next.t.flush();
+      await settle();
+      expect(count(c, 'A')).toBe(1);
+      await next.t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
+  test('without Web Locks: the IndexedDB lease is released, so other tabs can flush at once', async () => {
+    const { c, open } = gated();
+    const { t } = await tracker();
+    t.track('A');
+    await settle();
+    t.flush();
+    await until(() => c.requests.length == 1, 'A in flight');
+    const down = t.shutdown();
+    open();
+    await down;
+    await settle();
+    await tick(10);
+    await settle();
+    const lease = (await dump(idb)).l;
+    expect(lease && lease.t > Date.now() ? 'lease still held' : 'released').toBe('released');
+  });
+});
+
+describe('page hidden (a tab switch) while the saved visitor is still being read', () => {
+  test('the events it beacons are not also written and sent again by the regular flush', async () => {
+    const c = fakeCollector(async () => (await tick(30), new Response('{}')));
+    const t = createTracker({ endpoint, consent: 'granted', batchSize: 100, flushInterval: 50 });
+    t.track('A'); // held: the saved visitor is not read yet
+    hidden(); // the user switches tabs at once; the page lives on
+    await tick(100);
+    await settle();
+    await t.flush();
+    await settle();
+    expect(count(c, 'A')).toBe(1);
+    await t.shutdown();
+  });
+});
+
+describe('page hidden while a flush is reading its batch', () => {
+  test('an event is sent by the beacon or by the regular request, not both', async () => {
+    const c = fakeCollector();
+    const { t } = await tracker();
+    t.track('A');
+    await settle();
+    const orig = IDBObjectStore.prototype.getAll;
+    let fired = false;
+    vi.spyOn(IDBObjectStore.prototype, 'getAll').mockImplementation(function (this: IDBObjectStore, ...a: any[]) {
+      const r = orig.apply(this, a as any);
+      // visibilitychange arrives while the read is in progress (it takes a task or more)
+      if (!fired) (fired = true), hidden(); // the read is queued, its result not yet delivered
+      return r;
+    });
+    await t.flush();
+    await settle();
+    await tick(10);
+    await settle();
+    expect(fired).toBe(true);
+    expect(count(c, 'A')).toBe(1);
+    await t.shutdown();
+  });
+});
+
+describe('evicted events', () => {
+  test('an event evicted (and reported dropped) is not sent by the page-hide beacon after all', async () => {
+    const c = fakeCollector();
+    const { t, errors } = await tracker({ maxAge: 30 });
+    t.track('Old');
+    await settle();
+    await tick(50);
+    await t.flush(); // the bound check evicts it
+    await settle();
+    expect(errors.some((e) => e.code == 'dropped')).toBe(true);
+    expect(await queued(idb)).toEqual([]);
+    hide();
+    await settle();
+    expect(c.names()).not.toContain('Old');
+    await t.shutdown();
+  });
+});
+
+describe('a transform that throws', () => {
+  test('throws nothing into the page from the page-hide listener', async () => {
+    fakeCollector();
+    const { t } = await tracker({
+      transform: () => {
+        throw new Error('bad transform');
+      },
+    });
+    const seen: unknown[] = [];
+    const onErr = (e: ErrorEvent) => seen.push(e.error ?? e.message);
+    window.addEventListener('error', onErr);
+    t.track('A');
+    await settle();
+    let thrown: unknown;
+    try {
+      hide();
+    } catch (e) {
+      thrown = e;
+    }
+    await settle();
+    window.removeEventListener('error', onErr);
+    expect([thrown, ...seen].filter(Boolean)).toEqual([]);
+    await t.shutdown();
+  });
+});

@@ -1,0 +1,102 @@
+// Nothing the tracker does throws into, or hangs, the host page; shutdown loses nothing.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import type { Plugin, PluginContext, WaymarkEvent } from '../../src/types';
+import { fakeCollector, freshIndexedDB, settle, until } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+beforeEach(() => {
+  freshIndexedDB();
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+test('on() with a name Object.prototype has (constructor) does not throw', async () => {
+  const t = createTracker({ endpoint });
+  expect(() => t.on('constructor' as any, () => {})).not.toThrow();
+  await t.shutdown();
+});
+
+test('after a revoke and a new grant, the new visitor starts at session 1: nothing links them to the old one', async () => {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint, consent: 'granted', sessionTimeout: 1 });
+  t.track('Old visitor');
+  await new Promise((r) => setTimeout(r, 5));
+  t.track('Old visitor, session 2');
+  await new Promise((r) => setTimeout(r, 5));
+  t.track('Old visitor, session 3');
+  await t.flush();
+  await until(() => c.events().length == 3);
+  t.consent('denied');
+  await settle();
+  t.consent('granted');
+  t.track('New visitor');
+  await t.flush();
+  await until(() => c.events().length == 4);
+  const fresh = c.events()[3] as WaymarkEvent;
+  expect(fresh.anonymousId).not.toBe(c.events()[0].anonymousId);
+  expect(fresh.context.session.number).toBe(1);
+  await t.shutdown();
+});
+
+// Were it to regress, this test would hang its worker (a synchronous loop), and the run with it.
+test('a plugin that takes a hold in beforeSend does not make the page-hide handler spin forever', async () => {
+  fakeCollector();
+  let ctx!: PluginContext;
+  const p: Plugin = {
+    name: 'enrich',
+    setup: (c) => void (ctx = c),
+    beforeSend: (e) => void (e.event == 'First' && ctx.hold()),
+  };
+  const release = { r: () => {} };
+  const hold: Plugin = { name: 'rules', setup: (c) => void (release.r = c.hold()) };
+  const t = createTracker({ endpoint, plugins: [hold, p] });
+  t.track('First');
+  t.track('Second');
+  window.dispatchEvent(new Event('pagehide'));
+  await t.shutdown();
+});
+
+test('shutdown while the rules file loads: the events waiting for it are still written', async () => {
+  const { journey } = await import('../../src');
+  const c = fakeCollector(() => new Response('', { status: 503 }));
+  const base = c.fetch.getMockImplementation()!;
+  c.fetch.mockImplementation((url: string, init: RequestInit) =>
+    String(url).endsWith('/rules.json') ? new Promise<Response>(() => {}) : base(url, init),
+  );
+  const t = createTracker({ endpoint, consent: 'granted', stages: journey('/rules.json') });
+  t.track('Waiting for the rules');
+  await settle();
+  await t.shutdown(); // e.g. an SPA unmount within the first seconds
+  c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
+    c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+    return new Response('{}');
+  });
+  const next = createTracker({ endpoint, consent: 'granted' });
+  await next.flush();
+  await settle();
+  expect(c.names()).toContain('Waiting for the rules');
+  await next.shutdown();
+});
+
+test('a message on the tabs channel that is neither a consent state nor a key list is ignored', async () => {
+  fakeCollector();
+  const t = createTracker({ endpoint });
+  const errors: unknown[] = [];
+  const onError = (e: ErrorEvent) => errors.push(e.error ?? e.message);
+  window.addEventListener('error', onError);
+  const other = new BroadcastChannel('waymark:waymark');
+  for (const junk of [42, { a: 1 }, null]) other.postMessage(junk);
+  await settle();
+  other.close();
+  window.removeEventListener('error', onError);
+  expect(errors).toEqual([]);
+  expect(t.consentState).toBe('pending');
+  await t.shutdown();
+});
+
+test('headers given as a string (say a data-headers attribute) is a clear setup error, not one header per character', () => {
+  expect(() => createTracker({ endpoint, headers: 'Authorization: x' as any })).toThrow(/option "headers" must be an object/);
+});
