@@ -49,7 +49,12 @@ export function journey(source: Rules | string): Plugin {
   };
 
   const load = (r: any, err?: unknown) => {
-    const errors = err ? [source + ': ' + err] : validate(r);
+    let errors;
+    try {
+      errors = err ? [source + ': ' + err] : validate(r);
+    } catch (e) {
+      errors = [source + ': ' + e];
+    }
     if (errors[0]) return ctx.report({ code: 'rules', message: errors.join('; ') });
     rules = r;
     // A 32-bit string hash of the rule, in base 36.

@@ -112,7 +112,9 @@ export function validate(rules: unknown): string[] {
   const numbers = value(isNum, 'a number');
   const props = obj({ '*': value(isScalar, 'a value') });
   const conditions: Record<string, Check> = {};
-  const cond = obj(conditions);
+  const nested = obj(conditions);
+  // A cap, so that a broken or hostile file is reported, not a stack overflow.
+  const cond: Check = (v, p, k) => (p.split(/\.(?:any|all|not)\b/).length > 33 ? no('at most 32 nested any/all/not')(v, p, k) : nested(v, p, k));
   const conds = list(cond);
   Object.assign(conditions, {
     type: t((v) => isStrs(v) && all(v, (x) => ['page', 'track', 'identify'].includes(x as string)), 'page, track or identify'),
@@ -162,30 +164,43 @@ const is = (m: any, x: any): boolean =>
         )
       : m === x;
 
+/** A path as written in a rule: `/café`, not `/caf%C3%A9`. */
+const decode = (p: string) => {
+  try {
+    return decodeURI(p);
+  } catch {
+    return p;
+  }
+};
+
 /**
  * Whether an event meets a condition. `sel` answers selector tests; `count` is the rule's
- * match count, and when it is undefined count tests pass (that is how the count is found).
+ * match count, and when it is undefined each count test takes whichever value lets the
+ * condition hold (`yes`, flipped under `not`): that is how the events to count are found.
  * `re` turns a path glob into a RegExp: the stage engine passes one that compiles each glob
  * once, rather than for every event.
  */
-export function test(c: Condition, e: any, sel: SelectorTest, count?: number, re = glob): boolean {
+export function test(c: Condition, e: any, sel: SelectorTest, count?: number, re = glob, yes = true): boolean {
   const x = e.context || {};
+  const path = x.page?.path;
   return keys(c).every((k) => {
     const v: any = (c as any)[k];
     return k == 'any'
-      ? v.some((d: Condition) => test(d, e, sel, count, re))
+      ? v.some((d: Condition) => test(d, e, sel, count, re, yes))
       : k == 'all'
-        ? v.every((d: Condition) => test(d, e, sel, count, re))
+        ? v.every((d: Condition) => test(d, e, sel, count, re, yes))
         : k == 'not'
-          ? !test(v, e, sel, count, re)
+          ? !test(v, e, sel, count, re, !yes)
           : k == 'path'
-            ? [v].flat().some((g: string) => isStr(x.page?.path) && re(g).test(x.page.path))
+            ? [v].flat().some((g: string) => isStr(path) && (re(g).test(path) || re(g).test(decode(path))))
             : k == 'selector' || k == 'form'
               ? sel(v)
               : k == 'properties' || k == 'campaign'
                 ? keys(v).every((q) => is(v[q], ((k == 'campaign' ? x.campaign : e.properties) || {})[q]))
                 : k == 'count'
-                  ? count == null || is(v, count)
+                  ? count == null
+                    ? yes
+                    : is(v, count)
                   : is(v, k == 'session' ? x.session?.number : k == 'type' ? e.type : e.event || e.name);
   });
 }

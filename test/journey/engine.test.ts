@@ -397,6 +397,31 @@ describe('loading rules', () => {
     expect(s.events[0].context.journey).toEqual({ stage: null, previousStage: null, enteredAt: null });
   });
 
+  test('rules whose reading throws (a getter, say) are reported, not thrown', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const hostile = {
+      get stages(): string[] {
+        throw new Error('boom');
+      },
+    };
+    const s = start(journey(hostile as unknown as Rules));
+    s.t.page();
+    // Reported during createTracker(), before a listener can subscribe: the console has it.
+    expect(warn).toHaveBeenCalledWith('[waymark] rules: [object Object]: Error: boom');
+    expect(s.names()).toEqual(['page']);
+  });
+
+  test('a rules file nested too deeply for the stack is reported with its path, and nothing escapes', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const deep = JSON.parse(`{"stages":["a"],"rules":[{"stage":"a","when":${'{"not":'.repeat(200)}{"event":"x"}${'}'.repeat(200)}}]}`);
+    serve(deep).release();
+    const s = start(journey('/journey.json'));
+    s.t.page();
+    await until(() => s.events.length == 1, 'the page view');
+    expect(s.errors.map((e) => e.code)).toEqual(['rules']);
+    expect(s.errors[0].message).toMatch(/^rules\[0\]\.when(\.not){33}: expected at most 32 nested any\/all\/not$/);
+  });
+
   test('shutdown while the rules load stops waiting for them', async () => {
     const server = serve(PRODUCT);
     const s = start(journey('/journey.json'));

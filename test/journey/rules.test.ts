@@ -123,6 +123,9 @@ describe('validate', () => {
     ['feedback for an unknown stage', { ...base, feedback: { c: 'csat' } }, ['feedback.c: expected a stage (a,b)']],
     ['feedback with an unknown scale', { ...base, feedback: { a: 'stars' } }, ['feedback.a: expected csat or nps or ces']],
     ['feedback as a list', { ...base, feedback: ['a'] }, ['feedback: expected an object']],
+    ['conditions nested over 32 deep (a broken or hostile file): reported, not a stack overflow', withWhen(JSON.parse('{"not":'.repeat(3000) + '{"event":"x"}' + '}'.repeat(3000))), [
+      'rules[0].when' + '.not'.repeat(33) + ': expected at most 32 nested any/all/not',
+    ]],
     ['several problems are all reported', { stages: ['a'], rules: [{ stage: 'a', when: { path: 1 } }, { stage: 'z', when: { count: 'x' } }] }, [
       'rules[0].when.path: expected a string or an array of strings',
       'rules[1].stage: expected a stage (a)',
@@ -254,6 +257,14 @@ describe('conditions', () => {
     expect(matches(cond, track('A'), noDom, count)).toBe(ok);
   });
 
+  test('a path glob matches the path as written, accents included, as well as its percent-encoded form', () => {
+    const encoded = new URL('https://shop.test/café/crème').pathname; // what context.page.path carries
+    expect(matches({ path: '/café/*' }, page(encoded), noDom)).toBe(true);
+    expect(matches({ path: '/caf%C3%A9/*' }, page(encoded), noDom)).toBe(true);
+    // A path that is not valid percent-encoding is tested as it is.
+    expect(matches({ path: '/100%/*' }, page('/100%/x'), noDom)).toBe(true);
+  });
+
   test('selector and form ask the selector test, with the selector', () => {
     const asked: string[] = [];
     const sel = (s: string) => (asked.push(s), s == '[data-plan]');
@@ -374,6 +385,14 @@ describe('step', () => {
       [0, 'loyalty', null],
     ]);
     expect(counts).toEqual({ 0: 2 });
+  });
+
+  test('a count under not: "the first two signups" enters on the first and second, not the third', () => {
+    const rules: Rules = { stages: STAGES, progression: 'latest', rules: [{ stage: 'awareness', when: { event: 'Signup', not: { count: { gt: 2 } } } }] };
+    const counts: Record<string, number> = {};
+    expect(run(rules, [track('Signup'), track('Signup'), track('Signup')], fresh(), counts).map(([rule]) => rule)).toEqual([0, 0, -1]);
+    // Every Signup is counted: the count is what the `not` judges.
+    expect(counts).toEqual({ 0: 3 });
   });
 
   test('nth session', () => {
