@@ -48,7 +48,6 @@ export function clicks(): Plugin {
           put('selector', cssPath(el));
           t.track('Element Clicked', p, el);
         },
-        { capture: true, passive: true },
       ),
   };
 }

@@ -111,13 +111,12 @@ export function forms(): Plugin {
     name: 'forms',
     setup(ctx) {
       t = ctx;
-      const opts = { capture: true, passive: true };
       // `invalid` does not bubble; the capture phase still sees it.
-      const offs = ['focusin', 'input', 'change', 'invalid', 'submit', 'waymark:step'].map((type) => safeListen(document, type, onEvent, opts));
+      const offs = ['focusin', 'input', 'change', 'invalid', 'submit', 'waymark:step'].map((type) => safeListen(document, type, onEvent));
       // On window, capture: this runs before the tracker's own page-hide handler, so the
       // abandonment rides in the page-hide beacon instead of waiting for the next visit.
       for (const type of ['visibilitychange', 'pagehide']) {
-        offs.push(safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon(), opts));
+        offs.push(safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon()));
       }
       return () => offs.forEach((off) => off());
     },

@@ -55,7 +55,6 @@ export function frustration(): Plugin {
             if (url == location.href && focus == document.activeElement) t.track('Dead Click', props(el), el);
           }, 1e3);
         },
-        { capture: true, passive: true },
       );
       return () => (settle(), off());
     },

@@ -1,23 +1,16 @@
-import { listen } from './listen';
-
 /**
- * `listen`, with the handler's failures swallowed: a DOM oddity in the host page (a
- * clobbered form property, a foreign element) must never surface in its `window.onerror`.
+ * A passive capture listener, with the handler's failures swallowed: a DOM oddity in the
+ * host page (a clobbered form property, a foreign element) must never surface in its
+ * `window.onerror`. Capture, so that it sees events the page stops from propagating;
+ * passive, so that it never delays scrolling. Returns its removal.
  */
-export function safeListen(
-  target: EventTarget,
-  type: string,
-  fn: (event: any) => void,
-  options?: AddEventListenerOptions | boolean,
-): () => void {
-  return listen(
-    target,
-    type,
-    (e) => {
-      try {
-        fn(e);
-      } catch {}
-    },
-    options,
-  );
+export function safeListen(target: EventTarget, type: string, fn: (event: any) => void): () => void {
+  const h = (e: Event) => {
+    try {
+      fn(e);
+    } catch {}
+  };
+  const o = { capture: true, passive: true };
+  target.addEventListener(type, h, o);
+  return () => target.removeEventListener(type, h, o);
 }
