@@ -111,13 +111,16 @@ export function forms(): Plugin {
     name: 'forms',
     setup(ctx) {
       t = ctx;
-      // `invalid` does not bubble; the capture phase still sees it.
-      const offs = ['focusin', 'input', 'change', 'invalid', 'submit', 'waymark:step'].map((type) => safeListen(document, type, onEvent));
-      // On window, capture: this runs before the tracker's own page-hide handler, so the
-      // abandonment rides in the page-hide beacon instead of waiting for the next visit.
-      for (const type of ['visibilitychange', 'pagehide']) {
-        offs.push(safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon()));
-      }
+      // `invalid` does not bubble; the capture phase still sees it. The last two on window:
+      // capture there runs before the tracker's own page-hide handler, so the abandonment
+      // rides in the page-hide beacon instead of waiting for the next visit.
+      const offs = 'focusin input change invalid submit waymark:step visibilitychange pagehide'
+        .split(' ')
+        .map((type, i) =>
+          i > 5
+            ? safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon())
+            : safeListen(document, type, onEvent),
+        );
       return () => offs.forEach((off) => off());
     },
     beforeSend(e) {
