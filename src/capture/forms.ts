@@ -86,8 +86,9 @@ export function forms(): Plugin {
     // Buttons have a `form` too, and these types.
     if (!form || /^(submit|button|reset|image)$/.test(el.type)) return;
     if (type == 'invalid') {
-      if (isSensitive(el)) return;
-      const field = fieldName(el)!;
+      // Undefined for a sensitive field, else never empty.
+      const field = fieldName(el);
+      if (!field) return;
       const check = CHECKS.find((k) => (el.validity as any)[k]);
       const key = nameOf(form) + field + check;
       if (!seen.has(key)) seen.add(key), send('Field Invalid', form, { field, check });
