@@ -22,40 +22,35 @@ export function frustration(): Plugin {
       let by = 0;
       let n = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let mo: MutationObserver | undefined;
-      const props = (el: Element) => ({ selector: cssPath(el), text: directText(el) || undefined });
+      const report = (event: string, el: Element) => t.track(event, { selector: cssPath(el), text: directText(el) || undefined }, el);
       const settle = () => {
         clearTimeout(timer);
-        mo && mo.disconnect();
+        mo.disconnect();
       };
+      // One observer, watching only while a candidate is pending.
+      const mo = new MutationObserver(settle);
       // The hot path is arithmetic and one closest() walk; describing waits for a verdict.
       // clientX/Y and timeStamp come with the event, so nothing here forces layout.
-      const off = safeListen(
-        document,
-        'click',
-        (e: MouseEvent) => {
-          const target = eventElement(e);
-          if (!target) return;
-          if (e.timeStamp - bt < 1e3 && Math.abs(e.clientX - bx) < 30 && Math.abs(e.clientY - by) < 30) {
-            const el = actionable(target) || target;
-            if (++n == 3 && !isSensitive(el)) t.track('Rage Click', props(el), el);
-          } else (bt = e.timeStamp), (bx = e.clientX), (by = e.clientY), (n = 1);
-          // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
+      const off = safeListen(document, 'click', (e: MouseEvent) => {
+        const target = eventElement(e);
+        if (!target) return;
+        const el = actionable(target);
+        if (e.timeStamp - bt < 1e3 && Math.abs(e.clientX - bx) < 30 && Math.abs(e.clientY - by) < 30) {
+          if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target);
+        } else (bt = e.timeStamp), (bx = e.clientX), (by = e.clientY), (n = 1);
+        // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
+        settle();
+        // Labels toggle checkboxes without a DOM mutation; new-tab and download links and
+        // modifier clicks act outside this page. None of them can be judged from here.
+        if (!el || el.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
+        const url = location.href;
+        const focus = document.activeElement;
+        mo.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+        timer = setTimeout(() => {
           settle();
-          const el = actionable(target);
-          // Labels toggle checkboxes without a DOM mutation; new-tab and download links and
-          // modifier clicks act outside this page. None of them can be judged from here.
-          if (!el || el.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
-          const url = location.href;
-          const focus = document.activeElement;
-          // One observer, watching only while a candidate is pending.
-          (mo ||= new MutationObserver(settle)).observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
-          timer = setTimeout(() => {
-            settle();
-            if (url == location.href && focus == document.activeElement) t.track('Dead Click', props(el), el);
-          }, 1e3);
-        },
-      );
+          if (url == location.href && focus == document.activeElement) report('Dead Click', el);
+        }, 1e3);
+      });
       return () => (settle(), off());
     },
   };
