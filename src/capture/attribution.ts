@@ -44,14 +44,14 @@ export function attribution(): Plugin {
       // The redacted URL: a UTM value that carries an email address is masked like everywhere else.
       const q = new URL(ctx.redact(location.href)).searchParams;
       const c: Campaign = {};
-      ['source', 'medium', 'campaign', 'term', 'content'].forEach((k) => {
+      'source medium campaign term content'.split(' ').forEach((k) => {
         const v = q.get('utm_' + k);
         if (v) c[k == 'campaign' ? 'name' : k] = v;
       });
       const i = IDS.findIndex((k) => q.get(k));
       // Under its own name (`gclid: '…'`): the name says which ad platform can resolve it.
       if (i >= 0) c[IDS[i]] = q.get(IDS[i]);
-      const ref = (/^\w+:\/\/([^/:?#]+)/.exec(document.referrer) || [])[1];
+      const ref = /^\w+:\/\/([^/:?#]+)/.exec(document.referrer)?.[1];
       const tagged = Object.keys(c).length;
       if (ref && ref != location.hostname) c.referrer = ref;
       if (tagged || c.referrer) {
