@@ -6,9 +6,7 @@
  */
 export function directText(el: Element, max = 80): string {
   let s = '';
-  el.childNodes.forEach((n) => {
-    if (n.nodeType == 3) s += n.nodeValue;
-  });
+  for (const n of el.childNodes) if (n.nodeType == 3) s += n.nodeValue;
   return s
     .replace(/\s+/g, ' ')
     .trim()
