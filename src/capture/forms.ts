@@ -7,19 +7,20 @@ import { safeListen } from '../lib/safeListen';
 /** ValidityState flags in the order they are reported (the first one that is true wins). */
 const CHECKS = 'valueMissing typeMismatch patternMismatch tooShort tooLong rangeUnderflow rangeOverflow stepMismatch badInput customError'.split(' ');
 
+/** One-letter keys: the state never leaves this module, and `_name` keys are only renamed by the script-tag build. */
 interface FormState {
   /** started at (ms) */
-  _t: number;
+  t: number;
   /** last field touched, unless it was sensitive; and its element */
-  _l?: string;
-  _e?: Element;
+  l?: string;
+  e?: Element;
   /** fields the user changed (a `change` event: a value was committed; the value itself is never read) */
-  _n: Set<Element>;
+  n: Set<Element>;
   /** the step container the user is in, and the steps completed */
-  _s?: Element | null;
-  _d: Set<Element | string>;
+  s?: Element | null;
+  d: Set<Element | string>;
   /** submitted or abandoned: no Form Abandoned any more */
-  _x?: 1;
+  x?: 1;
 }
 
 /**
@@ -43,20 +44,20 @@ export function forms(): Plugin {
   const nameOf = (el: Element) => el.getAttribute('name') || el.getAttribute('id') || cssPath(el);
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
   const send = (event: string, form: Element, p?: Properties) => t.track('Form ' + event, { form: nameOf(form), ...p }, form);
-  const spent = (s: FormState) => ({ fields: s._n.size, duration: Date.now() - s._t });
+  const spent = (s: FormState) => ({ fields: s.n.size, duration: Date.now() - s.t });
 
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
     if (!s) {
-      states.set(form, (s = { _t: Date.now(), _n: new Set(), _d: new Set() }));
+      states.set(form, (s = { t: Date.now(), n: new Set(), d: new Set() }));
       send('Started', form, { field: field && fieldName(field) });
     }
     return s;
   };
 
   const stepDone = (form: Element, s: FormState, step: Element | string) => {
-    if (s._d.has(step)) return;
-    s._d.add(step);
+    if (s.d.has(step)) return;
+    s.d.add(step);
     send('Step Completed', form, {
       step: typeof step == 'string' ? step : step.getAttribute('data-waymark-step') || nameOf(step),
     });
@@ -64,7 +65,7 @@ export function forms(): Plugin {
 
   const abandon = () =>
     states.forEach((s, form) => {
-      if (!s._x) (s._x = 1), send('Abandoned', form, { lastField: s._l, ...spent(s) });
+      if (!s.x) (s.x = 1), send('Abandoned', form, { lastField: s.l, ...spent(s) });
     });
 
   // One handler for every document event: they share the element lookup, and each
@@ -75,7 +76,7 @@ export function forms(): Plugin {
     const type = e.type;
     if (type == 'submit') {
       const s = start(el);
-      s._x = 1;
+      s.x = 1;
       return send('Submitted', el, spent(s));
     }
     if (type == 'waymark:step') {
@@ -96,16 +97,16 @@ export function forms(): Plugin {
     }
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
-    if (type == 'change') s._n.add(el);
+    if (type == 'change') s.n.add(el);
     // Still in the same field (every keystroke lands here): its name and step are known.
-    if (el == s._e) return;
-    s._e = el;
-    s._l = fieldName(el);
+    if (el == s.e) return;
+    s.e = el;
+    s.l = fieldName(el);
     // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
     const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
     const inForm = step && form.contains(step) ? step : null;
-    if (s._s && inForm != s._s) stepDone(form, s, s._s);
-    s._s = inForm;
+    if (s.s && inForm != s.s) stepDone(form, s, s.s);
+    s.s = inForm;
   };
 
   return {
