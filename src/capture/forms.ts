@@ -43,8 +43,9 @@ export function forms(): Plugin {
 
   const nameOf = (el: Element) => el.getAttribute('name') || el.getAttribute('id') || cssPath(el);
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
-  const send = (event: string, form: Element, p?: Properties) => t.track('Form ' + event, { form: nameOf(form), ...p }, form);
-  const spent = (s: FormState) => ({ fields: s.n.size, duration: Date.now() - s.t });
+  // With the state `s`: the number of fields changed and the time spent.
+  const send = (event: string, form: Element, p?: Properties, s?: FormState) =>
+    t.track('Form ' + event, { form: nameOf(form), ...p, ...(s && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
 
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
@@ -65,7 +66,7 @@ export function forms(): Plugin {
 
   const abandon = () =>
     states.forEach((s, form) => {
-      if (!s.x) (s.x = 1), send('Abandoned', form, { lastField: s.l, ...spent(s) });
+      if (!s.x) (s.x = 1), send('Abandoned', form, { lastField: s.l }, s);
     });
 
   // One handler for every document event: they share the element lookup, and each
@@ -77,7 +78,7 @@ export function forms(): Plugin {
     if (type == 'submit') {
       const s = start(el);
       s.x = 1;
-      return send('Submitted', el, spent(s));
+      return send('Submitted', el, {}, s);
     }
     if (type == 'waymark:step') {
       const form = el.closest('form') || el;
