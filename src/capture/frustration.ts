@@ -16,10 +16,8 @@ export function frustration(): Plugin {
   return {
     name: 'frustration',
     setup(t) {
-      // The burst: time, position and count of its first click.
-      let bt = -1e4;
-      let bx = 0;
-      let by = 0;
+      // The burst: its first click (its time and position are all that is read) and the count.
+      let first: MouseEvent | undefined;
       let n = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const report = (event: string, el: Element) => t.track(event, { selector: cssPath(el), text: directText(el) || undefined }, el);
@@ -35,9 +33,9 @@ export function frustration(): Plugin {
         const target = eventElement(e);
         if (!target) return;
         const el = actionable(target);
-        if (e.timeStamp - bt < 1e3 && Math.abs(e.clientX - bx) < 30 && Math.abs(e.clientY - by) < 30) {
+        if (first && e.timeStamp - first.timeStamp < 1e3 && Math.abs(e.clientX - first.clientX) < 30 && Math.abs(e.clientY - first.clientY) < 30) {
           if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target);
-        } else (bt = e.timeStamp), (bx = e.clientX), (by = e.clientY), (n = 1);
+        } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
         settle();
         // Labels toggle checkboxes without a DOM mutation; new-tab and download links and
