@@ -27,13 +27,14 @@ export function frustration(): Plugin {
       };
       // One observer, watching only while a candidate is pending.
       const mo = new MutationObserver(settle);
+      // Within 30 px on each axis: the squares are below 900 exactly when the distances are below 30.
       // The hot path is arithmetic and one closest() walk; describing waits for a verdict.
       // clientX/Y and timeStamp come with the event, so nothing here forces layout.
       const off = safeListen(document, 'click', (e: MouseEvent) => {
         const target = eventElement(e);
         if (!target) return;
         const el = actionable(target);
-        if (first && e.timeStamp - first.timeStamp < 1e3 && Math.abs(e.clientX - first.clientX) < 30 && Math.abs(e.clientY - first.clientY) < 30) {
+        if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
           if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
