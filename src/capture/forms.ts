@@ -56,9 +56,11 @@ export function forms(): Plugin {
     return s;
   };
 
-  const stepDone = (form: Element, s: FormState, step: Element | string) => {
-    if (s.d.has(step)) return;
-    s.d.add(step);
+  // Starts the form if needed (a custom wizard's first step can come before any input).
+  const stepDone = (form: Element, step: Element | string) => {
+    const done = start(form).d;
+    if (done.has(step)) return;
+    done.add(step);
     send('Step Completed', form, {
       step: typeof step == 'string' ? step : step.getAttribute('data-waymark-step') || nameOf(step),
     });
@@ -82,7 +84,7 @@ export function forms(): Plugin {
     }
     if (type == 'waymark:step') {
       const form = el.closest('form') || el;
-      return stepDone(form, start(form), String(e.detail?.step || ''));
+      return stepDone(form, String(e.detail?.step || ''));
     }
     const form = el.form;
     // Buttons have a `form` too, and these types.
@@ -106,7 +108,7 @@ export function forms(): Plugin {
     // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
     const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
     const inForm = step && form.contains(step) ? step : null;
-    if (s.s && inForm != s.s) stepDone(form, s, s.s);
+    if (s.s && inForm != s.s) stepDone(form, s.s);
     s.s = inForm;
   };
 
