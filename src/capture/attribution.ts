@@ -30,7 +30,8 @@ export function attribution(): Plugin {
   let early: WaymarkEvent[] | undefined = [];
   const direct = (): Campaign => ({ channel: 'direct' });
 
-  const apply = (f: Campaign, l: Campaign) => {
+  // One touch is both the first and the last (a new visitor).
+  const apply = (f: Campaign, l = f) => {
     cur = { ...l, first: f };
     t.save('c', { f, l } satisfies Touches);
     // Also covers events made before setup, when a module listed earlier tracked in its setup.
@@ -68,8 +69,7 @@ export function attribution(): Plugin {
           : 'other';
         landing = c;
       }
-      const touch = landing || direct();
-      apply(touch, touch);
+      apply(landing || direct());
     },
     restore(saved) {
       const c = saved.c as Touches | undefined;
@@ -79,7 +79,7 @@ export function attribution(): Plugin {
     reset() {
       // A new visitor has no touches yet; this page's landing belongs to the one who left.
       landing = early = undefined;
-      apply(direct(), direct());
+      apply(direct());
     },
     beforeSend(e) {
       // A copy per event, so that a beforeSend changing one event cannot change the others.
