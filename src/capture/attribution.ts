@@ -28,7 +28,6 @@ export function attribution(): Plugin {
   // most 200: memory is bounded even if nothing is ever restored) and get the restored
   // touches: they are still in the tracker's memory, not yet serialised.
   let early: WaymarkEvent[] | undefined = [];
-  const direct = (): Campaign => ({ channel: 'direct' });
 
   // One touch is both the first and the last (a new visitor).
   const apply = (f: Campaign, l = f) => {
@@ -69,7 +68,7 @@ export function attribution(): Plugin {
           : 'other';
         landing = c;
       }
-      apply(landing || direct());
+      apply(landing || { channel: 'direct' });
     },
     restore(saved) {
       const c = saved.c as Touches | undefined;
@@ -79,7 +78,7 @@ export function attribution(): Plugin {
     reset() {
       // A new visitor has no touches yet; this page's landing belongs to the one who left.
       landing = early = undefined;
-      apply(direct());
+      apply({ channel: 'direct' });
     },
     beforeSend(e) {
       // A copy per event, so that a beforeSend changing one event cannot change the others.
