@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openStore } from './db.mjs';
-import { LIMITS, validateBatch } from './validate.mjs';
+import { LIMITS, validateEnvelope, validateEvent } from './validate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // chart.js does not export its UMD file, so find it next to the entry it does export.
@@ -111,16 +111,28 @@ export async function createCollector({ port = 0, host = '127.0.0.1', file = ':m
   const ingest = async (req, res) => {
     const buf = await readBody(req, LIMITS.bodyBytes);
     const body = parseBatch(buf, req.headers['content-type']);
-    const problems = validateBatch(body);
-    if (problems.length) {
+    // A broken envelope, or a batch with no valid event, is refused whole (400: the SDK drops
+    // it, since sending it again cannot help). Otherwise the valid events are stored and the
+    // invalid ones are refused one by one: a 400 for the batch would lose the good events too.
+    const refuse = (problems) => {
       throw new HttpError(400, problems.length == 1 ? problems[0] : `${problems.length} problems, first: ${problems[0]}`, {
         problems: problems.slice(0, 20),
       });
-    }
+    };
+    const envelope = validateEnvelope(body);
+    if (envelope.length) refuse(envelope);
+    const problems = [];
+    const valid = body.batch.filter((e, i) => {
+      const p = validateEvent(e, `batch[${i}]`);
+      problems.push(...p);
+      return !p.length;
+    });
+    if (!valid.length) refuse(problems);
     const sentAt = body.sentAt ? Date.parse(body.sentAt) : null;
     const meta = { receivedAt: Date.now(), sentAt, dropped: body.dropped || 0, contentType: req.headers['content-type'] || null };
-    const { stored, duplicates } = store.insertBatch(body.batch, meta);
-    send(res, 200, { ok: true, stored, duplicates }, CORS);
+    const { stored, duplicates } = store.insertBatch(valid, meta);
+    if (problems.length) log(`refused ${body.batch.length - valid.length} of ${body.batch.length} events: ${problems[0]}`);
+    send(res, 200, { ok: true, stored, duplicates, ...(problems.length && { refused: body.batch.length - valid.length, problems: problems.slice(0, 20) }) }, CORS);
   };
 
   const report = (url, res) => {

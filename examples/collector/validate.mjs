@@ -18,10 +18,11 @@ const isId = (x) => typeof x == 'string' && x.length > 0 && x.length <= LIMITS.i
 export const isTime = (x) => typeof x == 'string' && ISO.test(x) && !Number.isNaN(Date.parse(x));
 
 /**
+ * Checks the envelope: what makes the whole request unusable.
  * @param {unknown} body the parsed JSON
- * @returns {string[]} problems; empty when the batch can be stored
+ * @returns {string[]} problems; empty when the events can be looked at one by one
  */
-export function validateBatch(body) {
+export function validateEnvelope(body) {
   if (!isObject(body)) return ['the body must be a JSON object like {"batch": [...], "sentAt": "..."}'];
   if (!Array.isArray(body.batch)) return ['batch: must be an array of events'];
   if (!body.batch.length) return ['batch: is empty'];
@@ -29,7 +30,18 @@ export function validateBatch(body) {
   const problems = [];
   if (body.sentAt !== undefined && !isTime(body.sentAt)) problems.push('sentAt: must be an ISO 8601 time such as "2026-01-31T12:00:00.000Z"');
   if (body.dropped !== undefined && !(Number.isInteger(body.dropped) && body.dropped >= 0)) problems.push('dropped: must be a whole number of events');
-  body.batch.forEach((e, i) => problems.push(...validateEvent(e, `batch[${i}]`)));
+  return problems;
+}
+
+/**
+ * Every problem in a batch: the envelope's, then each event's, each naming its JSON path.
+ * @param {unknown} body the parsed JSON
+ * @returns {string[]} problems; empty when the whole batch can be stored
+ */
+export function validateBatch(body) {
+  const problems = validateEnvelope(body);
+  if (problems.length) return problems;
+  /** @type {any} */ (body).batch.forEach((e, i) => problems.push(...validateEvent(e, `batch[${i}]`)));
   return problems;
 }
 
@@ -43,7 +55,7 @@ export function validateEvent(e, at) {
   }
   if (!isId(e.messageId)) p.push(`${at}.messageId: must be a non-empty string, unique per event, so that retries can be deduplicated`);
   if (!isId(e.anonymousId)) p.push(`${at}.anonymousId: must be a non-empty string`);
-  if (e.userId != null && !isId(e.userId)) p.push(`${at}.userId: must be a string or null`);
+  if (e.userId != null && !isId(e.userId)) p.push(`${at}.userId: must be null or a string of 1 to ${LIMITS.idLength} characters`);
   if (!isTime(e.timestamp)) p.push(`${at}.timestamp: must be an ISO 8601 time such as "2026-01-31T12:00:00.000Z"`);
   for (const k of ['properties', 'traits', 'context']) {
     if (e[k] !== undefined && !isObject(e[k])) p.push(`${at}.${k}: must be an object`);

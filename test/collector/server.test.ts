@@ -158,7 +158,7 @@ describe('rejects, saying what is wrong', () => {
     ['a track without a name', body([event({ event: '' })]), /^batch\[0\]\.event: a track event needs its name/],
     ['no messageId', body([event({ messageId: undefined })]), /^batch\[0\]\.messageId: must be a non-empty string/],
     ['no anonymousId', body([event({ anonymousId: 42 })]), /^batch\[0\]\.anonymousId: must be a non-empty string$/],
-    ['a numeric userId', body([event({ userId: 7 })]), /^batch\[0\]\.userId: must be a string or null$/],
+    ['a numeric userId', body([event({ userId: 7 })]), /^batch\[0\]\.userId: must be null or a string of 1 to 200 characters$/],
     ['a date without a time', body([event({ timestamp: '2026-01-10' })]), /^batch\[0\]\.timestamp: must be an ISO 8601 time/],
     ['an impossible date', body([event({ timestamp: '2026-13-45T99:00:00Z' })]), /^batch\[0\]\.timestamp/],
     ['properties that are an array', body([event({ properties: [1] })]), /^batch\[0\]\.properties: must be an object$/],
@@ -176,19 +176,34 @@ describe('rejects, saying what is wrong', () => {
     expect(count()).toBe(0);
   });
 
-  test('one bad event rejects the whole batch, and every problem is listed with its path', async () => {
-    const res = await post(body([event({ messageId: 'fine' }), event({ type: 'nope', timestamp: 'later' }), event({ messageId: '' })]));
+  test('a batch with no valid event is refused whole, and every problem is listed with its path', async () => {
+    const res = await post(body([event({ type: 'nope', timestamp: 'later' }), event({ messageId: '' })]));
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
       ok: false,
-      error: '3 problems, first: batch[1].type: must be "page", "track" or "identify"',
+      error: '3 problems, first: batch[0].type: must be "page", "track" or "identify"',
       problems: [
-        'batch[1].type: must be "page", "track" or "identify"',
-        'batch[1].timestamp: must be an ISO 8601 time such as "2026-01-31T12:00:00.000Z"',
-        'batch[2].messageId: must be a non-empty string, unique per event, so that retries can be deduplicated',
+        'batch[0].type: must be "page", "track" or "identify"',
+        'batch[0].timestamp: must be an ISO 8601 time such as "2026-01-31T12:00:00.000Z"',
+        'batch[1].messageId: must be a non-empty string, unique per event, so that retries can be deduplicated',
       ],
     });
     expect(count()).toBe(0);
+  });
+
+  test('invalid events are refused one by one: the valid ones beside them are stored (a 400 would lose them too)', async () => {
+    const res = await post(
+      body([event({ messageId: 'good-1' }), event({ event: 'x'.repeat(201) }), event({ messageId: 'good-2' }), event({ userId: 'u'.repeat(201) })]),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      ok: true,
+      stored: 2,
+      duplicates: 0,
+      refused: 2,
+      problems: ['batch[1].event: a track event needs its name (1 to 200 characters)', 'batch[3].userId: must be null or a string of 1 to 200 characters'],
+    });
+    expect(count()).toBe(2);
   });
 
   test('a Content-Type that is neither JSON nor text: 415', async () => {
