@@ -651,7 +651,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         typeof data == 'string' ? safe(setConsent)(data as ConsentState, true) : Array.isArray(data) && data.forEach((k) => mine.delete(k));
     }
     if (state == 'granted') grant();
-    if (state == 'denied') dropDatabase(o.storageName);
+    if (state == 'denied') dropping = dropDatabase(o.storageName);
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.
     for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {
