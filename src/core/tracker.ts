@@ -87,7 +87,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let heldDropped = 0;
   let rows: [string, unknown][] = [];
   let writeQueued = false;
-  let writing: Promise<unknown> = Promise.resolve();
+  let writing: Promise<unknown> | undefined;
   let dirty = false;
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
