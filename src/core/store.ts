@@ -28,7 +28,7 @@ export interface Store {
 export function idbStore(name: string): Store {
   const raw = createStore(name, 'q');
   // Opening can throw synchronously (no indexedDB, sandboxed frames): make every call a promise.
-  const use: typeof raw = (mode, fn) => Promise.resolve().then(() => raw(mode, fn));
+  const use: typeof raw = async (mode, fn) => raw(mode, fn);
   const EVENTS = () => IDBKeyRange.bound('e', 'f', false, true);
   const close = () => use('readonly', (s) => s.transaction.db.close()).catch(() => {});
   /** Row writes not yet complete, for cancel(). */
