@@ -1,4 +1,4 @@
-import { createStore, promisifyRequest as done, update } from 'idb-keyval';
+import { createStore, promisifyRequest as done } from 'idb-keyval';
 
 /**
  * The queue's storage, one object store. Event keys are `e` + base-36 time (8) + this tab's
@@ -67,7 +67,14 @@ export function idbStore(name: string): Store {
         k.map((key, i) => [key as string, v[i]]),
       ),
     get: (keys) => use('readonly', (s) => Promise.all(keys.map((k) => done(s.get(k))))),
-    update: (k, fn) => update(k, fn, use),
+    // The put runs in the read's own callback, while the transaction is still active.
+    // (idb-keyval's update() would also bring in its default store.)
+    update: (k, fn) =>
+      use('readwrite', (s) => {
+        const r = s.get(k);
+        r.onsuccess = () => s.put(fn(r.result), k);
+        return done(s.transaction);
+      }),
     // Close our connection first, or deleteDatabase stays blocked until the tab closes.
     drop: () => use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close).then(() => dropDatabase(name)),
     close,
