@@ -2,7 +2,7 @@
  * Query parameter names that are always redacted. Substring matches on purpose:
  * `reset_token`, `user_email`, `new_password` are all caught.
  */
-const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^sid$|^key$|api.?key|^code$|ssn|card|phone|otp/i;
+const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|key|code)$|api.?key|ssn|card|phone|otp/i;
 const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
 /**
