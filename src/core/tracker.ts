@@ -184,7 +184,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /** Runs one of a plugin's lifecycle hooks; its failure is reported, never thrown. */
-  const call = (p: Plugin, name: 'setup' | 'restore' | 'teardown' | 'reset', arg?: any): any => {
+  const call = (p: Plugin, name: 'setup' | 'restore' | 'teardown' | 'reset' | 'beforeSend', arg?: any): any => {
     try {
       return p[name]?.(arg);
     } catch (err) {
@@ -192,19 +192,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
   };
 
-  const hook = (who: string, fn: (e: WaymarkEvent) => WaymarkEvent | null | void, e: WaymarkEvent) => {
-    try {
-      const r = fn(e);
-      return r === null ? r : r || e;
-    } catch (err) {
-      fail('plugin', who + ': ' + err);
-      return e;
-    }
-  };
-
   const run = (e: WaymarkEvent | null) => {
-    for (const p of plugins) if (e && p.beforeSend) e = hook(p.name, p.beforeSend, e);
-    if (e && o.beforeSend) e = hook('beforeSend', o.beforeSend as any, e);
+    // A hook that fails keeps the event as it was; null drops it.
+    for (const p of [...plugins, { name: 'options', beforeSend: o.beforeSend }] as Plugin[]) if (e) {
+      const r = call(p, 'beforeSend', e);
+      e = r === null ? r : r || e;
+    }
     if (!e) return;
     if (o.debug) console.debug('[waymark]', state, e.type, e.event || e.name || '', e);
     emit('event', e);
