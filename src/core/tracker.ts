@@ -24,7 +24,7 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 const MAX_BATCH = 6e4;
 const MAX_EVENT = 32e3;
 const TIMEOUT = 3e4;
-const MEMORY = 'IndexedDB unavailable; queue kept in memory for this page';
+const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
 /** A monotonic clock for waits: a wall clock set back must not park the queue. */
