@@ -31,7 +31,7 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     }
     if (!opts.endpoint) {
       // Leave the stub in place: its calls keep queueing harmlessly.
-      return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: <script async src="/waymark.min.js" data-endpoint="https://collect.example.com/v1/batch"></script>');
+      return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: data-endpoint="https://collect.example.com/v1/batch"');
     }
     const names = opts.capture ? String(opts.capture).split(/[\s,]+/) : Object.keys(modules);
     opts.capture = names.filter((n) => modules[n]).map((n) => modules[n]());
