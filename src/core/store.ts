@@ -16,7 +16,7 @@ export interface Store {
   keys(): Promise<string[]>;
   /** The oldest `count` events, as [key, value]. */
   events(count: number): Promise<[string, any][]>;
-  get(keys: string[]): Promise<any[]>;
+  get(key: string): Promise<any>;
   /** An atomic read-modify-write of one key. */
   update(key: string, fn: (old: any) => any): Promise<void>;
   /** Erases everything, the database included. */
@@ -66,7 +66,7 @@ export function idbStore(name: string): Store {
       use('readonly', (s) => Promise.all([done(s.getAllKeys(EVENTS(), n)), done(s.getAll(EVENTS(), n))])).then(([k, v]) =>
         k.map((key, i) => [key as string, v[i]]),
       ),
-    get: (keys) => use('readonly', (s) => Promise.all(keys.map((k) => done(s.get(k))))),
+    get: (k) => use('readonly', (s) => done(s.get(k))),
     // The put runs in the read's own callback, while the transaction is still active.
     // (idb-keyval's update() would also bring in its default store.)
     update: (k, fn) =>
@@ -102,7 +102,7 @@ export function memoryStore(): Store {
     },
     keys: async () => events().map(([k]) => k),
     events: async (n) => events().slice(0, n),
-    get: async (keys) => keys.map((k) => m.get(k)),
+    get: async (k) => m.get(k),
     update: async (k, fn) => void m.set(k, fn(m.get(k))),
     drop: async () => m.clear(),
     close: async () => {},

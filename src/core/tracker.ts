@@ -288,7 +288,7 @@ export function createTracker(options: TrackerOptions): Tracker {
    * reads each event once instead of the whole queue per batch.
    */
   const take = async (s: Store, bound: boolean) => {
-    let [dropped = 0] = await s.get(['d']);
+    let dropped = (await s.get('d')) || 0;
     if (bound) {
       const t = Date.now();
       const keys = await s.keys();
@@ -487,13 +487,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     const release = t.hold();
     setTimeout(release, 5e3);
     const h: Promise<void> = (hydrated = dropping
-      .then(() => s.get(['v']))
+      .then(() => s.get('v'))
       .catch((err) => {
         // Private modes and blocked storage: keep working, for this page only, and say so.
         if (store == s) fail('storage', err + '; ' + MEMORY), (store = memoryStore());
-        return [];
       })
-      .then(([saved]: (Visitor | undefined)[]) => {
+      .then((saved?: Visitor) => {
         // Revoked (or revoked and granted again) while reading: this grant is void.
         if (hydrated != h) return;
         // A reset() on this page (a logout) already replaced the saved visitor: it stays gone.
