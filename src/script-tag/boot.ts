@@ -61,10 +61,4 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
 }
 
 /** In run order: attribution first, so that page views and stage rules see the channel. */
-export const defaultModules = (): Modules => ({
-  attribution: () => attribution(),
-  pageViews: () => pageViews(),
-  clicks: () => clicks(),
-  forms: () => forms(),
-  frustration: () => frustration(),
-});
+export const defaultModules = (): Modules => ({ attribution, pageViews, clicks, forms, frustration });
