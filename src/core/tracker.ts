@@ -260,10 +260,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (abandoned == s && store) return store.put(out);
   };
 
-  const evicted = (s: Store, n: number) => {
-    fail('dropped', n + ' events evicted', { count: n });
-    return s.update('d', (d) => (d || 0) + n);
-  };
+  /** Adds to the count of lost events that the next delivered batch reports. */
+  const drops = (s: Store, n: number) => s.update('d', (d) => Math.max(0, (d || 0) + n));
 
   const schedule = (ms: number) => {
     if (!timer && !dead) timer = setTimeout(() => ((timer = undefined), flush(1)), ms);
@@ -302,8 +300,10 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Reported as dropped: the page-hide beacon must not send them after all.
         evict.forEach((k) => (mine.delete(k), unconfirmed.delete(k)));
         await s.put([], evict);
-        await evicted(s, evict.length);
-        dropped += evict.length;
+        const n = evict.length;
+        fail('dropped', n + ' events evicted', { count: n });
+        await drops(s, n);
+        dropped += n;
       }
     }
     const keys: string[] = [];
@@ -321,7 +321,7 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const delivered = (s: Store, keys: string[], dropped?: number) => {
     keys.forEach((k) => mine.delete(k));
-    return Promise.all([s.put([], keys), dropped && s.update('d', (d) => Math.max(0, (d || 0) - dropped))]);
+    return Promise.all([s.put([], keys), dropped && drops(s, -dropped)]);
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
@@ -514,7 +514,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         dirty = ready = true;
         fresh = named = 0;
         const n = heldDropped;
-        if (n) store!.update('d', (d) => (d || 0) + n).catch(() => {});
+        if (n) drops(store!, n).catch(() => {});
         heldDropped = 0;
         held.splice(0).forEach(persist);
         write();
