@@ -22,8 +22,6 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 
 /** Browsers cap in-flight keepalive bodies at 64 KiB per page; stay under it with room to spare. */
 const MAX_BATCH = 6e4;
-const MAX_EVENT = 32e3;
-const TIMEOUT = 3e4;
 const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
@@ -219,7 +217,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   const persist = (e: WaymarkEvent) => {
     const json = text(e);
     if (!json) return;
-    if (json.length > MAX_EVENT) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 });
+    if (json.length > 32e3) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 });
     // Keys sort by time, then by this tab's sequence; the size lets the bounds be checked from
     // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059.
     const key = 'e' + Date.now().toString(36) + pad(seq++) + pad(json.length) + e.messageId;
@@ -332,7 +330,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (!b.body) return later(retryDelay(++attempt));
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
-      const t = setTimeout(() => ctrl.abort(), TIMEOUT);
+      const t = setTimeout(() => ctrl.abort(), 3e4);
       let res: Response | undefined;
       try {
         res = await fetch(o.endpoint, {
