@@ -20,7 +20,7 @@ export type Modules = Record<string, () => Plugin>;
 export function boot(modules: Modules, journey?: (src: string) => Plugin): void {
   const w = window as any;
   const stub = w.waymark;
-  if (stub && stub.version) return; // loaded twice
+  if (stub?.version) return; // loaded twice
   try {
     const tag = (document.currentScript || document.querySelector('script[data-endpoint]')) as HTMLScriptElement | null;
     const opts: Record<string, any> = {};
@@ -39,22 +39,18 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     opts.stages = opts.stages && journey ? journey(String(opts.stages)) : undefined;
     const t: any = createTracker(opts as any);
     const run = (args: ArrayLike<any>) => {
-      const [cmd, ...rest] = Array.from(args);
-      if (COMMANDS.test(cmd)) return (t as Tracker & Record<string, any>)[cmd](...rest);
-      console.warn('[waymark] unknown command: ' + cmd);
+      try {
+        const [cmd, ...rest] = Array.from(args);
+        if (COMMANDS.test(cmd)) return (t as Tracker & Record<string, any>)[cmd](...rest);
+        console.warn('[waymark] unknown command: ' + cmd);
+      } catch {}
     };
     const waymark = function () {
-      try {
-        return run(arguments);
-      } catch {}
+      return run(arguments);
     } as any;
     waymark.version = VERSION;
     w.waymark = waymark;
-    ((stub && stub.q) || []).forEach((args: ArrayLike<any>) => {
-      try {
-        run(args);
-      } catch {}
-    });
+    (stub?.q || []).forEach(run);
   } catch (err) {
     console.error('[waymark] ' + ((err as Error).message || err));
   }
