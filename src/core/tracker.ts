@@ -96,7 +96,6 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abort: AbortController | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
-  let referrer = '';
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
 
@@ -129,17 +128,23 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   // The redacted URL is parsed again only when location.href changes, not for every event.
   let href: string | undefined;
-  let at: { url: string; path: string; search: string };
+  let at: PageContext;
   const page = (): PageContext => {
     if (location.href != href) {
       const url = redactUrl((href = location.href), o.redact);
       const u = new URL(url);
-      // In an SPA the referrer of a page view is the previous in-app URL, not document.referrer.
-      if (url != at?.url) referrer = at ? at.url : redactUrl(document.referrer, o.redact);
-      // u.hash survives redaction only as a hash-router route (#/cart).
-      at = { url, path: u.pathname + u.hash, search: u.search };
+      at = {
+        url,
+        // u.hash survives redaction only as a hash-router route (#/cart).
+        path: u.pathname + u.hash,
+        // In an SPA the referrer of a page view is the previous in-app URL, not document.referrer.
+        referrer: url == at?.url ? at.referrer : at ? at.url : redactUrl(document.referrer, o.redact),
+        title: '',
+        search: u.search,
+      };
     }
-    return { url: at.url, path: at.path, referrer, title: document.title, search: at.search };
+    // The title in its place in the key order.
+    return { ...at, title: document.title };
   };
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
