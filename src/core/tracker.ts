@@ -348,10 +348,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       } catch {}
       clearTimeout(t);
       keys.forEach((k) => inflight.delete(k));
-      const status = res ? res.status : 0;
+      const status = res?.status || 0;
       // Revoked meanwhile: the queue is gone, nothing to settle.
       if (state != 'granted') return;
-      if (status > 199 && status < 300) {
+      if (res?.ok) {
         attempt = retryAt = 0;
         // Settled on the store the batch came from, even if the queue has moved to memory
         // since, or shutdown() is waiting: else it would be sent again.
