@@ -1,19 +1,23 @@
 /**
  * Query parameter names that are always redacted. Substring matches on purpose:
- * `reset_token`, `user_email`, `new_password` are all caught.
+ * `reset_token`, `user_email`, `new_password` are all caught; so are the signatures and
+ * credentials of signed URLs (`X-Amz-Signature`, `X-Amz-Credential`, Azure's `sig`), which
+ * work as passwords for whoever holds the link.
  */
-const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|key|code)$|api.?key|ssn|card|phone|otp/i;
+const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
 const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
 /**
- * Returns `url` with deny-listed query values replaced by `redacted` and any email address
- * masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
+ * Returns `url` without a user name or password, with deny-listed query values replaced by
+ * `redacted` and any email address masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
  * except for a hash-router route (`#/cart`, `#!/cart`), which is kept up to any `?`.
  * Returns '' for anything that is not a URL.
  */
 export function redactUrl(url: string, extra: string[] = []): string {
   try {
     const u = new URL(url);
+    // https://user:password@host/: credentials in the URL itself.
+    u.username = u.password = '';
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
     u.searchParams.forEach((_, k) => {
       if (DENY.test(k) || extra.includes(k.toLowerCase())) u.searchParams.set(k, 'redacted');

@@ -18,6 +18,11 @@ test.each([
   ['https://a.test/#!/cart/7', 'https://a.test/#!/cart/7'],
   ['https://a.test/#/reset?token=x', 'https://a.test/#/reset'],
   ['https://a.test/#/u/jo@mail.com', 'https://a.test/#/u/redacted'],
+  ['https://admin:hunter2@intranet/reports', 'https://intranet/reports'],
+  ['https://admin:hunter2@files.example.com/x', 'https://files.example.com/x'],
+  ['https://b.test/f.pdf?X-Amz-Credential=AK&X-Amz-Signature=ab12&X-Amz-Security-Token=t', 'https://b.test/f.pdf?X-Amz-Credential=redacted&X-Amz-Signature=redacted&X-Amz-Security-Token=redacted'],
+  ['https://b.test/f?sv=2024&sig=abc&se=2026', 'https://b.test/f?sv=2024&sig=redacted&se=2026'],
+  ['https://a.test/p?jwt=x&ticket=ST-1&nonce=n&hmac=h&access_key=k&signup=yes', 'https://a.test/p?jwt=redacted&ticket=redacted&nonce=redacted&hmac=redacted&access_key=redacted&signup=yes'],
   ['not a url', ''],
   ['', ''],
 ])('%s → %s', (input, output) => {
