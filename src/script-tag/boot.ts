@@ -9,8 +9,8 @@ import { VERSION } from '../version';
 
 const COMMANDS = /^(consent|track|page|identify|reset|feedback|flush|on)$/;
 
-/** Capture modules the script tag can turn on with `data-capture`; all by default. */
-export type Modules = Record<string, () => Plugin>;
+/** Capture modules the script tag can turn on with `data-capture`; all by default. Each gets the tag's options (`data-hash` for pageViews). */
+export type Modules = Record<string, (options?: any) => Plugin>;
 
 /**
  * The script-tag bootstrap: reads the options from the tag's `data-` attributes, replaces
@@ -27,14 +27,15 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     const data = tag ? tag.dataset : {};
     for (const k in data) {
       const x = data[k]!;
-      opts[k] = x == 'true' ? true : x == 'false' ? false : /^\d+$/.test(x) ? +x : x;
+      // A bare attribute (<script data-debug>) is true.
+      opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+$/.test(x) ? +x : x;
     }
     if (!opts.endpoint) {
       // Leave the stub in place: its calls keep queueing harmlessly.
       return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: data-endpoint="https://collect.example.com/v1/batch"');
     }
     const names = opts.capture ? String(opts.capture).split(/[\s,]+/) : Object.keys(modules);
-    opts.capture = names.filter((n) => modules[n]).map((n) => modules[n]());
+    opts.capture = names.filter((n) => modules[n]).map((n) => modules[n](opts));
     opts.redact = opts.redact ? String(opts.redact).split(/[\s,]+/) : [];
     opts.stages = opts.stages && journey ? journey(String(opts.stages)) : undefined;
     const t: any = createTracker(opts as any);

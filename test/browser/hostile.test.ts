@@ -116,6 +116,20 @@ describe('hostile and strict pages', () => {
     env.account({ expected: [] });
   });
 
+  it('a bare boolean attribute (<script data-debug>) turns the option on', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', attrs: { debug: '' } });
+    const ctx = await env.context({ feed: false });
+    const page = await ctx.context.newPage();
+    const debug: string[] = [];
+    page.on('console', (m) => m.type() == 'debug' && debug.push(m.text()));
+    await page.goto(env.site.origin + '/landing.html');
+    await collector.waitFor((c) => c.events().some((e) => e.type == 'page'), 'the page view');
+    // Debug mode logs every event it processes.
+    expect(debug.some((line) => line.startsWith('[waymark] granted page'))).toBe(true);
+    env.account({ expected: [] });
+  });
+
   const broken: [string, string, string][] = [
     ['a rules file that is not JSON', '/landing.html', '/broken.json'],
     ['a rules file of the wrong shape', '/landing.html', '/wrong-shape.json'],

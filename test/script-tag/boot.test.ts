@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { boot, type Modules } from '../../src/script-tag/boot';
+import { boot, defaultModules, type Modules } from '../../src/script-tag/boot';
 import type { Plugin } from '../../src/types';
 import { fakeCollector, freshIndexedDB, settle } from '../helpers';
 
@@ -105,3 +105,20 @@ test('loading the script twice does not create a second tracker', () => {
   expect(w.waymark).toBe(first);
   expect(seen).toHaveLength(1);
 });
+
+test('the tag options reach the capture modules: data-hash turns on hash-router page views', async () => {
+  const c = fakeCollector();
+  history.replaceState(null, '', '/');
+  attrs({ endpoint: 'https://c.test/v1/batch', consent: 'granted', hash: 'true', capture: 'pageViews' });
+  boot(defaultModules());
+  await w.waymark('flush');
+  history.pushState(null, '', '/#/pricing'); // Vue Router or Angular in hash mode
+  history.pushState(null, '', '/#/checkout');
+  await w.waymark('flush');
+  await settle();
+  expect(c.events().filter((e) => e.type == 'page').map((e) => e.context.page.path)).toEqual(['/', '/#/pricing', '/#/checkout']);
+  history.replaceState(null, '', '/');
+});
+
+// A bare attribute (<script data-debug>) reading as true is tested in Chromium (test/browser/hostile.test.ts):
+// happy-dom's dataset returns undefined for an empty attribute, where browsers return ''.
