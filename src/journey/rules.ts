@@ -87,13 +87,14 @@ export function validate(rules: unknown): string[] {
   const no = (what: string) => t(() => 0, what);
   // Each key is checked by its entry in `table`, else by `table['*']` (free-form keys).
   // A missing required key reaches its check as undefined and gets the usual message.
-  // hasOwn: "constructor" or "__proto__" are unknown keys, not Object's members.
+  // Own keys only: "constructor" or "__proto__" are unknown keys, not Object's members.
+  // (hasOwnProperty, not Object.hasOwn: the bundles run on ES2020 browsers.)
   const obj =
     (table: Record<string, Check>, required: string[] = []): Check =>
     (v, p) =>
       isObj(v)
         ? new Set([...required, ...keys(v)]).forEach((k) =>
-            (Object.hasOwn(table, k) ? table[k] : table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
+            ({}.hasOwnProperty.call(table, k) ? table[k] : table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
           )
         : no('an object')(v, p, '');
   const list =
