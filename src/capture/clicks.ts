@@ -3,6 +3,7 @@ import { actionable } from '../lib/actionable';
 import { cssPath } from '../lib/cssPath';
 import { directText } from '../lib/directText';
 import { eventElement } from '../lib/eventElement';
+import { mask } from '../lib/mask';
 import { safeListen } from '../lib/safeListen';
 
 /**
@@ -10,8 +11,9 @@ import { safeListen } from '../lib/safeListen';
  * button, `[role=button]`, a submit or button input, a label, a summary, or anything
  * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
  * Properties: `tag`, `id`, `classes` (at most 5), `role`, `label` (aria-label or name),
- * `text` (direct text only, masked, 80 chars), `href` (redacted), `selector`, and each
- * `data-waymark-NAME` attribute as `NAME`. Form fields are never described, and a
+ * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
+ * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
+ * the data-waymark-* values are masked. Form fields are never described, and a
  * `data-waymark-ignore` subtree is invisible.
  */
 export function clicks(): Plugin {
@@ -32,7 +34,7 @@ export function clicks(): Plugin {
           const p: Record<string, unknown> = {};
           // `attr || undefined` drops empty keys from the JSON.
           const put = (k: string, v: unknown) => (p[k] = v || undefined);
-          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) put(a.name.slice(13), a.value);
+          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) put(a.name.slice(13), mask(a.value));
           const classes = [...el.classList].slice(0, 5);
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
@@ -40,7 +42,7 @@ export function clicks(): Plugin {
           put('id', el.getAttribute('id'));
           put('classes', classes.length && classes);
           put('role', el.getAttribute('role'));
-          put('label', el.getAttribute('aria-label') || el.getAttribute('name'));
+          put('label', mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''));
           put('text', directText(el));
           // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
           // enough, as the address is nobody's business.

@@ -95,6 +95,19 @@ test('text: direct only, masked (emails, 6+ digit runs) and truncated to 80', as
   expect(b.properties!.text).toHaveLength(80);
 });
 
+test('an email or long digit run in aria-label, name or a data-waymark-* value is masked like the text', async () => {
+  const { sent, c } = start();
+  document.body.innerHTML =
+    '<button id="out" aria-label="Sign out jane.doe@example.com" data-waymark-account="acct 4111 1111 1111 1111" data-waymark-plan="pro">Sign out</button>' +
+    '<button id="n" name="order-1234567">Open</button>';
+  click($('#out'));
+  click($('#n'));
+  const [a, b] = await sent();
+  expect(a.properties).toMatchObject({ label: 'Sign out ***', account: 'acct ***', plan: 'pro' });
+  expect(b.properties!.label).toBe('order-***');
+  expect(JSON.stringify(c.requests)).not.toMatch(/jane\.doe|4111|1234567/);
+});
+
 test('non-web hrefs keep only their scheme', async () => {
   const { sent } = start();
   document.body.innerHTML = '<a id="m" href="mailto:jane@example.com">Mail</a><a id="t" href="tel:+15551234567">Call</a>';
