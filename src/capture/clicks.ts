@@ -1,6 +1,6 @@
 import type { Plugin } from '../types';
 import { actionable } from '../lib/actionable';
-import { cssPath } from '../lib/cssPath';
+import { classes, cssPath } from '../lib/cssPath';
 import { directText } from '../lib/directText';
 import { eventElement } from '../lib/eventElement';
 import { mask } from '../lib/mask';
@@ -10,7 +10,8 @@ import { safeListen } from '../lib/safeListen';
  * Clicks: an `Element Clicked` event for each click on an actionable element (a link, a
  * button, `[role=button]`, a submit or button input, a label, a summary, or anything
  * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
- * Properties: `tag`, `id`, `classes` (at most 5), `role`, `label` (aria-label or name),
+ * Properties: `tag`, `id` (unless it has 5+ digits in a row), `classes` (at most 5, those
+ * cssPath would use), `role`, `label` (aria-label or name),
  * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
  * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
  * the data-waymark-* values are masked. Form fields are never described, and a
@@ -35,12 +36,14 @@ export function clicks(): Plugin {
           // `attr || undefined` drops empty keys from the JSON.
           const put = (k: string, v: unknown) => (p[k] = v || undefined);
           for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) put(a.name.slice(13), mask(a.value));
-          const classes = [...el.classList].slice(0, 5);
+          const cls = classes(el).slice(0, 5);
+          const id = el.getAttribute('id');
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
           put('tag', el.localName);
-          put('id', el.getAttribute('id'));
-          put('classes', classes.length && classes);
+          // An id with a run of 5+ digits (an account or order number) is left out, as in the selector.
+          put('id', !/\d{5}/.test(id!) && id);
+          put('classes', cls.length && cls);
           put('role', el.getAttribute('role'));
           put('label', mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''));
           put('text', directText(el));

@@ -1,16 +1,23 @@
 /**
+ * The element's classes that are safe and stable to report: letters, `-` and `_` only.
+ * Classes with digits or odd characters are left out: CSS-in-JS hashes (`css-1x2y3z`)
+ * change on every deploy, Tailwind's (`w-1/2`, `md:flex`) would need escaping, and a
+ * class like `acct-4111111111111111` can carry a number that is nobody's business.
+ */
+export const classes = (el: Element): string[] => [...el.classList].filter((c) => /^[a-z_-]+$/i.test(c));
+
+/**
  * A short CSS selector for `el`: at most three levels below body, stopping at the first
- * id, with up to two classes per level. Classes with digits or odd characters are left
- * out: CSS-in-JS hashes (`css-1x2y3z`) change on every deploy, and Tailwind's (`w-1/2`,
- * `md:flex`) would need escaping. The id is read with getAttribute because a form's `id`
- * property can be clobbered by a field named "id".
+ * usable id, with up to two `classes()` per level. An id with a run of 5+ digits (an
+ * account, order or card number) is never used. The id is read with getAttribute because
+ * a form's `id` property can be clobbered by a field named "id".
  */
 export function cssPath(el: Element): string {
   let out = '';
   for (let i = 0; i++ < 3 && el && el.localName != 'body'; el = el.parentElement!) {
     const id = el.getAttribute('id');
-    if (id && /^[a-z][\w-]*$/i.test(id)) return '#' + id + out;
-    out = '>' + el.localName + [...el.classList].filter((c) => /^[a-z_-]+$/i.test(c)).slice(0, 2).map((c) => '.' + c).join('') + out;
+    if (id && /^[a-z][\w-]*$/i.test(id) && !/\d{5}/.test(id)) return '#' + id + out;
+    out = '>' + el.localName + classes(el).slice(0, 2).map((c) => '.' + c).join('') + out;
   }
   return out.slice(1);
 }

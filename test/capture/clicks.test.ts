@@ -96,7 +96,7 @@ test('text: direct only, masked (emails, 6+ digit runs) and truncated to 80', as
 });
 
 test('an email or long digit run in aria-label, name or a data-waymark-* value is masked like the text', async () => {
-  const { sent, c } = start();
+  const { sent } = start();
   document.body.innerHTML =
     '<button id="out" aria-label="Sign out jane.doe@example.com" data-waymark-account="acct 4111 1111 1111 1111" data-waymark-plan="pro">Sign out</button>' +
     '<button id="n" name="order-1234567">Open</button>';
@@ -105,7 +105,24 @@ test('an email or long digit run in aria-label, name or a data-waymark-* value i
   const [a, b] = await sent();
   expect(a.properties).toMatchObject({ label: 'Sign out ***', account: 'acct ***', plan: 'pro' });
   expect(b.properties!.label).toBe('order-***');
-  expect(JSON.stringify(c.requests)).not.toMatch(/jane\.doe|4111|1234567/);
+  expect(JSON.stringify([a.properties, b.properties])).not.toMatch(/jane\.doe|4111|1234567/);
+});
+
+test('an id with 5+ digits in a row is in neither id nor selector; classes with digits are left out', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<main id="app"><ul class="rows"><li><a href="/o" id="card-4111111111111111" class="row acct-4111111111111111 css-1x2y">Open</a></li></ul></main>' +
+    '<button id="order-12345">Track</button><button id="step2">Next</button>';
+  click($('a'));
+  click(document.querySelectorAll('button')[0]);
+  click($('#step2'));
+  const [a, b, d] = await sent();
+  expect(a.properties).toMatchObject({ tag: 'a', classes: ['row'], selector: 'ul.rows>li>a.row' });
+  expect(a.properties!.id).toBeUndefined();
+  expect(b.properties).toEqual({ tag: 'button', text: 'Track', selector: 'button' });
+  // Short digit runs are no one's number: kept.
+  expect(d.properties).toMatchObject({ id: 'step2', selector: '#step2' });
+  expect(JSON.stringify([a, b, d].map((e) => e.properties))).not.toMatch(/4111|12345|1x2y/);
 });
 
 test('non-web hrefs keep only their scheme', async () => {
