@@ -216,6 +216,23 @@ test('sensitive fields are never named: started on a password field, invalid car
   );
 });
 
+test('a password field turned into text by a "show password" toggle is still never named', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="login"><input type="password" name="password" autocomplete="current-password">' +
+    '<input name="secret" autocomplete="new-password"><input name="code" autocomplete="one-time-code"><input id="user-pwd"><input name="user"></form>';
+  const pw = $('[name=password]');
+  pw.type = 'text'; // the eye icon
+  fill(pw, 'hunter2');
+  for (const sel of ['[name=secret]', '[name=code]', '#user-pwd']) fill($(sel), 'x');
+  now += 100;
+  window.dispatchEvent(new Event('pagehide'));
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'login' }],
+    ['Form Abandoned', { form: 'login', fields: 4, duration: 100 }],
+  ]);
+});
+
 test('PII: sentinel values typed into email, password and card fields are in no request', async () => {
   const { c, t } = start([pageViews(), forms()]);
   document.body.innerHTML =
