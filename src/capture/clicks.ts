@@ -14,8 +14,8 @@ import { safeListen } from '../lib/safeListen';
  * cssPath would use), `role`, `label` (aria-label or name),
  * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
  * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
- * the data-waymark-* values are masked. Form fields are never described, and a
- * `data-waymark-ignore` subtree is invisible.
+ * the data-waymark-* values are masked. Form fields and editors (contenteditable) are
+ * never described, and a `data-waymark-ignore` subtree is invisible.
  */
 export function clicks(): Plugin {
   return {
@@ -28,10 +28,10 @@ export function clicks(): Plugin {
         'click',
         (e: MouseEvent) => {
           const target = eventElement(e);
+          // Null too for a click inside a field (or the click a label forwards to its field),
+          // which is the forms module's business, and for a click in an editor.
           const el = target && actionable(target);
-          // A click inside a field (or the click a label forwards to its field) is the
-          // forms module's business, and describing it could describe a password field.
-          if (!el || (el != target && /^(input|select|textarea)$/.test(target!.localName))) return;
+          if (!el) return;
           const p: Record<string, unknown> = {};
           // `attr || undefined` drops empty keys from the JSON.
           const put = (k: string, v: unknown) => (p[k] = v || undefined);

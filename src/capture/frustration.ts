@@ -10,7 +10,8 @@ import { safeListen } from '../lib/safeListen';
  * Frustration signals. `Rage Click`: 3 clicks within 1 s and 30 px of the first, reported
  * once per burst. `Dead Click`: a click on an actionable element after which, for 1 s,
  * nothing happened: no navigation, no DOM change, no focus change. Both carry `selector`
- * and `text` of the element.
+ * and `text` of the element; a Rage Click on anything else (plain content, a field, an
+ * editor) carries its `selector` only.
  */
 export function frustration(): Plugin {
   return {
@@ -20,7 +21,10 @@ export function frustration(): Plugin {
       let first: MouseEvent | undefined;
       let n = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const report = (event: string, el: Element) => t.track(event, { selector: cssPath(el), text: directText(el) || undefined }, el);
+      // `plain`: not actionable, so maybe the user's own content (an editor, a field, a
+      // paragraph): its selector only, never its text.
+      const report = (event: string, el: Element, plain?: unknown) =>
+        t.track(event, { selector: cssPath(el), text: (!plain && directText(el)) || undefined }, el);
       const settle = () => {
         clearTimeout(timer);
         mo.disconnect();
@@ -35,7 +39,7 @@ export function frustration(): Plugin {
         if (!target) return;
         const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
-          if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target);
+          if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target, !el);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
         settle();

@@ -1,4 +1,10 @@
-/** The nearest element (itself or an ancestor) that a user would think of as "clickable", or null. */
+/**
+ * The nearest element (itself or an ancestor) that a user would think of as "clickable", or
+ * null. Also null for a field inside such an element (a label forwards its click to its
+ * field) and for anything in an editor (contenteditable): what they hold is the user's own
+ * text, and describing them could describe a password field.
+ */
 export function actionable(el: Element): Element | null {
-  return el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
+  const a = el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
+  return (el as HTMLElement).isContentEditable || (a != el && /^(input|select|textarea|option)$/.test(el.localName)) ? null : a;
 }

@@ -166,6 +166,16 @@ test('fields are never described, even inside a label; the label itself is, once
   for (const s of ['SENTINEL-PW', '4111111111111111', 'password', 'cc-number']) expect(body).not.toContain(s);
 });
 
+test('a click in an editor (contenteditable) is not described: its text is what the user typed', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div contenteditable="true"><p>Dear Dr Smith, <a href="/x" id="l">my results</a></p><button id="in">Bold</button></div><button id="out">Save</button>';
+  click($('#l'));
+  click($('#in'));
+  click($('#out'));
+  expect((await sent()).map((e) => e.properties!.id)).toEqual(['out']);
+});
+
 test('PII: typed values appear in no request at all', async () => {
   const { c, t } = start();
   document.body.innerHTML =

@@ -76,6 +76,28 @@ test('no rage click when slow, spread out, or on an ignored element', async () =
   expect(await props()).toEqual([]);
 });
 
+test('rage click on an editor, a field or plain content: its selector only, never what it holds', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<div contenteditable="true" class="editor">My diagnosis is <a href="/x">type 2</a></div>' +
+    '<form><textarea name="notes">Gate code 4321</textarea><label class="opt">Notes <textarea name="more">Leave with neighbour</textarea></label>' +
+    '<label class="pw">Password <input type="password" name="secret"></label></form><p class="bio">Jane Doe, born 1980</p>';
+  const burst = (el: Element, at: number) => [0, 100, 200].forEach((ms) => click(el, 10, 10, at + ms));
+  burst($('.editor'), 0);
+  burst($('.editor a'), 5000);
+  burst($('[name=notes]'), 10000);
+  burst($('[name=more]'), 15000);
+  burst($('[name=secret]'), 20000);
+  burst($('.bio'), 25000);
+  expect(await props()).toEqual([
+    ['Rage Click', { selector: 'div.editor' }],
+    ['Rage Click', { selector: 'div.editor>a' }],
+    ['Rage Click', { selector: 'form>textarea' }],
+    ['Rage Click', { selector: 'form>label.opt>textarea' }],
+    ['Rage Click', { selector: 'p.bio' }],
+  ]);
+});
+
 test('dead click: an actionable element after which nothing happens for 1 s', async () => {
   const { props, seen } = await start();
   document.body.innerHTML = '<form><button type="button" id="apply">Apply coupon</button></form>';
@@ -127,6 +149,20 @@ test('not judged: labels, new-tab and download links, modifier clicks, non-actio
   $('#b').dispatchEvent(new MouseEvent('click', { bubbles: true, metaKey: true }));
   await wait(2000);
   document.removeEventListener('click', stay);
+  expect(observe).not.toHaveBeenCalled();
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
+test('not judged: a click in an editor, or in a field inside a label', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<div contenteditable="true"><button type="button" id="b">Bold</button></div><label>Note <textarea id="t">x</textarea></label>';
+  const observe = vi.spyOn(MutationObserver.prototype, 'observe');
+  fakeTimers();
+  click($('#b'), 0, 0, 0);
+  click($('#t'), 0, 0, 5000);
+  await wait(2000);
   expect(observe).not.toHaveBeenCalled();
   vi.useRealTimers();
   expect(await props()).toEqual([]);
