@@ -7,8 +7,9 @@ import { isSensitive } from '../lib/isSensitive';
 import { safeListen } from '../lib/safeListen';
 
 /**
- * Frustration signals. `Rage Click`: 3 clicks within 1 s and 30 px of the first, reported
- * once per burst. `Dead Click`: a click on an actionable element after which, for 1 s,
+ * Frustration signals, from the user's own clicks only (not a script's). `Rage Click`: 3
+ * clicks within 1 s and 30 px of the first, reported once per burst, unless they selected
+ * the text they landed on (a triple click selects a paragraph). `Dead Click`: a click on an actionable element after which, for 1 s,
  * nothing happened: no navigation, no DOM change, no focus change. Both carry `selector`
  * and `text` of the element; a Rage Click on anything else (plain content, a field, an
  * editor) carries its `selector` only.
@@ -36,10 +37,14 @@ export function frustration(): Plugin {
       // clientX/Y and timeStamp come with the event, so nothing here forces layout.
       const off = safeListen(document, 'click', (e: MouseEvent) => {
         const target = eventElement(e);
-        if (!target) return;
+        // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration.
+        if (!target || !e.isTrusted) return;
         const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
-          if (++n == 3 && !isSensitive(el || target)) report('Rage Click', el || target, !el);
+          // A triple click that selected the text it landed on is the selection gesture, not rage.
+          const sel = getSelection();
+          if (++n == 3 && !isSensitive(el || target) && !(sel && !sel.isCollapsed && sel.getRangeAt(0).intersectsNode(target)))
+            report('Rage Click', el || target, !el);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
         settle();

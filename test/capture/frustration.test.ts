@@ -31,11 +31,13 @@ async function start() {
 }
 
 const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
-/** A click at a position and time (the event's own timeStamp, which is what the module reads). */
-const click = (el: Element, x = 100, y = 100, time = performance.now()) => {
-  const e = new MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y });
+/** A user's click (trusted) at a position and time (the event's own timeStamp, which is what the module reads). */
+const click = (el: Element, x = 100, y = 100, time = performance.now(), init: MouseEventInit = {}) => {
+  const e = new MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y, ...init });
   Object.defineProperty(e, 'timeStamp', { value: time });
+  Object.defineProperty(e, 'isTrusted', { value: true });
   el.dispatchEvent(e);
+  return e;
 };
 /** Lets MutationObserver callbacks (microtasks) run, then moves the fake clock. */
 const wait = async (ms: number) => {
@@ -98,6 +100,34 @@ test('rage click on an editor, a field or plain content: its selector only, neve
   ]);
 });
 
+test('no rage click when the triple click selected the text it landed on', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<p id="order">Your order number is <b>shown here</b>; triple-click to select it.</p><button id="go">Go</button>';
+  const sel = getSelection()!;
+  click($('#order b'), 100, 100, 1000);
+  click($('#order b'), 100, 100, 1150);
+  sel.selectAllChildren($('#order')); // the third mousedown selects the paragraph, before the click
+  click($('#order b'), 100, 100, 1300);
+  // Text selected elsewhere does not excuse a burst on a button.
+  for (const ms of [5000, 5100, 5200]) click($('#go'), 10, 10, ms);
+  sel.removeAllRanges();
+  expect(await props()).toEqual([['Rage Click', { selector: '#go', text: 'Go' }]]);
+});
+
+test("a script's clicks (el.click(), dispatchEvent) are neither Rage nor Dead Clicks", async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<button id="next">Next slide</button>';
+  const observe = vi.spyOn(MutationObserver.prototype, 'observe');
+  fakeTimers();
+  // A carousel auto-advancing.
+  for (let i = 0; i < 4; i++) $('#next').click();
+  for (let i = 0; i < 3; i++) $('#next').dispatchEvent(new MouseEvent('click', { bubbles: true, clientX: 5, clientY: 5 }));
+  await wait(2000);
+  expect(observe).not.toHaveBeenCalled();
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
 test('dead click: an actionable element after which nothing happens for 1 s', async () => {
   const { props, seen } = await start();
   document.body.innerHTML = '<form><button type="button" id="apply">Apply coupon</button></form>';
@@ -146,7 +176,7 @@ test('not judged: labels, new-tab and download links, modifier clicks, non-actio
   const observe = vi.spyOn(MutationObserver.prototype, 'observe');
   fakeTimers();
   for (const [i, id] of ['l', 'blank', 'dl', 'plain'].entries()) click($('#' + id), 0, 0, i * 5000);
-  $('#b').dispatchEvent(new MouseEvent('click', { bubbles: true, metaKey: true }));
+  click($('#b'), 0, 0, 30000, { metaKey: true });
   await wait(2000);
   document.removeEventListener('click', stay);
   expect(observe).not.toHaveBeenCalled();
