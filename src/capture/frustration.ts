@@ -10,7 +10,9 @@ import { safeListen } from '../lib/safeListen';
  * Frustration signals, from the user's own clicks only (not a script's). `Rage Click`: 3
  * clicks within 1 s and 30 px of the first, reported once per burst, unless they selected
  * the text they landed on (a triple click selects a paragraph). `Dead Click`: a click on an actionable element after which, for 1 s,
- * nothing happened: no navigation, no DOM change, no focus change. Both carry `selector`
+ * nothing happened: no navigation, no DOM change, no focus change. A link or a form
+ * submission that the page did not prevent is not judged (it is loading another document).
+ * DOM changes count in the document and in the open shadow roots the click went through. Both carry `selector`
  * and `text` of the element; a Rage Click on anything else (plain content, a field, an
  * editor) carries its `selector` only.
  */
@@ -22,6 +24,8 @@ export function frustration(): Plugin {
       let first: MouseEvent | undefined;
       let n = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      // The submit event that the click being judged caused, if any.
+      let sub: Event | 0 = 0;
       // `plain`: not actionable, so maybe the user's own content (an editor, a field, a
       // paragraph): its selector only, never its text.
       const report = (event: string, el: Element, plain?: unknown) =>
@@ -53,13 +57,26 @@ export function frustration(): Plugin {
         if (!el || el.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
         const url = location.href;
         const focus = document.activeElement;
-        mo.observe(document, { childList: true, subtree: true, attributes: true, characterData: true });
+        sub = 0;
+        // The document, and the (open) shadow roots of the components the click went through,
+        // inside one or slotted into one: what changes in a shadow root is not the document's.
+        for (const n of [document, ...e.composedPath().map((n) => (n as Element).shadowRoot)])
+          n && mo.observe(n, { childList: true, subtree: true, attributes: true, characterData: true });
         timer = setTimeout(() => {
           settle();
-          if (url == location.href && focus == document.activeElement) report('Dead Click', el);
+          // A link or a form submission that the page did not prevent is loading another
+          // document: the URL stays until its response arrives, which can take over 1 s.
+          if (
+            url == location.href &&
+            focus == document.activeElement &&
+            (e.defaultPrevented || /^(javascript:|$)/.test((el as HTMLAnchorElement).href || '')) &&
+            !(sub && !sub.defaultPrevented)
+          )
+            report('Dead Click', el);
         }, 1e3);
       });
-      return () => (settle(), off());
+      const offSubmit = safeListen(document, 'submit', (e: Event) => (sub = e));
+      return () => (settle(), off(), offSubmit());
     },
   };
 }

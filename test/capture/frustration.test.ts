@@ -198,6 +198,59 @@ test('not judged: a click in an editor, or in a field inside a label', async () 
   expect(await props()).toEqual([]);
 });
 
+test('not dead: the click changed a shadow root (inside a component, or slotted into one)', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<x-panel><button id="toggle">Details</button><button id="noop">Noop</button></x-panel><x-switch role="button" id="sw"></x-switch>';
+  const root = $('x-panel').attachShadow({ mode: 'open' });
+  const inner = document.createElement('div');
+  inner.hidden = true;
+  root.append(inner, document.createElement('slot'));
+  $('#toggle').addEventListener('click', () => (inner.hidden = !inner.hidden));
+  const knob = document.createElement('span');
+  $('#sw').attachShadow({ mode: 'open' }).append(knob);
+  knob.addEventListener('click', () => knob.classList.toggle('on'));
+  fakeTimers();
+  click($('#toggle'), 0, 0, 0);
+  click(knob, 0, 0, 5000);
+  expect([inner.hidden, knob.className]).toEqual([false, 'on']); // both did something visible
+  await wait(2000);
+  // Still judged: a slotted button that does nothing.
+  click($('#noop'), 0, 0, 10000);
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([['Dead Click', { selector: '#noop', text: 'Noop' }]]);
+});
+
+test('not dead: a link or a form submission loading another document slowly; dead when the page prevented it', async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<a id="go" href="/checkout">Checkout</a><form id="f" action="/pay"><button id="pay">Pay</button></form>' +
+    '<a id="spa" href="/pricing">Pricing</a><form id="g"><button id="save">Save</button></form><a id="js" href="javascript:void(0)">More</a>';
+  // happy-dom commits a navigation at once; a browser keeps the old document (and URL) until
+  // the response arrives. Stand in for a response that takes over a second:
+  const nav = (window as any).happyDOM.settings.navigation;
+  nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = true;
+  // An SPA router that handles (and prevents) the link, and a form handler, that then do nothing.
+  $('#spa').addEventListener('click', (e) => e.preventDefault());
+  $('#g').addEventListener('submit', (e) => e.preventDefault());
+  fakeTimers();
+  try {
+    for (const [i, id] of ['go', 'pay', 'spa', 'save', 'js'].entries()) {
+      click($('#' + id), 0, 0, i * 5000);
+      await wait(1500);
+    }
+  } finally {
+    nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = false;
+  }
+  vi.useRealTimers();
+  expect(await props()).toEqual([
+    ['Dead Click', { selector: '#spa', text: 'Pricing' }],
+    ['Dead Click', { selector: '#save', text: 'Save' }],
+    ['Dead Click', { selector: '#js', text: 'More' }],
+  ]);
+});
+
 test('a rage burst on a dead button ends in one Dead Click', async () => {
   const { c, t } = await start();
   document.body.innerHTML = '<button id="x">X</button>';
@@ -224,7 +277,7 @@ test('shutdown while a click is pending: no Dead Click, observer disconnected, l
   click($('#x'));
   teardown();
   expect(off).toHaveBeenCalled();
-  expect(removed).toEqual(['click']);
+  expect(removed.sort()).toEqual(['click', 'submit']);
   await wait(2000);
   for (const ms of [0, 1, 2]) click($('#x'), 0, 0, ms);
   await wait(2000);
