@@ -28,8 +28,9 @@ interface FormState {
  * `Form Step Completed` when the user moves on from a step (`[data-waymark-step]`
  * containers, else fieldsets; custom wizards dispatch `waymark:step`, see below),
  * `Form Field Invalid` with the failed validity check, `Form Submitted`, and
- * `Form Abandoned` when a started form is left unsubmitted (page hidden or SPA route
- * change) with the last field touched, the number of fields changed and the time spent.
+ * `Form Abandoned` when a started form is left unsubmitted (`pagehide`, `freeze` or an SPA
+ * route change; a tab switch is not leaving) with the last field touched, the number of
+ * fields changed and the time spent.
  * Values are never read; password, hidden and payment fields are never named.
  *
  * A wizard that is not made of fieldsets reports its steps with a DOM event, from any
@@ -116,16 +117,14 @@ export function forms(): Plugin {
     name: 'forms',
     setup(ctx) {
       t = ctx;
-      // `invalid` does not bubble; the capture phase still sees it. The last two on window:
-      // capture there runs before the tracker's own page-hide handler, so the abandonment
-      // rides in the page-hide beacon instead of waiting for the next visit.
-      const offs = 'focusin input change invalid submit waymark:step visibilitychange pagehide'
+      // `invalid` does not bubble; the capture phase still sees it. The page is left on
+      // `pagehide`, or on `freeze` (a hidden tab about to be frozen or discarded); a tab
+      // that is only hidden is not left (a switch to fetch a 2FA code comes back to submit).
+      // pagehide on window: capture there runs before the tracker's own page-hide handler,
+      // so the abandonment rides in the page-hide beacon instead of waiting for the next visit.
+      const offs = 'focusin input change invalid submit waymark:step freeze pagehide'
         .split(' ')
-        .map((type, i) =>
-          i > 5
-            ? safeListen(window, type, (e: Event) => (e.type == 'pagehide' || document.visibilityState == 'hidden') && abandon())
-            : safeListen(document, type, onEvent),
-        );
+        .map((type, i) => safeListen(i > 6 ? window : document, type, i > 5 ? abandon : onEvent));
       return () => offs.forEach((off) => off());
     },
     beforeSend(e) {

@@ -117,7 +117,19 @@ test('field invalid: the failed check, once per field and check per page view; s
   ]);
 });
 
-test('abandoned when the page is hidden: sent in the page-hide beacon itself', async () => {
+test('a tab switch is not an abandonment: the form submitted after it is counted once, as submitted', async () => {
+  const { c, t } = start();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  hide(); // the user switches tab to fetch a 2FA code ...
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  fire($('#checkout'), 'submit'); // ... and comes back to pay
+  await t.flush();
+  expect(c.names()).toEqual(['Form Started', 'Form Submitted']);
+});
+
+test('abandoned when the page goes (hidden, then pagehide): sent in the page-hide beacon itself, once', async () => {
   const { t, c } = start();
   await t.flush(); // the tracker is ready, so the beacon can go
   document.body.innerHTML = CHECKOUT;
@@ -126,15 +138,32 @@ test('abandoned when the page is hidden: sent in the page-hide beacon itself', a
   fill($('[name=coupon]'), 'X');
   focus($('[name=cardnumber]')); // the last field is sensitive: not named
   hide();
-  const beacon = c.requests.find((r) => r.init.keepalive);
+  expect(c.names()).not.toContain('Form Abandoned');
+  window.dispatchEvent(new Event('pagehide'));
+  const beacon = c.requests.filter((r) => r.init.keepalive).at(-1);
   expect(beacon && beacon.body.batch.map((e) => [e.event, e.properties])).toEqual([
-    ['Form Started', { form: 'checkout', field: 'email' }],
-    ['Form Step Completed', { form: 'checkout', step: 'shipping' }],
     ['Form Abandoned', { form: 'checkout', fields: 2, duration: 2500 }],
   ]);
-  // pagehide after visibilitychange does not abandon it twice.
+  // A second pagehide (the page came back from the back/forward cache and left again) does not abandon it twice.
   window.dispatchEvent(new Event('pagehide'));
+  await t.flush();
   expect(c.names().filter((n) => n == 'Form Abandoned')).toHaveLength(1);
+});
+
+test('abandoned when the hidden tab is frozen (it may be discarded without a pagehide)', async () => {
+  const { props } = start();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  now += 900;
+  document.dispatchEvent(new Event('freeze'));
+  const abandoned = [
+    ['Form Started', { form: 'checkout', field: 'email' }],
+    ['Form Abandoned', { form: 'checkout', lastField: 'email', fields: 1, duration: 900 }],
+  ];
+  expect(await props()).toEqual(abandoned);
+  // A discarded tab gets no pagehide; one that was resumed may still leave later: once is enough.
+  window.dispatchEvent(new Event('pagehide'));
+  expect(await props()).toEqual(abandoned);
 });
 
 test('abandoned on pagehide too, with the last field', async () => {
@@ -276,7 +305,7 @@ test('teardown removes every listener it added', async () => {
   const { t } = start();
   expect([...live.values()].sort()).toEqual(
     // The tracker's own three (visibilitychange, pagehide, online) and the module's eight.
-    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'visibilitychange', 'waymark:step'].sort(),
+    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'freeze', 'waymark:step'].sort(),
   );
   await t.shutdown();
   expect([...live.values()]).toEqual([]);
@@ -292,6 +321,7 @@ test('teardown: nothing is tracked after it', () => {
   fill($('[name=street]'), 'x');
   fire($('#checkout'), 'submit');
   hide();
+  document.dispatchEvent(new Event('freeze'));
   window.dispatchEvent(new Event('pagehide'));
   $<HTMLFormElement>('#checkout').checkValidity();
   expect(track).toHaveBeenCalledTimes(1);
