@@ -1,4 +1,4 @@
-import type { Plugin, PluginContext, Properties } from '../types';
+import type { Plugin, PluginContext, Properties, WaymarkEvent } from '../types';
 import { cssPath } from '../lib/cssPath';
 import { eventElement } from '../lib/eventElement';
 import { isSensitive } from '../lib/isSensitive';
@@ -41,6 +41,8 @@ export function forms(): Plugin {
   let states = new Map<Element, FormState>();
   /** Invalid fields already reported this page view: checkValidity() fires `invalid` on every call. */
   let seen = new Set<string>();
+  /** Each form's page (context.page) as of its last event, for its Form Abandoned. */
+  const pages = new WeakMap<Element, WaymarkEvent['context']['page']>();
 
   const nameOf = (el: Element) => el.getAttribute('name') || el.getAttribute('id') || cssPath(el);
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
@@ -128,8 +130,12 @@ export function forms(): Plugin {
       return () => offs.forEach((off) => off());
     },
     beforeSend(e) {
+      const f = e.element;
       // A page view is a new page for forms too: forms left behind are abandoned.
       if (e.type == 'page') abandon(), (states = new Map()), (seen = new Set());
+      // That abandonment is made after the route changed, so it takes the page of the form's
+      // last event (a copy, made before later hooks see it), not the new route's.
+      else if (f) e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : pages.set(f, { ...e.context.page });
     },
   };
 }

@@ -189,8 +189,25 @@ test('abandoned when the SPA route changes; forms start afresh on the new page',
   expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned', 'Form Started']);
   const abandoned = c.events()[3];
   expect(abandoned.properties).toEqual({ form: 'checkout', lastField: 'email', fields: 1, duration: 0 });
-  // Made after the route change: its referrer is the page the form was on.
-  expect(abandoned.context.page.referrer).toBe('http://localhost:3000/');
+  // Made after the route change, but about the page the form was on.
+  expect(abandoned.context.page).toEqual(c.events()[1].context.page);
+  expect(abandoned.context.page.path).toBe('/');
+});
+
+test("SPA route change: Form Abandoned carries the form's page (path, url, title), not the new route's", async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  history.pushState(null, '', '/checkout?step=1');
+  document.title = 'Checkout';
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  document.title = 'Help';
+  history.pushState(null, '', '/help');
+  await t.flush();
+  document.title = '';
+  const page = (name: string) => c.events().find((e) => (e.event || e.type) == name)!.context.page;
+  expect(page('Form Abandoned')).toMatchObject({ path: '/checkout', url: location.origin + '/checkout?step=1', title: 'Checkout', search: '?step=1' });
+  expect(c.events().filter((e) => e.type == 'page').at(-1)!.context.page.path).toBe('/help');
 });
 
 test('not abandoned once submitted; not started by focus alone', async () => {
