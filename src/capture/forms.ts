@@ -44,7 +44,8 @@ export function forms(): Plugin {
   /** Each form's page (context.page) as of its last event, for its Form Abandoned. */
   const pages = new WeakMap<Element, WaymarkEvent['context']['page']>();
 
-  const nameOf = (el: Element) => el.getAttribute('name') || el.getAttribute('id') || cssPath(el);
+  // A name or id with a long digit run (an account or order number) is not sent: the selector is, which skips it.
+  const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !/\d{5}/.test(n) ? n : cssPath(el));
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
   // With the state `s`: the number of fields changed and the time spent.
   const send = (event: string, form: Element, p?: Properties, s?: FormState) =>

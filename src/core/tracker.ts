@@ -12,6 +12,7 @@ import type {
   WaymarkEvent,
 } from '../types';
 import { listen } from '../lib/listen';
+import { mask } from '../lib/mask';
 import { redactUrl } from '../lib/redactUrl';
 import { retryDelay } from '../lib/retryDelay';
 import { uuid } from '../lib/uuid';
@@ -143,8 +144,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         search: u.search,
       };
     }
-    // The title in its place in the key order.
-    return { ...at, title: document.title };
+    // The title in its place in the key order, masked: "Inbox (3) - jane@example.com".
+    return { ...at, title: mask(document.title) };
   };
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
@@ -365,8 +366,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
         return later(wait);
       } else {
-        // The collector refused this batch as it is: sending it again cannot succeed.
-        await delivered(s, keys, b.dropped);
+        // The collector refused this batch as it is: sending it again cannot succeed. Its
+        // dropped count was not taken either: the next batch carries it.
+        await delivered(s, keys);
         fail('rejected', `HTTP ${status}: ${keys.length} events dropped`, { status, count: keys.length });
       }
     }
@@ -449,7 +451,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then((r) => retryable(r.status) && back(), back);
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
+        (r) => (retryable(r.status) ? back() : r.ok || fail('rejected', `HTTP ${r.status}: ${keys.length + early.length} events dropped`, { status: r.status, count: keys.length + early.length })),
+        back,
+      );
     } catch {
       if (!navigator.sendBeacon?.(o.endpoint, body)) return write(true);
     }
@@ -655,7 +660,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
     // After the modules' setup, so that their page-hide handlers run first and what they
     // track (Form Abandoned) rides in the beacon.
-    offs.push(listen(document, 'visibilitychange', onVisibility), listen(window, 'pagehide', onVisibility));
+    // `freeze`: a hidden tab about to be frozen or discarded (Chromium) gets a last beacon too.
+    offs.push(listen(document, 'visibilitychange', onVisibility), listen(window, 'pagehide', onVisibility), listen(document, 'freeze', onVisibility));
     // The Navigation API (Baseline 2026) says where a link or form is taking the page.
     const navigation = (window as any).navigation;
     if (navigation)

@@ -74,6 +74,15 @@ test('started, step completed, submitted: exact payloads, the form element attac
   expect(seen.every((e) => e.element === $('#checkout'))).toBe(true);
 });
 
+test('a form or field named with a long digit run (an account number) is described by its selector instead', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<main><form id="acct-4111111111111111"><input name="iban-12345678"><input name="note"></form></main>';
+  fill($('[name=note]'), 'x');
+  const sent = JSON.stringify(await props());
+  expect(sent).not.toMatch(/41111|12345678/);
+  expect(await props()).toEqual([['Form Started', { form: 'main>form', field: 'note' }]]);
+});
+
 test('[data-waymark-step] containers take precedence over fieldsets; each step counts once', async () => {
   const { props } = start();
   document.body.innerHTML =
@@ -321,8 +330,8 @@ test('teardown removes every listener it added', async () => {
   }
   const { t } = start();
   expect([...live.values()].sort()).toEqual(
-    // The tracker's own three (visibilitychange, pagehide, online) and the module's eight.
-    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'freeze', 'waymark:step'].sort(),
+    // The tracker's own four (visibilitychange, pagehide, freeze, online) and the module's eight.
+    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'freeze', 'freeze', 'waymark:step'].sort(),
   );
   await t.shutdown();
   expect([...live.values()]).toEqual([]);

@@ -111,6 +111,32 @@ describe('page hide', () => {
     }
   });
 
+  test('a beacon the collector refuses (4xx) is reported as rejected if the page lives to see it', async () => {
+    const c = fakeCollector(() => new Response('', { status: 400 }));
+    const t = await tracker();
+    const errors: any[] = [];
+    t.on('error', (e) => errors.push(e));
+    t.track('Refused');
+    await settle();
+    hide();
+    await settle();
+    expect(beacons(c)).toHaveLength(1);
+    expect(errors).toContainEqual(expect.objectContaining({ code: 'rejected', status: 400, count: 1 }));
+    await t.shutdown();
+  });
+
+  test('freeze (a hidden tab about to be frozen or discarded) sends a beacon too', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    t.track('Before Freeze');
+    await settle();
+    document.dispatchEvent(new Event('freeze'));
+    await settle();
+    expect(beacons(c).flatMap((b) => b.body.batch.map((e) => e.event))).toEqual(['Before Freeze']);
+    await t.shutdown();
+  });
+
   test('no beacon while the collector is failing: the events are safe in the queue for the next visit', async () => {
     const c = fakeCollector(() => new Response('', { status: 503 }));
     const t = await tracker();

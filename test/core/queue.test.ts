@@ -102,6 +102,29 @@ describe('bounds and eviction', () => {
     await t.shutdown();
   });
 
+  test('a batch the collector refuses (4xx) does not take the dropped count with it: the next batch reports it', async () => {
+    const c = down();
+    const { t } = await tracker({ maxQueue: 2, batchSize: 100 });
+    for (let i = 0; i < 4; i++) {
+      t.track('E' + i);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await settle();
+    c.requests.length = 0;
+    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
+      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+      return new Response('{}', { status: c.requests.length == 1 ? 400 : 200 });
+    });
+    await t.flush();
+    await settle();
+    expect(c.requests[0].body.dropped).toBe(2);
+    t.track('Next');
+    await t.flush();
+    await settle();
+    expect(c.requests[1].body).toMatchObject({ dropped: 2, batch: [{ event: 'Next' }] });
+    await t.shutdown();
+  });
+
   test('bytes: the queue never holds more than maxQueueBytes', async () => {
     const c = down();
     const { t } = await tracker({ maxQueueBytes: 3000, batchSize: 100 });

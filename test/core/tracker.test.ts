@@ -128,13 +128,22 @@ describe('events', () => {
     expect(errors).toHaveLength(2);
   });
 
+  test('an email or a long digit run in the page title is masked', async () => {
+    const title = document.title;
+    document.title = 'Inbox (3) - jane.doe@example.com - order 4111 1111 1111 1111';
+    const { events } = await run({}, (t) => t.track('A'));
+    expect(events[0].context.page.title).toBe('Inbox (3) - *** - order ***');
+    document.title = title;
+  });
+
   test('query parameters on the deny-list and the user list are redacted, emails masked, fragments dropped', async () => {
-    history.replaceState(null, '', '/reset?token=abc&utm_source=news&ref=me@x.com&Order=7#access_token=zzz');
+    // Sentinels that a random id cannot contain (ids are hex and dashes).
+    history.replaceState(null, '', '/reset?token=sentinelq&utm_source=news&ref=me@x.com&Order=7#access_token=zzz');
     const { events } = await run({ redact: ['order'] }, (t) => t.track('A'));
     const page = events[0].context.page;
     expect(page.url).toBe(location.origin + '/reset?token=redacted&utm_source=news&ref=redacted&Order=redacted');
     expect(page.search).toBe('?token=redacted&utm_source=news&ref=redacted&Order=redacted');
-    expect(JSON.stringify(events)).not.toMatch(/abc|zzz|me@x\.com/);
+    expect(JSON.stringify(events)).not.toMatch(/sentinelq|zzz|me@x\.com/);
     history.replaceState(null, '', '/');
   });
 });
