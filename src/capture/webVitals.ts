@@ -14,6 +14,9 @@ export function webVitals(): Plugin {
   return {
     name: 'webVitals',
     setup(t) {
+      // The web-vitals library needs Array.prototype.at (Chrome 92, Safari 15.4): on older
+      // browsers its observers would throw into the page, so vitals are left out there.
+      if (!('at' in [])) return;
       live = true;
       // web-vitals measures the document load, not SPA routes: CLS and INP are reported
       // when the page is hidden, maybe on another route, but belong to this path.

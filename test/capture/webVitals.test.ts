@@ -52,3 +52,17 @@ test('teardown stops the reporting (web-vitals listeners cannot be removed)', ()
   cbs.TTFB(metric('TTFB', 90));
   expect(track).toHaveBeenCalledTimes(1);
 });
+
+test('a browser without Array.prototype.at (which web-vitals needs) gets no vitals and no error', () => {
+  const at = Array.prototype.at;
+  // @ts-expect-error: simulating Chrome < 92 / Safari < 15.4
+  delete Array.prototype.at;
+  try {
+    for (const fn of [wv.onCLS, wv.onFCP, wv.onINP, wv.onLCP, wv.onTTFB]) vi.mocked(fn).mockClear();
+    const track = vi.fn();
+    expect(() => webVitals().setup!({ track } as unknown as PluginContext)).not.toThrow();
+    expect([wv.onCLS, wv.onFCP, wv.onINP, wv.onLCP, wv.onTTFB].every((fn) => vi.mocked(fn).mock.calls.length == 0)).toBe(true);
+  } finally {
+    Array.prototype.at = at;
+  }
+});
