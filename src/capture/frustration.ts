@@ -41,13 +41,17 @@ export function frustration(): Plugin {
       // clientX/Y and timeStamp come with the event, so nothing here forces layout.
       const off = safeListen(document, 'click', (e: MouseEvent) => {
         const target = eventElement(e);
-        // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration.
-        if (!target || !e.isTrusted) return;
+        if (!target) return;
+        // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration;
+        // but one made in answer to the user's (an upload button calling input.click()) is
+        // the page reacting, so the click being judged is not dead.
+        if (!e.isTrusted) return settle();
         const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
-          // A triple click that selected the text it landed on is the selection gesture, not rage.
+          // A triple click on plain content that selected the text it landed on is the
+          // selection gesture, not rage; on a button or link it is rage whatever it selected.
           const sel = getSelection();
-          if (++n == 3 && !isSensitive(el || target) && !(sel && !sel.isCollapsed && sel.getRangeAt(0).intersectsNode(target)))
+          if (++n == 3 && !isSensitive(el || target) && !(!el && sel && !sel.isCollapsed && sel.getRangeAt(0).intersectsNode(target)))
             report('Rage Click', el || target, !el);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.

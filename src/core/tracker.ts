@@ -71,9 +71,14 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abandoned: Store | undefined;
   /** A revoke's erasure: a grant that follows reads only once it is done, or its open would block the delete. */
   let dropping: Promise<unknown> = Promise.resolve();
-  /** reset() or identify() ran before the saved visitor was read: the saved ids must not come back. */
+  /** reset() ran before the saved visitor was read: the saved ids must not come back. */
   let fresh = 0;
+  /** identify() ran before the saved visitor was read: its user wins; `pre` holds the events made before it. */
   let named = 0;
+  const pre = new Set<WaymarkEvent>();
+  /** The ids this page made up before the saved visitor was read, and the saved user: for events made meanwhile. */
+  let temp: Visitor | undefined;
+  let savedUser: string | null | undefined;
   /** Set by a grant; resolves once the saved visitor has been read. */
   let hydrated: Promise<void> | undefined;
   let ready = false;
@@ -91,6 +96,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let seq = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | undefined;
+  let sending: Promise<unknown> | undefined;
   let again = false;
   let attempt = 0;
   let retryAt = 0;
@@ -393,7 +399,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then(() => writing)
       .then(() => {
         const s = store;
-        return s && state == 'granted' && withLock(lockName, s, () => loop(s));
+        if (!s || state != 'granted' || dead) return;
+        // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
+        // loop and the lock's release; not the wait for another tab's lock.
+        const p: Promise<boolean> = withLock(lockName, s, () => ((sending = p), loop(s)));
+        return p.finally(() => (sending = undefined));
       })
       .then((ran) => ran === false && schedule(o.flushInterval))
       .catch((err) => fail('storage', '' + err))
@@ -445,7 +455,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     const back = () => {
       keys.forEach((k) => handed.delete(k));
       if (store != s) return;
-      ready ? early.forEach(persist) : held.unshift(...early);
+      // Given back after the saved visitor was read, they move onto it first.
+      ready ? early.forEach((e) => (adopt(e), persist(e))) : held.unshift(...early);
       keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
       s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
     };
@@ -487,6 +498,17 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   // ---- consent ----
 
+  /**
+   * Moves an event made before the saved visitor was read onto it: its anonymous id and
+   * session, and the saved user unless an identify() on this page came first.
+   */
+  const adopt = (e: WaymarkEvent) => {
+    if (!temp) return;
+    if (e.anonymousId == temp.a) e.anonymousId = v.a;
+    if (!named || pre.has(e)) e.userId ??= savedUser!;
+    if (e.context.session.id == temp.s) e.context.session = { id: v.s!, number: v.n! };
+  };
+
   const grant = () => {
     const s = (store = idbStore(o.storageName));
     // Events wait, in order, until the saved visitor is read and the plugins restored, so that
@@ -506,21 +528,18 @@ export function createTracker(options: TrackerOptions): Tracker {
         // A reset() on this page (a logout) already replaced the saved visitor: it stays gone.
         if (saved && !fresh) {
           // Taken now, not at the grant: the page view made since then started the session.
-          const tmp = { ...v };
+          temp = { ...v };
+          savedUser = saved.u;
           // A returning visitor keeps their ids, and their session if it is still open; an
           // identify() on this page, identify(null) included, wins over the saved user.
           const same = started - saved.t! < o.sessionTimeout;
           v = { ...saved, ...v, a: saved.a, u: named ? v.u : saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
-          for (const e of [...waiting, ...held]) {
-            if (e.anonymousId == tmp.a) e.anonymousId = v.a;
-            if (!named) e.userId ??= v.u!;
-            if (e.context.session.id == tmp.s) e.context.session = { id: v.s!, number: v.n! };
-          }
+          [...waiting, ...held].forEach(adopt);
           // Not through safe(): after a shutdown too, the stage must be merged before it is written.
           for (const p of plugins) call(p, 'restore', saved);
         }
         dirty = ready = true;
-        fresh = named = 0;
+        fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {});
         heldDropped = 0;
@@ -546,7 +565,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       store = hydrated = undefined;
       held = rows = [];
       heldDropped = 0;
-      abandoned = undefined;
+      named = 0;
+      pre.clear();
+      temp = undefined;
       mine.clear();
       unconfirmed.clear();
       ready = false;
@@ -555,7 +576,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       timer = undefined;
       // A new visitor: not even the session count links them to the one forgotten.
       resetVisitor(1);
-      dropping = s ? s.drop() : dropDatabase(o.storageName);
+      // The IndexedDB queue given up for memory after a failed write is on disk too.
+      dropping = Promise.all([s?.drop(), abandoned?.drop()]).then(() => dropDatabase(o.storageName));
+      abandoned = undefined;
     } else return fail('consent', `consent("${next}"): use "granted" or "denied"`);
     t.consentState = state = next;
     if (!fromOtherTab) channel?.postMessage(state);
@@ -565,7 +588,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   const resetVisitor = (revoke?: 1) => {
     v = { a: uuid(), n: revoke ? 0 : v.n };
     dirty = true;
-    fresh = 1;
+    // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
+    fresh = revoke ? 0 : 1;
     t.stage = null;
     for (const p of plugins) call(p, 'reset');
   };
@@ -593,6 +617,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     }),
     identify: safe((userId: string | null, traits?: Properties) => {
       v.u = userId == null ? null : '' + userId;
+      // The events made before it, while the saved visitor is unread, still belong to the saved user.
+      if (!ready && !named) [...waiting, ...held].forEach((e) => pre.add(e));
       named = 1;
       enqueue(make('identify', { traits: { ...traits } }));
     }),
@@ -632,8 +658,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       await hydrated;
       write();
       await writing;
-      // A batch in flight is settled first (the loop stops after it), or it would be sent again next visit.
-      await flushing;
+      // A batch in flight is settled first (the loop stops after it), or it would be sent again
+      // next visit. Not a flush still waiting for another tab's lock: it ends when granted.
+      await sending?.catch(() => {});
       channel?.close();
       // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
       await store?.close();

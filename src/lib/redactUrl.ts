@@ -4,7 +4,7 @@
  * credentials of signed URLs (`X-Amz-Signature`, `X-Amz-Credential`, Azure's `sig`), which
  * work as passwords for whoever holds the link.
  */
-const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
+const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
 const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
 /**

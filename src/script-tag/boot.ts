@@ -34,10 +34,12 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
       // Leave the stub in place: its calls keep queueing harmlessly.
       return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: data-endpoint="https://collect.example.com/v1/batch"');
     }
-    const names = opts.capture ? String(opts.capture).split(/[\s,]+/) : Object.keys(modules);
+    // Lists and URLs are strings: a bare data-capture, data-redact or data-stages (read as true) is ignored.
+    const list = (x: unknown) => (typeof x == 'string' && x ? x.split(/[\s,]+/) : undefined);
+    const names = list(opts.capture) || Object.keys(modules);
     opts.capture = names.filter((n) => modules[n]).map((n) => modules[n](opts));
-    opts.redact = opts.redact ? String(opts.redact).split(/[\s,]+/) : [];
-    opts.stages = opts.stages && journey ? journey(String(opts.stages)) : undefined;
+    opts.redact = list(opts.redact) || [];
+    opts.stages = typeof opts.stages == 'string' && journey ? journey(opts.stages) : undefined;
     const t: any = createTracker(opts as any);
     const run = (args: ArrayLike<any>) => {
       try {

@@ -1,0 +1,64 @@
+// Review findings: frustration signals.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { frustration } from '../../src/capture/frustration';
+import type { Tracker } from '../../src/types';
+import { fakeCollector, freshIndexedDB } from '../helpers';
+
+const ENDPOINT = 'https://c.test/v1/batch';
+let trackers: Tracker[] = [];
+beforeEach(() => {
+  freshIndexedDB();
+  document.body.innerHTML = '';
+  history.replaceState(null, '', '/');
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(trackers.splice(0).map((t) => t.shutdown()));
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+async function start() {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: ENDPOINT, consent: 'granted', capture: [frustration()] });
+  trackers.push(t);
+  await t.flush();
+  return { props: async () => (await t.flush(), c.events().map((e) => [e.event, e.properties])) };
+}
+const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
+const click = (el: Element, x = 100, y = 100, time = performance.now()) => {
+  const e = new MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y });
+  Object.defineProperty(e, 'timeStamp', { value: time });
+  Object.defineProperty(e, 'isTrusted', { value: true });
+  el.dispatchEvent(e);
+  return e;
+};
+const wait = async (ms: number) => {
+  await Promise.resolve();
+  await vi.advanceTimersByTimeAsync(ms);
+};
+
+test('an upload button that works by calling input.click() (a script click inside the user click) is not a Dead Click', async () => {
+  const { props } = await start();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  document.body.innerHTML = '<button id="up">Upload</button><input type="file" id="file" hidden>';
+  // The standard idiom: a styled button opens the hidden file input (the browser's file chooser; no DOM change, no focus change).
+  $('#up').addEventListener('click', () => $('#file').click());
+  click($('#up'), 10, 10, 0);
+  await wait(1100);
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
+test('a rage burst on a dead custom button whose text the triple click selected is still a Rage Click', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<p><span role="button" id="retry">Retry payment</span></p>';
+  const b = $('#retry');
+  click(b, 50, 50, 0);
+  click(b, 50, 50, 100);
+  // What a triple click does to selectable text: the paragraph is selected.
+  getSelection()!.selectAllChildren(b.parentElement!);
+  click(b, 50, 50, 200);
+  getSelection()!.removeAllRanges();
+  expect((await props()).map(([n]) => n)).toContain('Rage Click');
+});
