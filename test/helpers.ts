@@ -83,3 +83,21 @@ export const queued = async (f: IDBFactory, name = 'waymark') =>
   Object.entries(await dump(f, name))
     .filter(([k]) => k[0] == 'e')
     .map(([, v]) => JSON.parse(v[0]) as WaymarkEvent);
+
+/**
+ * Makes every IndexedDB write abort at commit, as a full disk does (quota is checked when the
+ * transaction commits, after put() returned). Undo with vi.restoreAllMocks().
+ */
+export function abortWritesAtCommit() {
+  const orig = IDBObjectStore.prototype.put;
+  return vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...a: any[]) {
+    const r = orig.apply(this, a as any);
+    const tx = this.transaction;
+    queueMicrotask(() => {
+      try {
+        tx.abort();
+      } catch {}
+    });
+    return r;
+  });
+}

@@ -75,7 +75,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let fresh = 0;
   /** identify() ran before the saved visitor was read: its user wins; `pre` holds the events made before it. */
   let named = 0;
-  const pre = new Set<WaymarkEvent>();
+  let pre = new WeakSet<WaymarkEvent>();
   /** The ids this page made up before the saved visitor was read, and the saved user: for events made meanwhile. */
   let temp: Visitor | undefined;
   let savedUser: string | null | undefined;
@@ -156,10 +156,13 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
     const now = Date.now();
+    const e = {} as WaymarkEvent;
+    // Made before identify() while the saved visitor is unread: it belongs to the saved user.
+    if (!ready && !named) pre.add(e);
     if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
     v.t = now;
     dirty = true;
-    return {
+    return Object.assign(e, {
       type,
       ...fields,
       messageId: uuid(),
@@ -173,7 +176,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         locale: navigator.language,
         session: { id: v.s, number: v.n! },
       },
-    };
+    });
   };
 
   const enqueue = (e: WaymarkEvent) => {
@@ -309,6 +312,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (evict[0]) {
         // Reported as dropped: the page-hide beacon must not send them after all.
         evict.forEach((k) => (mine.delete(k), unconfirmed.delete(k)));
+        channel?.postMessage(evict);
         await s.put([], evict);
         const n = evict.length;
         fail('dropped', n + ' events evicted', { count: n });
@@ -339,6 +343,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // `store == s`: a revoke, or the switch to the memory fallback, ends this loop; so does shutdown().
     for (let b, first = true; state == 'granted' && store == s && !dead && (b = await take(s, first)); first = false) {
       const { keys } = b;
+      // Revoked, moved to memory or shut down while the batch was read: send nothing.
+      if (state != 'granted' || store != s || dead) return;
       if (!b.body) return later(retryDelay(++attempt));
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
@@ -375,6 +381,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // The collector refused this batch as it is: sending it again cannot succeed. Its
         // dropped count was not taken either: the next batch carries it.
         await delivered(s, keys);
+        channel?.postMessage(keys);
         fail('rejected', `HTTP ${status}: ${keys.length} events dropped`, { status, count: keys.length });
       }
     }
@@ -395,11 +402,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (dead || state != 'granted' || !hydrated || (auto && retryAt > mono())) return Promise.resolve();
     if (flushing) return (again = true), flushing;
     write();
-    return (flushing = hydrated
+    const h = hydrated;
+    return (flushing = h
       .then(() => writing)
       .then(() => {
         const s = store;
-        if (!s || state != 'granted' || dead) return;
+        if (!s || state != 'granted' || dead || hydrated != h) return;
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
         const p: Promise<boolean> = withLock(lockName, s, () => ((sending = p), loop(s)));
@@ -455,10 +463,15 @@ export function createTracker(options: TrackerOptions): Tracker {
     const back = () => {
       keys.forEach((k) => handed.delete(k));
       if (store != s) return;
+      // shutdown() closed the store: put them back through a connection of their own, closed after.
+      const w = dead ? (store = idbStore(o.storageName)) : s;
       // Given back after the saved visitor was read, they move onto it first.
       ready ? early.forEach((e) => (adopt(e), persist(e))) : held.unshift(...early);
       keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
-      s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
+      w.put(keys.map((k, i) => [k, [parts[i]]]))
+        .catch(() => {})
+        .then(() => dead && (write(), writing))
+        .finally(() => dead && w.close());
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
@@ -515,7 +528,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     // stage rules judge this page's first events against the saved stage. A storage that
     // never answers must not stop the page's tracking for good: 5 s at most.
     const release = t.hold();
-    setTimeout(release, 5e3);
+    const rt = setTimeout(release, 5e3);
     const h: Promise<void> = (hydrated = dropping
       .then(() => s.get('v'))
       .catch((err) => {
@@ -546,7 +559,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         held.splice(0).forEach(persist);
         write();
       })
-      .finally(release));
+      .finally(() => (clearTimeout(rt), release())));
     // Send what earlier visits left behind.
     h.then(() => flush(1));
   };
@@ -566,7 +579,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       held = rows = [];
       heldDropped = 0;
       named = 0;
-      pre.clear();
+      pre = new WeakSet();
       temp = undefined;
       mine.clear();
       unconfirmed.clear();
@@ -618,7 +631,6 @@ export function createTracker(options: TrackerOptions): Tracker {
     identify: safe((userId: string | null, traits?: Properties) => {
       v.u = userId == null ? null : '' + userId;
       // The events made before it, while the saved visitor is unread, still belong to the saved user.
-      if (!ready && !named) [...waiting, ...held].forEach((e) => pre.add(e));
       named = 1;
       enqueue(make('identify', { traits: { ...traits } }));
     }),
@@ -647,12 +659,13 @@ export function createTracker(options: TrackerOptions): Tracker {
     redact: (url) => redactUrl(url, o.redact),
     shutdown: async () => {
       if (dead) return;
+      // A rules file still loading: what waits for it is written without stages, not lost.
+      // Before `dead`, so that what the plugins track meanwhile (Journey Stage Entered) counts.
+      unhold();
       // From here on public calls are ignored and nothing is sent; what is held is still written.
       dead = true;
       for (const p of plugins) call(p, 'teardown');
       offs.splice(0).forEach((f) => f());
-      // A rules file still loading: what waits for it is written without stages, not lost.
-      unhold();
       clearTimeout(timer);
       // A shutdown right after a grant: the events held while the saved visitor is read are written too.
       await hydrated;

@@ -1,4 +1,4 @@
-// Review findings: frustration signals.
+// Frustration edges: a script click made in answer to the user, and a rage burst that selects text.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import { frustration } from '../../src/capture/frustration';

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import type { WaymarkError } from '../../src/types';
-import { dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+import { abortWritesAtCommit, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -44,18 +44,8 @@ describe('two writes failing together (quota at commit)', () => {
   test('events of every failed transaction reach the memory queue and the collector', async () => {
     const c = fakeCollector();
     const { t } = await tracker();
-    const orig = IDBObjectStore.prototype.put;
     // Quota is checked at commit: the transaction aborts after put() returned.
-    const put = vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...a: any[]) {
-      const r = orig.apply(this, a as any);
-      const tx = this.transaction;
-      queueMicrotask(() => {
-        try {
-          tx.abort();
-        } catch {}
-      });
-      return r;
-    });
+    const put = abortWritesAtCommit();
     t.track('A'); // written in this task
     for (let i = 0; i < 5; i++) await Promise.resolve();
     expect(put).toHaveBeenCalled();

@@ -23,6 +23,7 @@ test.each([
   ['https://b.test/f.pdf?X-Amz-Credential=AK&X-Amz-Signature=ab12&X-Amz-Security-Token=t', 'https://b.test/f.pdf?X-Amz-Credential=redacted&X-Amz-Signature=redacted&X-Amz-Security-Token=redacted'],
   ['https://b.test/f?sv=2024&sig=abc&se=2026', 'https://b.test/f?sv=2024&sig=redacted&se=2026'],
   ['https://a.test/p?jwt=x&ticket=ST-1&nonce=n&hmac=h&access_key=k&signup=yes', 'https://a.test/p?jwt=redacted&ticket=redacted&nonce=redacted&hmac=redacted&access_key=redacted&signup=yes'],
+  ['https://s.test/?api_key_id=AKIA123&apikeyvalue=xyz', 'https://s.test/?api_key_id=redacted&apikeyvalue=redacted'],
   ['not a url', ''],
   ['', ''],
 ])('%s → %s', (input, output) => {

@@ -1,0 +1,350 @@
+// Consent, identity, delivery and shutdown() racing each other or another tab.
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { pageViews } from '../../src/capture/pageViews';
+import { journey } from '../../src/journey';
+import type { Rules } from '../../src/journey/rules';
+import { abortWritesAtCommit, databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+import product from '../journey/fixtures/product.json';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+beforeEach(() => void (idb = freshIndexedDB()));
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+const hide = () => window.dispatchEvent(new Event('pagehide'));
+
+describe('identify() while the saved visitor is read', () => {
+  /** A first visit by alice, logged in: her visitor record is saved. */
+  const aliceWasHere = async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    first.identify('alice');
+    await first.flush();
+    await settle();
+    await first.shutdown();
+    c.requests.length = 0;
+    return c;
+  };
+
+  test('a returning logged-in visitor whose site calls identify() on every load keeps userId on the landing page view', async () => {
+    const c = await aliceWasHere();
+
+    // Next page load: page view made at setup, then the site's usual identify() for the logged-in user.
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()] });
+    t.identify('alice');
+    await settle();
+    await t.flush();
+    await settle();
+    const pv = c.events().find((e) => e.type == 'page')!;
+    expect(pv.userId).toBe('alice');
+    await t.shutdown();
+  });
+
+  test('events made before a logout (identify(null)) on this page belong to the saved user', async () => {
+    const c = await aliceWasHere();
+
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.track('Viewed Orders'); // alice, still logged in
+    t.identify(null); // logout
+    await settle();
+    await t.flush();
+    await settle();
+    expect(c.events().find((e) => e.event == 'Viewed Orders')!.userId).toBe('alice');
+    await t.shutdown();
+  });
+});
+
+describe('identify() between a beacon and its failure', () => {
+  // An event made before identify(), while the saved visitor is still being read, belongs to the
+  // saved user, also when a page-hide beacon took it out of `held` before identify() ran and
+  // then failed, giving it back.
+  async function visit(withHide: boolean) {
+    const c = fakeCollector((req) => (req.init.keepalive ? Promise.reject(new TypeError('offline')) : new Response('{}')));
+    const a = createTracker({ endpoint, consent: 'granted' });
+    a.identify('alice');
+    await a.flush();
+    await until(() => c.requests.length == 1);
+    await a.shutdown();
+    c.requests.length = 0;
+
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.track('Landing'); // made before identify, while alice is being read back
+    if (withHide) hide(); // a quick tab switch; its beacon will fail
+    t.identify('bob');
+    await settle();
+    await t.flush();
+    await until(() => c.names().includes('Landing'));
+    await t.shutdown();
+    return c.events().find((e) => e.event == 'Landing' && !c.requests.find((r) => r.init.keepalive && r.body.batch.includes(e)))!;
+  }
+
+  test('control: no hide, the Landing event carries the saved user', async () => {
+    expect((await visit(false)).userId).toBe('alice');
+  });
+
+  test('hide + failed beacon between the event and identify(): Landing still carries the saved user', async () => {
+    expect((await visit(true)).userId).toBe('alice');
+  });
+});
+
+describe('a failed beacon gives events back after the saved visitor was read', () => {
+  const setVisibility = (state: 'visible' | 'hidden') => {
+    Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+
+  test('early events a failed beacon gives back after the saved visitor was read carry the saved visitor, like every other event of the page', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let mode: 'ok' | 'gated' = 'ok';
+    const c = fakeCollector(async (req) => (mode == 'gated' && req.init.keepalive ? (await gate, new Response('', { status: 503 })) : new Response('{}')));
+    // An earlier visit.
+    const first = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    first.track('Earlier visit');
+    await first.flush();
+    await settle();
+    await first.shutdown();
+    const saved = c.events()[0].anonymousId;
+    c.requests.length = 0;
+
+    mode = 'gated';
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
+    // A tab switch while the saved visitor is read: the landing page view leaves in a beacon...
+    setVisibility('hidden');
+    setVisibility('visible');
+    await settle(); // ...the saved visitor is read meanwhile...
+    open(); // ...and the beacon fails (503): the page view goes back to the queue.
+    await settle();
+    mode = 'ok';
+    t.track('Later');
+    await t.flush();
+    await settle();
+    const delivered = c.requests.filter((r) => !r.init.keepalive).flatMap((r) => r.body.batch);
+    expect(delivered.map((e) => [e.type, e.event, e.anonymousId == saved])).toEqual([
+      ['page', undefined, true],
+      ['track', 'Later', true],
+    ]);
+    await t.shutdown();
+  });
+});
+
+describe("another tab settles this tab's events", () => {
+  // Events one tab wrote and another tab settled (delivered, rejected with a 4xx, or evicted)
+  // do not leave in the writer's page-hide beacon: the settling tab broadcasts their keys.
+  for (const status of [200, 400]) {
+    test(`tab B settles tab A's event with HTTP ${status}: A's page-hide beacon does not send it again`, async () => {
+      const c = fakeCollector((req) => new Response('{}', { status: req.init.keepalive ? 200 : status }));
+      const a = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+      const b = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+      await settle();
+      a.track('Written by A');
+      await settle();
+      await b.flush(); // B holds the lock and sends the shared queue
+      await until(() => c.requests.length == 1);
+      await settle();
+      hide(); // A's tab closes
+      await settle();
+      // 200: B broadcast the keys, A sends nothing more. 400: the collector refused the event,
+      // and A's beacon sends it anyway ("never retried").
+      expect(c.names()).toEqual(['Written by A']);
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    });
+  }
+
+  test("tab B evicts tab A's over-age events and reports them dropped: A's beacon does not send them", async () => {
+    const c = fakeCollector();
+    const errs: any[] = [];
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6, maxQueue: 1 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6, maxQueue: 1, batchSize: 1 });
+    b.on('error', (e) => errs.push(e));
+    await settle();
+    a.track('Evicted');
+    a.track('Kept');
+    await settle();
+    await b.flush();
+    await until(() => c.requests.length == 1);
+    await settle();
+    expect(errs.some((e) => e.code == 'dropped' && e.count == 1)).toBe(true);
+    hide();
+    await settle();
+    // 'Evicted' was reported as dropped (and counted in `dropped`), so it must not arrive too.
+    expect(c.names()).toEqual(['Kept']);
+    await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+});
+
+describe('a flush begun under an earlier grant', () => {
+  // A flush begun under one grant, still waiting when consent is revoked and granted again,
+  // does not run on the new grant's store before that grant has read the saved visitor: its
+  // open would block the revoke's deleteDatabase, which the new grant's read waits for.
+  test('flush() during hydration, then revoke and grant: the new grant still delivers', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    t.flush(); // e.g. the stub queue's flush: waits for the saved visitor to be read
+    t.consent('denied');
+    t.consent('granted');
+    t.track('After regrant');
+    await until(() => c.names().includes('After regrant'), 'the new grant to deliver', 2000);
+  });
+
+  test('flush() during hydration, then revoke and grant: shutdown() still resolves', async () => {
+    fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    t.flush();
+    t.consent('denied');
+    t.consent('granted');
+    await tick(200);
+    expect(await Promise.race([t.shutdown().then(() => 'resolved'), tick(1500).then(() => 'hung')])).toBe('resolved');
+  });
+});
+
+describe('a revoke while a batch is read', () => {
+  // A revoke while the loop reads the batch (take) must stop the request: nothing is sent after denied.
+  test('revoke while take() reads the events: no request after consent is denied', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    await settle();
+    t.track('Before revoke');
+    await settle();
+    let deniedAt = -1;
+    const orig = IDBObjectStore.prototype.getAll;
+    let armed = true;
+    vi.spyOn(IDBObjectStore.prototype, 'getAll').mockImplementation(function (this: IDBObjectStore, ...a: any[]) {
+      const r = (orig as any).apply(this, a);
+      // The user clicks "Reject" while the batch is being read from IndexedDB.
+      if (armed) (armed = false), queueMicrotask(() => (t.consent('denied'), (deniedAt = c.fetch.mock.calls.length)));
+      return r;
+    });
+    await t.flush();
+    await settle();
+    expect(deniedAt).toBe(0);
+    // Contract (Consent): revoked → "nothing more" on the network.
+    expect(c.names()).toEqual([]);
+    await t.shutdown();
+  });
+});
+
+describe('a revoke after the switch to memory', () => {
+  // The IndexedDB queue given up for memory after a failed write is erased by a revoke too.
+  test('a revoke after the queue moved to memory (quota) erases the IndexedDB queue too; nothing from before the revoke is sent after a new grant', async () => {
+    // Collector down: events stay queued.
+    let up = false;
+    const c = fakeCollector(() => (up ? new Response('{}') : new Response('', { status: 503 })));
+    const t = createTracker({ endpoint, consent: 'granted', batchSize: 100, flushInterval: 60_000 });
+    await settle();
+    t.track('Before revoke');
+    await settle();
+    abortWritesAtCommit();
+    t.track('Disk full'); // the write aborts: the queue moves to memory
+    await settle();
+    vi.restoreAllMocks();
+    t.consent('denied');
+    await settle();
+    // "Forget everything, in memory and on disk"
+    const leftOnDisk = (await queued(idb)).map((e) => e.event);
+    up = true;
+    c.requests.length = 0;
+    t.consent('granted');
+    await settle();
+    await t.flush();
+    await settle();
+    expect({ leftOnDisk, sentAfterRegrant: c.names() }).toEqual({ leftOnDisk: [], sentAfterRegrant: [] });
+    await t.shutdown();
+  }, 15000);
+});
+
+describe('a beacon that fails after shutdown()', () => {
+  // The beacon deletes its events from the queue and puts them back if it fails. An SPA that
+  // calls shutdown() (unmount) between the hide and the failure has closed the store: the
+  // events go back through a connection of their own.
+  test('beacon fails after shutdown(): its events stay queued for the next visit', async () => {
+    let failBeacon!: () => void;
+    fakeCollector((req) =>
+      req.init.keepalive ? new Promise((_, rej) => (failBeacon = () => rej(new TypeError('Failed to fetch')))) : new Response('{}'),
+    );
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    await settle();
+    t.track('Before hide');
+    await settle();
+    expect(await queued(idb)).toHaveLength(1);
+    hide(); // tab switch: the event goes into a keepalive request and leaves the queue
+    await settle();
+    await t.shutdown(); // the app unmounts
+    failBeacon(); // the tab was offline after all
+    await settle();
+    // At-least-once: nothing is lost while the browser keeps its storage.
+    expect((await queued(idb)).map((e) => e.event)).toEqual(['Before hide']);
+  });
+});
+
+describe('shutdown() while events wait behind a hold', () => {
+  // shutdown() runs what a hold kept back before it sets `dead`, so the stage engine's
+  // Journey Stage Entered, tracked from inside beforeSend, is kept with the stage it announces.
+  test('shutdown right after load (React StrictMode unmount): the landing page view and its Journey Stage Entered are both kept', async () => {
+    fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules), flushInterval: 1e6 });
+    t.page(); // waits behind the grant's hold (saved visitor being read)
+    await t.shutdown();
+    const names = (await queued(idb)).map((e) => e.event || e.type);
+    const saved = (await dump(idb)).v;
+    expect(saved.j).toBeTruthy(); // the stage is saved as reached...
+    expect(names).toEqual(['page', 'Journey Stage Entered']); // ...so its event must be queued
+  });
+});
+
+describe('timers', () => {
+  // The grant's 5 s hold-release timer is cleared once the saved visitor is read.
+  test('no timer of the tracker is left after shutdown()', async () => {
+    fakeCollector();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const t = createTracker({ endpoint, consent: 'granted' });
+    await vi.waitFor(() => undefined);
+    await t.shutdown();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('another tab holding the lock', () => {
+  // shutdown() settles this tab's batch in flight, not a flush still waiting for another tab's lock.
+  /** Web Locks with one exclusive lock per name, granted in request order (as browsers do). */
+  function fakeLocks() {
+    const tails = new Map<string, Promise<unknown>>();
+    const locks = {
+      request: (name: string, cb: () => Promise<unknown>) => {
+        const prev = tails.get(name) || Promise.resolve();
+        const run = prev.then(() => cb());
+        tails.set(name, run.catch(() => {}));
+        return run;
+      },
+    };
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    return locks;
+  }
+
+  test('shutdown() does not wait for another tab to finish draining the shared queue', async () => {
+    const locks = fakeLocks();
+    fakeCollector();
+    // Another tab of the site is sending the shared queue (a long backlog on a slow network).
+    let release!: () => void;
+    locks.request('waymark:waymark', () => new Promise<void>((r) => (release = r)));
+    const t = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    t.track('A');
+    t.flush(); // waits for the lock
+    await settle();
+    let done = false;
+    t.shutdown().then(() => (done = true));
+    await tick(500);
+    await settle();
+    const finished = done;
+    release();
+    await settle();
+    expect(finished).toBe(true);
+  });
+});
