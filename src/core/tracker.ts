@@ -207,11 +207,14 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const run = (e: WaymarkEvent | null) => {
     // A hook that fails keeps the event as it was; null drops it.
+    const early = pre.has(e!);
     for (const p of [...plugins, { name: 'options', beforeSend: o.beforeSend }] as Plugin[]) if (e) {
       const r = call(p, 'beforeSend', e);
       e = r === null ? r : r || e;
     }
     if (!e) return;
+    // A hook may return a new event: it keeps the mark of one made before identify().
+    if (early) pre.add(e);
     if (o.debug) console.debug('[waymark]', state, e.type, e.event || e.name || '', e);
     emit('event', e);
     if (state == 'granted' && ready) persist(e);
@@ -411,6 +414,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
         const p: Promise<boolean> = withLock(lockName, s, () => ((sending = p), loop(s)));
+        // The lease fallback never waits for another tab: shutdown() settles it from the start.
+        if (!(navigator as any).locks) sending = p;
         return p.finally(() => (sending = undefined));
       })
       .then((ran) => ran === false && schedule(o.flushInterval))
@@ -463,15 +468,13 @@ export function createTracker(options: TrackerOptions): Tracker {
     const back = () => {
       keys.forEach((k) => handed.delete(k));
       if (store != s) return;
-      // shutdown() closed the store: put them back through a connection of their own, closed after.
-      const w = dead ? (store = idbStore(o.storageName)) : s;
+      // After shutdown() nothing is written: the site may have revoked consent since, in this
+      // tab or another, and reopening the database would bring back what a revoke erased.
+      if (dead) return fail('dropped', keys.length + early.length + ' events: page-hide request failed after shutdown()', { count: keys.length + early.length });
       // Given back after the saved visitor was read, they move onto it first.
       ready ? early.forEach((e) => (adopt(e), persist(e))) : held.unshift(...early);
       keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
-      w.put(keys.map((k, i) => [k, [parts[i]]]))
-        .catch(() => {})
-        .then(() => dead && (write(), writing))
-        .finally(() => dead && w.close());
+      s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.

@@ -1,5 +1,5 @@
 // Frustration edges: a script click made in answer to the user, and a rage burst that selects text.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import { frustration } from '../../src/capture/frustration';
 import type { Tracker } from '../../src/types';
@@ -23,7 +23,7 @@ async function start() {
   const t = createTracker({ endpoint: ENDPOINT, consent: 'granted', capture: [frustration()] });
   trackers.push(t);
   await t.flush();
-  return { props: async () => (await t.flush(), c.events().map((e) => [e.event, e.properties])) };
+  return { props: async () => (await t.flush(), c.events().map((e) => [e.event, e.properties])), names: async () => (await t.flush(), c.names()) };
 }
 const $ = (sel: string) => document.querySelector(sel) as HTMLElement;
 const click = (el: Element, x = 100, y = 100, time = performance.now()) => {
@@ -61,4 +61,34 @@ test('a rage burst on a dead custom button whose text the triple click selected 
   click(b, 50, 50, 200);
   getSelection()!.removeAllRanges();
   expect((await props()).map(([n]) => n)).toContain('Rage Click');
+});
+
+describe('script clicks elsewhere on the page', () => {
+  // A periodic script click elsewhere on the page does not hide Dead Clicks.
+  const ENDPOINT = 'https://c.test/v1/batch';
+  let trackers: Tracker[] = [];
+
+  async function deadClickWith(scriptClicks: boolean) {
+    const { names } = await start();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    // A dead button, and a widget elsewhere on the page whose script clicks a (hidden) control
+    // every 800 ms without changing the DOM: an autoplay/heartbeat/"keep session alive" button.
+    document.body.innerHTML = '<button id="dead">Pay</button><button id="tick" hidden></button>';
+    if (scriptClicks) setInterval(() => $('#tick').click(), 800);
+    for (let i = 0; i < 3; i++) {
+      click($('#dead'), 10, 10 + 100 * i, i * 5000);
+      await Promise.resolve();
+      await vi.advanceTimersByTimeAsync(1100);
+    }
+    vi.useRealTimers();
+    return (await names()).filter((n) => n == 'Dead Click').length;
+  }
+
+  test('control: three clicks on a dead button are three Dead Clicks', async () => {
+    expect(await deadClickWith(false)).toBe(3);
+  });
+
+  test('an unrelated periodic script click elsewhere on the page does not hide Dead Clicks', async () => {
+    expect(await deadClickWith(true)).toBe(3);
+  });
 });

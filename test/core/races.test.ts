@@ -4,6 +4,7 @@ import { createTracker } from '../../src';
 import { pageViews } from '../../src/capture/pageViews';
 import { journey } from '../../src/journey';
 import type { Rules } from '../../src/journey/rules';
+import type { WaymarkEvent } from '../../src/types';
 import { abortWritesAtCommit, databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 import product from '../journey/fixtures/product.json';
 
@@ -17,19 +18,20 @@ afterEach(() => {
 });
 const hide = () => window.dispatchEvent(new Event('pagehide'));
 
+/** A first visit by alice, logged in: her visitor record is saved. */
+const aliceWasHere = async () => {
+  const c = fakeCollector();
+  const first = createTracker({ endpoint, consent: 'granted' });
+  await settle();
+  first.identify('alice');
+  await first.flush();
+  await settle();
+  await first.shutdown();
+  c.requests.length = 0;
+  return c;
+};
+
 describe('identify() while the saved visitor is read', () => {
-  /** A first visit by alice, logged in: her visitor record is saved. */
-  const aliceWasHere = async () => {
-    const c = fakeCollector();
-    const first = createTracker({ endpoint, consent: 'granted' });
-    await settle();
-    first.identify('alice');
-    await first.flush();
-    await settle();
-    await first.shutdown();
-    c.requests.length = 0;
-    return c;
-  };
 
   test('a returning logged-in visitor whose site calls identify() on every load keeps userId on the landing page view', async () => {
     const c = await aliceWasHere();
@@ -260,26 +262,30 @@ describe('a revoke after the switch to memory', () => {
 });
 
 describe('a beacon that fails after shutdown()', () => {
-  // The beacon deletes its events from the queue and puts them back if it fails. An SPA that
-  // calls shutdown() (unmount) between the hide and the failure has closed the store: the
-  // events go back through a connection of their own.
-  test('beacon fails after shutdown(): its events stay queued for the next visit', async () => {
+  // The beacon deletes its events from the queue and puts them back if it fails. After
+  // shutdown() nothing is written: consent may have been revoked since (in another tab, or by
+  // a re-created tracker), and reopening the database would bring back what a revoke erased.
+  // The loss is reported instead.
+  test('its events are reported dropped, and the database is not reopened', async () => {
     let failBeacon!: () => void;
     fakeCollector((req) =>
       req.init.keepalive ? new Promise((_, rej) => (failBeacon = () => rej(new TypeError('Failed to fetch')))) : new Response('{}'),
     );
     const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    const errors: any[] = [];
+    t.on('error', (e) => errors.push(e));
     await settle();
     t.track('Before hide');
     await settle();
-    expect(await queued(idb)).toHaveLength(1);
     hide(); // tab switch: the event goes into a keepalive request and leaves the queue
     await settle();
     await t.shutdown(); // the app unmounts
+    const open = vi.spyOn(idb, 'open');
     failBeacon(); // the tab was offline after all
     await settle();
-    // At-least-once: nothing is lost while the browser keeps its storage.
-    expect((await queued(idb)).map((e) => e.event)).toEqual(['Before hide']);
+    expect(open).not.toHaveBeenCalled();
+    expect(await queued(idb)).toEqual([]);
+    expect(errors).toContainEqual(expect.objectContaining({ code: 'dropped', count: 1 }));
   });
 });
 
@@ -312,6 +318,7 @@ describe('timers', () => {
 
 describe('another tab holding the lock', () => {
   // shutdown() settles this tab's batch in flight, not a flush still waiting for another tab's lock.
+  afterEach(() => void delete (navigator as any).locks);
   /** Web Locks with one exclusive lock per name, granted in request order (as browsers do). */
   function fakeLocks() {
     const tails = new Map<string, Promise<unknown>>();
@@ -346,5 +353,126 @@ describe('another tab holding the lock', () => {
     release();
     await settle();
     expect(finished).toBe(true);
+  });
+});
+
+describe('after shutdown()', () => {
+  // After shutdown(), a failing beacon writes nothing and leaves no connection open.
+  /** deleteDatabase as another tab's revoke runs it: resolves 'done', or 'blocked' if a connection is left open. */
+  const deleteFromOtherTab = (f: IDBFactory) =>
+    new Promise<string>((res) => {
+      const r = f.deleteDatabase('waymark');
+      r.onsuccess = () => res('done');
+      r.onblocked = () => res('blocked');
+      setTimeout(() => res('timeout'), 1500);
+    });
+
+  describe('a beacon that fails after shutdown()', () => {
+    test('failing while shutdown() is still settling: every connection is closed afterwards (a revoke in another tab is not blocked)', async () => {
+      fakeCollector((req) => (req.init.keepalive ? Promise.reject(new TypeError('offline')) : new Response('{}')));
+      const t = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+      await settle();
+      t.track('A');
+      await settle(); // written
+      hide(); // beacon; it fails at once
+      await t.shutdown();
+      await settle();
+      expect(await deleteFromOtherTab(idb)).toBe('done');
+    });
+
+    test('a revoke (another tab, or this page re-initialised denied) before the failure: nothing is written back to disk', async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const c = fakeCollector(async (req) => (req.init.keepalive ? (await gate, new Response('', { status: 503 })) : new Response('{}')));
+      const t = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+      await settle();
+      t.track('Before revoke');
+      await settle();
+      hide(); // beacon in flight
+      await t.shutdown();
+      // The user revokes: a tracker created denied erases the database (as a revoke in another tab does).
+      const d = createTracker({ endpoint, consent: 'denied' });
+      await settle();
+      expect(await dump(idb)).toEqual({});
+      await d.shutdown();
+      open(); // the beacon fails (503)
+      await settle(300);
+      expect(await dump(idb)).toEqual({}); // the revoked visitor's events and ids are back on disk
+      // ...and a later grant sends them.
+      const g = createTracker({ endpoint, consent: 'granted' });
+      await settle();
+      await g.flush();
+      await settle();
+      expect(c.names().filter((n) => n == 'Before revoke').length).toBe(1); // only the beacon's own attempt
+      await g.shutdown();
+    });
+  });
+
+  describe('a beacon failing after shutdown() leaves no connection that would block another tab', () => {
+    test("the other tab's revoke, grant and shutdown() complete", async () => {
+      fakeCollector((req) => (req.init.keepalive ? Promise.reject(new TypeError('offline')) : new Response('{}')));
+      const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+      await settle();
+      a.track('A');
+      await settle();
+      hide();
+      await a.shutdown();
+      await settle();
+      // Tab B: revoke, then grant again, then its own shutdown (an SPA unmount).
+      const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+      await settle();
+      b.consent('denied');
+      b.consent('granted');
+      const r = await Promise.race([b.shutdown().then(() => 'done'), new Promise((res) => setTimeout(() => res('hung'), 1000))]);
+      expect(r).toBe('done');
+    });
+  });
+});
+
+describe('a beforeSend that returns a new event', () => {
+  // An event made before identify() keeps its mark when a beforeSend returns a new event.
+  async function landing(beforeSend?: (e: WaymarkEvent) => WaymarkEvent) {
+    const c = await aliceWasHere();
+    // Next load, consent pending: an event, then a logout, then the grant (races.test.ts's case, with a banner).
+    // Consent is pending (the banner is up): events run through the pipeline into memory.
+    const t = createTracker({ endpoint, consent: 'pending', capture: [pageViews()], beforeSend });
+    t.track('Viewed Orders'); // alice, still logged in
+    t.identify(null); // logout
+    t.consent('granted'); // the banner is accepted
+    await settle();
+    await t.flush();
+    await settle();
+    await t.shutdown();
+    return c.events().find((e) => e.event == 'Viewed Orders')!.userId;
+  }
+
+  test('control: beforeSend that enriches in place', async () => {
+    expect(await landing((e) => ((e.properties = { ...e.properties, app: 'x' }), e))).toBe('alice');
+  });
+
+  test('beforeSend that returns a new event (README: "return a new event"): the event made before the logout keeps the saved user', async () => {
+    expect(await landing((e) => ({ ...e, properties: { ...e.properties, app: 'x' } }))).toBe('alice');
+  });
+});
+
+describe('shutdown() without Web Locks', () => {
+  // Without Web Locks (the lease fallback), shutdown() settles a flush that is taking the lease,
+  // so the lease is released and no error is reported after shutdown().
+  test.each([0, 3, 4, 8, 16, 30])('a flush() racing shutdown() (%i microtasks later) leaves no lease behind and reports nothing after shutdown()', async (delay) => {
+    expect((navigator as any).locks ?? undefined).toBeUndefined(); // the lease fallback
+    fakeCollector();
+    const errors: string[] = [];
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    t.on('error', (e) => errors.push(e.code + ': ' + e.message));
+    await settle();
+    t.track('A');
+    await settle(); // written
+    void t.flush(); // e.g. a route change's flush, then the SPA unmounts the tracker
+    for (let i = 0; i < delay; i++) await Promise.resolve();
+    await t.shutdown();
+    await settle(200);
+    // The lease: another tab's flush waits until it expires (60 s).
+    expect((await dump(idb)).l || 0).toBe(0);
+    expect(errors).toEqual([]);
   });
 });
