@@ -26,8 +26,8 @@ export function frustration(): Plugin {
       let timer: ReturnType<typeof setTimeout> | undefined;
       // The submit event that the click being judged caused, if any.
       let sub: Event | 0 = 0;
-      /** A trusted click is being dispatched (until the next task): a script click now answers it. */
-      let busy = 0;
+      /** The user's latest click: while it is dispatched (eventPhase not 0), a script click answers it. */
+      let cur: Event | undefined;
       // `plain`: not actionable, so maybe the user's own content (an editor, a field, a
       // paragraph): its selector only, never its text.
       const report = (event: string, el: Element, plain?: unknown) =>
@@ -47,9 +47,8 @@ export function frustration(): Plugin {
         // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration;
         // but one made while the user's click is dispatched (an upload button calling
         // input.click()) is the page reacting, so the click being judged is not dead.
-        if (!e.isTrusted) return busy && settle();
-        busy = 1;
-        setTimeout(() => (busy = 0));
+        if (!e.isTrusted) return cur?.eventPhase && settle();
+        cur = e;
         const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
           // A triple click on plain content that selected the text it landed on is the

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import { frustration } from '../../src/capture/frustration';
-import type { Tracker } from '../../src/types';
+import type { PluginContext, Tracker } from '../../src/types';
 import { fakeCollector, freshIndexedDB } from '../helpers';
 
 const ENDPOINT = 'https://c.test/v1/batch';
@@ -90,5 +90,17 @@ describe('script clicks elsewhere on the page', () => {
 
   test('an unrelated periodic script click elsewhere on the page does not hide Dead Clicks', async () => {
     expect(await deadClickWith(true)).toBe(3);
+  });
+});
+
+describe('timers', () => {
+  test('teardown right after a user click leaves no timer behind', () => {
+    document.body.innerHTML = '<p id="p">text</p>';
+    const teardown = frustration().setup!({ track: vi.fn() } as unknown as PluginContext) as () => void;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    click($('#p')); // not actionable: no Dead Click candidate
+    teardown();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
   });
 });
