@@ -12,4 +12,5 @@ export const fmt = (x, digits = 0) =>
   Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
 
 /** Waymark ÷ peer, as a ratio cell. */
-export const ratio = (w, p) => (Number.isFinite(w) && Number.isFinite(p) && p > 0 ? (w / p).toFixed(2) + '×' : '–');
+// A peer figure that rounds to 0 (a medians' difference below the timer's resolution) has no meaningful ratio.
+export const ratio = (w, p) => (Number.isFinite(w) && Number.isFinite(p) && p >= 0.05 ? (w / p).toFixed(2) + '×' : '–');
