@@ -314,9 +314,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       }
       if (evict[0]) {
         // Reported as dropped: the page-hide beacon must not send them after all.
-        evict.forEach((k) => (mine.delete(k), unconfirmed.delete(k)));
-        channel?.postMessage(evict);
-        await s.put([], evict);
+        evict.forEach((k) => unconfirmed.delete(k));
+        await settled(s, evict);
         const n = evict.length;
         fail('dropped', n + ' events evicted', { count: n });
         await drops(s, n);
@@ -336,18 +335,23 @@ export function createTracker(options: TrackerOptions): Tracker {
     return keys[0] ? { keys, body: envelope(parts, dropped), dropped } : undefined;
   };
 
-  const delivered = (s: Store, keys: string[], dropped?: number) => {
+  /**
+   * Settles keys (delivered, or refused for good): they leave the queue, and the tabs that
+   * wrote them are told, so that their page-hide beacon does not send them again.
+   */
+  const settled = (s: Store, keys: string[], dropped?: number) => {
     keys.forEach((k) => mine.delete(k));
+    channel?.postMessage(keys);
     return Promise.all([s.put([], keys), dropped && drops(s, -dropped)]);
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
   const loop = async (s: Store) => {
-    // `store == s`: a revoke, or the switch to the memory fallback, ends this loop; so does shutdown().
-    for (let b, first = true; state == 'granted' && store == s && !dead && (b = await take(s, first)); first = false) {
+    // A revoke, the switch to the memory fallback or shutdown() ends this loop, also while a batch is read.
+    const live = () => state == 'granted' && store == s && !dead;
+    for (let b, first = true; live() && (b = await take(s, first)); first = false) {
       const { keys } = b;
-      // Revoked, moved to memory or shut down while the batch was read: send nothing.
-      if (state != 'granted' || store != s || dead) return;
+      if (!live()) return;
       if (!b.body) return later(retryDelay(++attempt));
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
@@ -370,10 +374,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (res?.ok) {
         attempt = retryAt = 0;
         // Settled on the store the batch came from, even if the queue has moved to memory
-        // since, or shutdown() is waiting: else it would be sent again.
-        await delivered(s, keys, b.dropped);
-        // The queue is shared: the tabs that wrote these must not beacon them again.
-        channel?.postMessage(keys);
+        // since, or shutdown() is waiting: else it would be sent again. The queue is shared:
+        // the tabs that wrote these are told (see settled()).
+        await settled(s, keys, b.dropped);
         emit('sent', { count: keys.length, status });
       } else if (retryable(status)) {
         if (store != s) return;
@@ -383,8 +386,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       } else {
         // The collector refused this batch as it is: sending it again cannot succeed. Its
         // dropped count was not taken either: the next batch carries it.
-        await delivered(s, keys);
-        channel?.postMessage(keys);
+        await settled(s, keys);
         fail('rejected', `HTTP ${status}: ${keys.length} events dropped`, { status, count: keys.length });
       }
     }
@@ -426,6 +428,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       }));
   };
 
+  /** Runs what a hold kept back, for a page (or tracker) that cannot wait; each pass runs at least one event. */
+  const unhold = () => {
+    while (waiting.length && !draining) (holds = 0), drain();
+  };
+
   /**
    * Page hide. Unload sending is best effort; what matters is that nothing handed to it is
    * sent twice and nothing else is lost. So: run what a hold kept back, write what is
@@ -436,11 +443,6 @@ export function createTracker(options: TrackerOptions): Tracker {
    * the queue keeps them for the next visit. Leaving for another page of this site: that
    * page sends the queue at once, so only the events whose write may not land go now.
    */
-  /** Runs what a hold kept back, for a page (or tracker) that cannot wait; each pass runs at least one event. */
-  const unhold = () => {
-    while (waiting.length && !draining) (holds = 0), drain();
-  };
-
   const beacon = () => {
     unhold();
     const s = store;
@@ -464,13 +466,14 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
     const body = (keys[0] || early[0]) && envelope([...first, ...parts]);
     if (!body) return write(true);
+    const count = keys.length + early.length;
     // A page that lives to see a failure (a tab switch) takes the events back.
     const back = () => {
       keys.forEach((k) => handed.delete(k));
       if (store != s) return;
       // After shutdown() nothing is written: the site may have revoked consent since, in this
       // tab or another, and reopening the database would bring back what a revoke erased.
-      if (dead) return fail('dropped', keys.length + early.length + ' events: page-hide request failed after shutdown()', { count: keys.length + early.length });
+      if (dead) return fail('dropped', count + ' events: page-hide request failed after shutdown()', { count });
       // Given back after the saved visitor was read, they move onto it first.
       ready ? early.forEach((e) => (adopt(e), persist(e))) : held.unshift(...early);
       keys.forEach((k, i) => (mine.set(k, parts[i]), unconfirmed.add(k)));
@@ -479,7 +482,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
       fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
-        (r) => (retryable(r.status) ? back() : r.ok || fail('rejected', `HTTP ${r.status}: ${keys.length + early.length} events dropped`, { status: r.status, count: keys.length + early.length })),
+        (r) => (retryable(r.status) ? back() : r.ok || fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
         back,
       );
     } catch {
@@ -633,7 +636,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     }),
     identify: safe((userId: string | null, traits?: Properties) => {
       v.u = userId == null ? null : '' + userId;
-      // The events made before it, while the saved visitor is unread, still belong to the saved user.
+      // From here on, events made before the saved visitor is read are this user's (see make()).
       named = 1;
       enqueue(make('identify', { traits: { ...traits } }));
     }),
