@@ -136,7 +136,8 @@ export function forms(): Plugin {
       if (e.type == 'page') abandon(), (states = new Map()), (seen = new Set());
       // That abandonment is made after the route changed, so it takes the page of the form's
       // last event (a copy, made before later hooks see it), not the new route's.
-      else if (f) e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : pages.set(f, { ...e.context.page });
+      // Only this module's events: not a copy of the page context for every click.
+      else if (f && e.event?.startsWith('Form ')) e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : pages.set(f, { ...e.context.page });
     },
   };
 }
