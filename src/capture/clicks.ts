@@ -1,6 +1,6 @@
 import type { Plugin } from '../types';
 import { actionable } from '../lib/actionable';
-import { classes, cssPath } from '../lib/cssPath';
+import { classes, cssPath, numbered } from '../lib/cssPath';
 import { directText } from '../lib/directText';
 import { eventElement } from '../lib/eventElement';
 import { mask } from '../lib/mask';
@@ -42,7 +42,7 @@ export function clicks(): Plugin {
           const href = (el as HTMLAnchorElement).href;
           put('tag', el.localName);
           // An id with a run of 5+ digits (an account or order number) is left out, as in the selector.
-          put('id', !/\d{5}/.test(id!) && id);
+          put('id', !numbered(id) && id);
           put('classes', cls.length && cls);
           put('role', el.getAttribute('role'));
           put('label', mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''));

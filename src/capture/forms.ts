@@ -1,5 +1,5 @@
 import type { Plugin, PluginContext, Properties, WaymarkEvent } from '../types';
-import { cssPath } from '../lib/cssPath';
+import { cssPath, numbered } from '../lib/cssPath';
 import { eventElement } from '../lib/eventElement';
 import { isSensitive } from '../lib/isSensitive';
 import { safeListen } from '../lib/safeListen';
@@ -45,7 +45,7 @@ export function forms(): Plugin {
   const pages = new WeakMap<Element, WaymarkEvent['context']['page']>();
 
   // A name or id with a long digit run (an account or order number) is not sent: the selector is, which skips it.
-  const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !/\d{5}/.test(n) ? n : cssPath(el));
+  const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !numbered(n) ? n : cssPath(el));
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
   // With the state `s`: the number of fields changed and the time spent.
   const send = (event: string, form: Element, p?: Properties, s?: FormState) =>

@@ -1,3 +1,6 @@
+/** An id or name with a run of 5+ digits (an account, order or card number): never reported. */
+export const numbered = (s: string | null): boolean => /\d{5}/.test(s!);
+
 /**
  * The element's classes that are safe and stable to report: letters, `-` and `_` only.
  * Classes with digits or odd characters are left out: CSS-in-JS hashes (`css-1x2y3z`)
@@ -16,7 +19,7 @@ export function cssPath(el: Element): string {
   let out = '';
   for (let i = 0; i++ < 3 && el && el.localName != 'body'; el = el.parentElement!) {
     const id = el.getAttribute('id');
-    if (id && /^[a-z][\w-]*$/i.test(id) && !/\d{5}/.test(id)) return '#' + id + out;
+    if (id && /^[a-z][\w-]*$/i.test(id) && !numbered(id)) return '#' + id + out;
     out = '>' + el.localName + classes(el).slice(0, 2).map((c) => '.' + c).join('') + out;
   }
   return out.slice(1);
