@@ -88,25 +88,31 @@ describe('the switch to memory while a batch is in flight', () => {
 });
 
 describe('shutdown() while a batch is in flight', () => {
+  /** Tracks A, starts its flush, and shuts down while the collector has not answered yet. */
+  async function shutdownWithABatchInFlight() {
+    const { c, open } = gated();
+    const { t, errors } = await tracker();
+    t.track('A');
+    await settle();
+    t.flush();
+    await until(() => c.requests.length == 1, 'A in flight');
+    // shutdown() settles the batch in flight before it closes the store.
+    const down = t.shutdown();
+    open();
+    await down;
+    await settle();
+    await tick(10);
+    await settle();
+    return { c, errors };
+  }
+
   test('with Web Locks: shutdown waits for the answer, and the delivered batch is not sent again on the next visit', async () => {
     Object.defineProperty(navigator, 'locks', {
       value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
       configurable: true,
     });
     try {
-      const { c, open } = gated();
-      const { t, errors } = await tracker();
-      t.track('A');
-      await settle();
-      t.flush();
-      await until(() => c.requests.length == 1, 'A in flight');
-      // shutdown() settles the batch in flight before it closes the store.
-      const down = t.shutdown();
-      open();
-      await down;
-      await settle();
-      await tick(10);
-      await settle();
+      const { c, errors } = await shutdownWithABatchInFlight();
       expect(errors.map((e) => e.code)).toEqual([]);
       const next = await tracker();
       await next.t.flush();
@@ -119,18 +125,7 @@ describe('shutdown() while a batch is in flight', () => {
   });
 
   test('without Web Locks: the IndexedDB lease is released, so other tabs can flush at once', async () => {
-    const { c, open } = gated();
-    const { t } = await tracker();
-    t.track('A');
-    await settle();
-    t.flush();
-    await until(() => c.requests.length == 1, 'A in flight');
-    const down = t.shutdown();
-    open();
-    await down;
-    await settle();
-    await tick(10);
-    await settle();
+    await shutdownWithABatchInFlight();
     const lease = (await dump(idb)).l;
     expect(lease && lease.t > Date.now() ? 'lease still held' : 'released').toBe('released');
   });
