@@ -532,11 +532,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     const s = (store = idbStore(o.storageName));
     // Events wait, in order, until the saved visitor is read and the plugins restored, so that
     // stage rules judge this page's first events against the saved stage. A storage that
-    // never answers must not stop the page's tracking for good: 5 s at most.
+    // never answers (Safari 14.1's open, a blocked open) must not stop the page's tracking
+    // for good: after 5 s it counts as failed, and the page goes on in memory.
     const release = t.hold();
-    const rt = setTimeout(release, 5e3);
-    const h: Promise<void> = (hydrated = dropping
-      .then(() => s.get('v'))
+    let rt: any;
+    const h: Promise<void> = (hydrated = Promise.race([dropping.then(() => s.get('v')), new Promise((_, no) => (rt = setTimeout(no, 5e3, 'no answer in 5 s')))])
       .catch((err) => {
         // Private modes and blocked storage: keep working, for this page only, and say so.
         if (store == s) fail('storage', err + '; ' + MEMORY), (store = memoryStore());

@@ -100,3 +100,46 @@ test('a message on the tabs channel that is neither a consent state nor a key li
 test('headers given as a string (say a data-headers attribute) is a clear setup error, not one header per character', () => {
   expect(() => createTracker({ endpoint, headers: 'Authorization: x' as any })).toThrow(/option "headers" must be an object/);
 });
+
+// Safari 14.1 could leave indexedDB.open() unanswered for good; a blocked open waits too.
+test('a storage that never answers the first read: after 5 s the page goes on in memory, delivers, and shutdown() resolves', async () => {
+  vi.useFakeTimers();
+  try {
+    const c = fakeCollector();
+    vi.stubGlobal('indexedDB', { open: () => ({}) });
+    const errors: string[] = [];
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.on('error', (e) => errors.push(e.code));
+    t.track('Before');
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(c.events()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_100);
+    t.track('After');
+    await t.flush();
+    expect(c.names()).toEqual(['Before', 'After']);
+    expect(errors).toContain('storage');
+    let done = false;
+    t.shutdown().then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(done).toBe(true);
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+test('a revoke whose database delete stays blocked does not stop a later grant for good', async () => {
+  vi.useFakeTimers();
+  try {
+    const c = fakeCollector();
+    vi.stubGlobal('indexedDB', { open: () => ({}), deleteDatabase: () => ({}) });
+    const t = createTracker({ endpoint, consent: 'denied' });
+    t.consent('granted');
+    t.track('After the grant');
+    await vi.advanceTimersByTimeAsync(5_100);
+    await t.flush();
+    expect(c.names()).toEqual(['After the grant']);
+    await t.shutdown();
+  } finally {
+    vi.useRealTimers();
+  }
+});
