@@ -9,7 +9,7 @@ export interface PageViewOptions {
 type HistoryMethod = 'pushState' | 'replaceState';
 
 /**
- * Page views: one on load and one per SPA navigation. `pushState` and `popstate` count when
+ * Page views: one on load, one per SPA navigation, and one when the back/forward cache shows the page again. `pushState` and `popstate` count when
  * the path or query changes; `replaceState` only when the path does (routers call it to
  * tidy a query string, which is not a new page). The history patch is removed on teardown.
  */
@@ -53,6 +53,9 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
         patch('pushState', false),
         patch('replaceState', true),
         listen(window, 'popstate', () => view()),
+        // Back or forward to a page kept in the back/forward cache: the browser shows it again
+        // without loading it, and the visitor sees it again (a journey may go back to /pricing).
+        listen(window, 'pageshow', (e) => (e as PageTransitionEvent).persisted && t.page()),
         ...(options.hash ? [listen(window, 'hashchange', () => view())] : []),
       ];
       t.page();

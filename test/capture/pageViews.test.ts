@@ -138,7 +138,7 @@ test('teardown undoes the history patch and removes its listeners', async () => 
   expect(history.replaceState).toBe(replaceState);
   expect(Object.hasOwn(history, 'pushState') || Object.hasOwn(history, 'replaceState')).toBe(false);
   expect(removed.sort()).toEqual(added.sort());
-  expect(added.sort()).toEqual(['hashchange', 'popstate']);
+  expect(added.sort()).toEqual(['hashchange', 'pageshow', 'popstate']);
   history.pushState(null, '', '/after');
   back('/later');
   window.dispatchEvent(new HashChangeEvent('hashchange'));
@@ -183,4 +183,16 @@ test('two trackers shut down first-in-first-out leave no patch behind', () => {
   delete (history as any).pushState;
   delete (history as any).replaceState;
   expect(left).toBe(false);
+});
+
+/** What the browser fires when it shows a page again from its back/forward cache, or loads it. */
+const pageshow = (persisted: boolean) => window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted }));
+
+test('a page shown again from the back/forward cache is a new page view; a normal load is not counted twice', async () => {
+  const { pages } = start();
+  pageshow(false);
+  pageshow(true);
+  const views = await pages();
+  expect(views.map((p) => p.properties!.path)).toEqual(['/', '/']);
+  expect(views[1].properties).toEqual(views[0].properties);
 });
