@@ -1,6 +1,6 @@
 import { listen } from '../lib/listen';
 import type { JourneyContext, Plugin, PluginContext } from '../types';
-import { glob, step, validate, type Rules } from './rules';
+import { glob, own, step, validate, type Rules } from './rules';
 
 export type { Condition, Rule, Rules, ValueTest } from './rules';
 
@@ -26,9 +26,10 @@ export function journey(source: Rules | string): Plugin {
   let off = () => {};
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
-  // Each path glob compiled once, not for every event.
+  // Each path glob compiled once, not for every event. Keys take a prefix: a glob named
+  // "constructor" is not Object's.
   const globs: Record<string, RegExp> = {};
-  const re = (g: string) => (globs[g] ||= glob(g));
+  const re = (g: string) => (globs[' ' + g] ||= glob(g));
 
   // What earlier visits stored meets what this page did before consent: counts add up, and
   // the further stage wins (under `latest`, this page's stage if it has one).
@@ -108,7 +109,7 @@ export function journey(source: Rules | string): Plugin {
         for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
         const before = st.stage;
         const i = step(rules, st, counts, e, (s) =>
-          (memo[s] ??= chain.some((n) => {
+          (memo[' ' + s] ??= chain.some((n) => {
             try {
               return n.matches(s);
             } catch {
@@ -126,7 +127,7 @@ export function journey(source: Rules | string): Plugin {
             touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
           });
           // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt.
-          ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: rules.feedback?.[st.stage!] });
+          ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: own(rules.feedback, st.stage!) });
         }
         save();
       }

@@ -145,9 +145,15 @@ export function validate(rules: unknown): string[] {
   return out;
 }
 
-/** A path glob as a RegExp: `*` stays within one segment, `**` crosses them. */
+/**
+ * A path glob as a RegExp: `*` stays within one segment, `**` crosses them, and a final
+ * `/**` takes the bare prefix too (`/docs/**` is `/docs` and everything under it).
+ */
 export const glob = (g: string): RegExp =>
-  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*?/g, (s) => (s[1] ? '.*' : '[^/]*')) + '$');
+  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*$|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '$');
+
+/** `o[k]` if `o` has it as its own: `{}` has no "constructor" property for a rule to find. */
+export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 const is = (m: any, x: any): boolean =>
   isArr(m)
@@ -197,7 +203,7 @@ export function test(c: Condition, e: any, sel: SelectorTest, count?: number, re
             : k == 'selector' || k == 'form'
               ? sel(v)
               : k == 'properties' || k == 'campaign'
-                ? keys(v).every((q) => is(v[q], ((k == 'campaign' ? x.campaign : e.properties) || {})[q]))
+                ? keys(v).every((q) => is(v[q], own(k == 'campaign' ? x.campaign : e.properties, q)))
                 : k == 'count'
                   ? count == null
                     ? yes

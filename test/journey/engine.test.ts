@@ -255,6 +255,29 @@ describe('selectors', () => {
     expect(s.errors).toEqual([]);
   });
 
+  test('names every object has are selectors, globs and stages like any other', () => {
+    const stages = ['visitor', 'constructor'];
+    const rules: Rules = {
+      stages,
+      rules: [
+        { stage: 'visitor', when: { path: 'toString' } },
+        { stage: 'constructor', when: { selector: 'constructor' } },
+      ],
+      feedback: { visitor: 'nps' },
+    };
+    const s = start(journey(rules));
+    const asks: unknown[] = [];
+    s.t.on('stage', (e) => asks.push(e.ask));
+    // No <constructor> element around the button: no match (Object's constructor is not a result).
+    s.on('Element Clicked', tree(['button', { 'data-target': 1 }]));
+    expect(s.t.stage).toBe(null);
+    s.on('Element Clicked', tree(['constructor', {}, ['button', { 'data-target': 1 }]]));
+    expect(s.t.stage).toBe('constructor');
+    // The stage has no feedback: `ask` is not Object's constructor.
+    expect(asks).toEqual([undefined]);
+    expect(s.errors).toEqual([]);
+  });
+
   test('50 rules read the DOM once per event: one walk up the ancestors, each distinct selector tested once', () => {
     const selectors = ['.a', '[data-plan]', '#f', 'section div', 'nav a'];
     const rules: Rules = {

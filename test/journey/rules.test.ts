@@ -147,7 +147,8 @@ describe('glob', () => {
     ['/compare/*', '/compare', false],
     ['/docs/**', '/docs/a/b/c', true],
     ['/docs/**', '/docs/', true],
-    ['/docs/**', '/docs', false],
+    ['/docs/**', '/docs', true],
+    ['/docs/**', '/docsx', false],
     ['/*/settings', '/team/settings', true],
     ['/*/settings', '/a/b/settings', false],
     ['/**/settings', '/a/b/settings', true],
@@ -217,6 +218,8 @@ describe('conditions', () => {
     ['not exists (present)', { properties: { plan: { exists: false } } }, ev, false],
     ['several properties: all must hold', { properties: { plan: 'pro', total: { gt: 500 } } }, ev, false],
     ['properties on an event without properties', { properties: { plan: { exists: false } } }, page('/'), true],
+    ['a key every object has is no property', { properties: { constructor: { exists: true } } }, page('/'), false],
+    ['a key every object has is no property (with properties)', { properties: { toString: { exists: true } } }, ev, false],
     // attribution
     ['channel', { campaign: { channel: 'email' } }, ev, true],
     ['channel one of', { campaign: { channel: ['social', 'email'] } }, ev, true],
@@ -224,6 +227,7 @@ describe('conditions', () => {
     ['utm source and campaign name', { campaign: { source: 'newsletter', name: 'spring' } }, ev, true],
     ['utm term missing', { campaign: { term: { exists: true } } }, ev, false],
     ['campaign on an event without attribution', { campaign: { channel: 'direct' } }, page('/'), false],
+    ['a key every object has is no campaign field', { campaign: { constructor: { exists: true } } }, ev, false],
     // sessions
     ['session', { session: 3 }, ev, true],
     ['returning visitor', { session: { gte: 2 } }, ev, true],

@@ -2,7 +2,8 @@
 // The shipped JSON Schema (what editors check) and the runtime validator (what Waymark
 // checks) must accept and reject the same files. The schema cannot compare one field with
 // another, so two checks are the validator's alone: a rule's stage and a feedback key must be
-// one of "stages". Those are the only disagreements allowed, and they are asserted as such.
+// one of "stages". Nor can it cap the nesting of any/all/not at 32 levels. Those are the only
+// disagreements allowed, and they are asserted as such.
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, test } from 'vitest';
@@ -133,6 +134,16 @@ describe('the schema and the validator agree', () => {
     expect(schemaOk(doc)).toBe(true);
     expect(validate(doc)).toHaveLength(1);
     expect(validate(doc)[0]).toMatch(CROSS_FIELD);
+  });
+
+  // A recursive $ref has no depth limit: the schema cannot express the validator's cap, which
+  // keeps a broken or hostile file from overflowing the stack.
+  test('nesting: more than 32 levels of any/all/not is refused by the validator only', () => {
+    let when: object = {};
+    for (let i = 0; i < 33; i++) when = { not: when };
+    const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+    expect(schemaOk(doc)).toBe(true);
+    expect(validate(doc)).toEqual([expect.stringMatching(/expected at most 32 nested any\/all\/not$/)]);
   });
 
   test('the schema is a draft 2020-12 schema that editors can fetch by $id', () => {
