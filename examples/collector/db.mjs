@@ -28,6 +28,9 @@ const REPORTS = [
 ];
 const SINGLE = new Set(['summary', 'deliveries']);
 
+/** Without a rules file the stage order is learned from the data, up to this many stages. */
+const LEARNED_STAGES = 20;
+
 /**
  * Opens (or creates) the event store.
  * @param {{ file: string, stages?: string[] }} options `file` may be ':memory:'; `stages`
@@ -64,21 +67,40 @@ export function openStore({ file, stages = [], log = () => {} }) {
   );
   const queries = Object.fromEntries(REPORTS.map((name) => [name, db.prepare(sql(name))]));
 
+  // With a rules file, its stages are the funnel: a stage only seen in data (a typo, an old
+  // rules file, a hostile sender) is stored on its event but never ranked, or a visitor in it
+  // would count as having reached every stage before it. Without one, the order is learned
+  // from the data in the order seen, up to LEARNED_STAGES, so that memory and the funnel stay bounded.
+  let configured = false;
+  let warned = false;
   const configure = db.transaction((order) => {
-    // Configured stages come first, in their order; stages only seen in data follow.
+    configured = order.length > 0;
+    if (configured) {
+      db.prepare('DELETE FROM stages').run();
+      knownStages.clear();
+    }
+    // Configured stages come first, in their order; without any, the learned ones keep theirs.
     const rest = db.prepare('SELECT stage FROM stages ORDER BY position').pluck().all().filter((s) => !order.includes(s));
     [...order, ...rest].forEach((s, i) => setStage.run(s, i + 1));
     order.forEach((s) => knownStages.add(s));
   });
   configure(stages);
+  const learn = (s) => {
+    if (!s || configured || knownStages.has(s)) return;
+    if (knownStages.size >= LEARNED_STAGES) {
+      if (!warned) log(`more than ${LEARNED_STAGES} stages seen without a rules file: the others are stored on their events but left out of the funnel`);
+      warned = true;
+      return;
+    }
+    addStage.run(s);
+    knownStages.add(s);
+  };
 
   const insertBatch = db.transaction((events, meta) => {
     let stored = 0;
     for (const e of events) {
       const row = toRow(e, meta);
-      for (const s of [row.stage, row.previous_stage, row.stage_entered, row.feedback_stage]) {
-        if (s && !knownStages.has(s)) addStage.run(s), knownStages.add(s);
-      }
+      [row.stage, row.previous_stage, row.stage_entered, row.feedback_stage].forEach(learn);
       stored += insert.run(row).changes;
     }
     logDelivery.run(meta.receivedAt, stored, events.length - stored, meta.dropped || 0, meta.contentType || null);

@@ -277,10 +277,35 @@ describe('journey queries', () => {
     ]);
   });
 
-  test('a stage only seen in data is appended to the order, after the configured ones', () => {
-    store.insertBatch([page({ anon: 'Z', at: T0, path: '/', stage: 'advocacy' })], { receivedAt: T0, sentAt: null });
-    expect(store.report(FROM, TO).stages).toEqual([...STAGES, 'advocacy']);
-    expect(store.report(FROM, TO).funnel.at(-1)).toEqual({ stage: 'advocacy', position: 5, visitors: 1, continued: 0, dropped_off: 1 });
+  test('with configured stages, a stage only seen in data is stored on its event but stays out of the funnel', () => {
+    // A junk stage must not rank after the last real one: its visitor would count as having reached every stage.
+    const junk = Array.from({ length: 50 }, (_, i) => page({ anon: 'Z' + i, at: T0, path: '/', stage: `<img> junk ${i}` }));
+    store.insertBatch([...junk, page({ anon: 'Z', at: T0, path: '/', stage: 'advocacy' })], { receivedAt: T0, sentAt: null });
+    const r = store.report(FROM, TO);
+    expect(r.stages).toEqual(STAGES);
+    expect(r.funnel.map((f: any) => f.visitors)).toEqual([4, 3, 2, 1]);
+    expect(store.db.prepare('SELECT COUNT(*) FROM stages').pluck().get()).toBe(4);
+    expect(store.db.prepare("SELECT stage FROM events WHERE anonymous_id = 'Z'").pluck().get()).toBe('advocacy');
+  });
+
+  test('configuring stages drops the ones an earlier run learned from the data', () => {
+    store.close();
+    store = openStore({ file: ':memory:' });
+    store.insertBatch([page({ anon: 'Z', at: T0, path: '/', stage: 'junk' })], { receivedAt: T0, sentAt: null });
+    expect(store.report(FROM, TO).stages).toEqual(['junk']);
+    store.configureStages(STAGES);
+    expect(store.report(FROM, TO).stages).toEqual(STAGES);
+  });
+
+  test('without configured stages, the order is learned from the data, up to 20 stages', () => {
+    store.close();
+    const logged: string[] = [];
+    store = openStore({ file: ':memory:', log: (l: string) => logged.push(l) });
+    const events = Array.from({ length: 500 }, (_, i) => page({ anon: 'Y' + i, at: T0, path: '/', stage: `s${i}` }));
+    store.insertBatch(events, { receivedAt: T0, sentAt: null });
+    expect(store.report(FROM, TO).stages).toEqual(Array.from({ length: 20 }, (_, i) => `s${i}`));
+    expect(store.db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(500);
+    expect(logged).toEqual(['more than 20 stages seen without a rules file: the others are stored on their events but left out of the funnel']);
   });
 });
 

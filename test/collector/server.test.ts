@@ -297,4 +297,12 @@ describe('dashboard', () => {
     expect(r.summary).toMatchObject({ visitors: 1, events: 1 });
     expect(r.stages).toEqual(['awareness', 'consideration']);
   });
+
+  test('a stage that is not in the rules file is stored but stays out of the funnel', async () => {
+    const junk = Array.from({ length: 500 }, (_, i) => event({ type: 'page', anonymousId: 'j' + i, context: { page: { path: '/' }, journey: { stage: `<img> junk ${i}` } } }));
+    expect(await (await post(body(junk))).json()).toMatchObject({ ok: true, stored: 500 });
+    const r = await (await fetch(c.url + 'api/report')).json();
+    expect(r.stages).toEqual(['awareness', 'consideration']);
+    expect(r.funnel.map((f: any) => f.visitors)).toEqual([0, 0]);
+  });
 });

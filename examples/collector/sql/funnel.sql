@@ -5,6 +5,9 @@
 -- ad goes straight to consideration, but has certainly been aware). So the bars never grow
 -- from one stage to the next, and conversion between stages reads as a share.
 --
+-- Only the stages in `stages` count: a stage that is not in the rules file would otherwise
+-- rank after the last one, and its visitors count as having reached every stage.
+--
 -- The visitors are those active in the period [:from, :to); progress made before the period
 -- still counts, progress after :to does not.
 --   continued    reached a later stage (conversion to the next stage = next visitors / visitors)

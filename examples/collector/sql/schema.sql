@@ -58,8 +58,9 @@ CREATE INDEX IF NOT EXISTS events_by_time ON events (ts);
 CREATE INDEX IF NOT EXISTS events_by_visitor ON events (anonymous_id, ts);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (event, ts);
 
--- The stage order, from the rules file's "stages" list. A stage seen in the data but
--- not configured is appended, so a funnel never loses a stage.
+-- The stage order, from the rules file's "stages" list; the queries rank only these. A stage
+-- seen in the data but not configured stays on its events only (events.stage). Without a
+-- rules file, the first 20 stages seen are appended in the order seen (db.mjs).
 CREATE TABLE IF NOT EXISTS stages (
   stage     VARCHAR(100) NOT NULL PRIMARY KEY,
   position  INTEGER      NOT NULL
