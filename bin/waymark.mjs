@@ -29,9 +29,12 @@ Events have the shape collectors receive, for example:
 "selector" and "form" conditions need a page to test CSS selectors on, so here they
 do not match unless the event lists the selectors its element matches:
   {"type":"track","event":"Element Clicked","selector":["[data-plan]"]}
+"Journey Stage Entered" events are skipped: the engine sends them and never runs
+the rules on them, so collected events replay as they ran in the browser.
 
 Exit status: 0 OK, 1 invalid rules or events, 2 bad arguments or unreadable file.`;
 
+const ENTERED = 'Journey Stage Entered';
 const out = (line = '') => process.stdout.write(line + '\n');
 const err = (line) => process.stderr.write(line + '\n');
 
@@ -119,6 +122,13 @@ function explain(rules, events, from) {
     if (!e || typeof e != 'object' || Array.isArray(e)) {
       err(`event ${n + 1}: expected a JSON object`);
       process.exit(1);
+    }
+    // The engine records each stage change as this event and never runs the rules on it
+    // (src/journey/index.ts): replayed collector events must not count it either.
+    if (e.event == ENTERED) {
+      out(`${single ? 'Event' : `${n + 1}.`} ${describe(e)}`);
+      out(`${single ? '' : '   '}skipped: ${ENTERED} is the engine's own event`);
+      return;
     }
     // Without a DOM, a selector matches only if the event says its element matches it.
     const known = e.selector === undefined ? undefined : [e.selector].flat();

@@ -181,6 +181,36 @@ describe('waymark explain', () => {
     expect(r.stderr).toMatch(/bad\.ndjson line 2: not valid JSON/);
   });
 
+  test('Journey Stage Entered is skipped, as the engine skips its own event: it neither matches nor counts', async () => {
+    const rules = file('jse.json', {
+      stages: ['visitor', 'engaged'],
+      rules: [
+        { stage: 'visitor', when: { type: 'track' } },
+        { stage: 'engaged', when: { type: 'track', count: { gte: 3 } } },
+      ],
+    });
+    const video = { type: 'track', event: 'Video Played' };
+    const entered = { type: 'track', event: 'Journey Stage Entered', properties: { stage: 'visitor', previousStage: null, rule: 0 } };
+    const r = await run('explain', rules, '--events', file('jse.ndjson', [video, entered, video].map((e) => JSON.stringify(e)).join('\n')));
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        '1. track "Video Played"',
+        '   matches: rules[0] visitor',
+        '   Stage: none -> visitor, entered by rules[0]',
+        '2. track "Journey Stage Entered"',
+        "   skipped: Journey Stage Entered is the engine's own event",
+        '3. track "Video Played"',
+        '   matches: rules[0] visitor',
+        '   Stage: visitor (unchanged: rules[0] points to visitor, already there)',
+        '',
+      ].join('\n'),
+    });
+    const one = await run('explain', rules, '--event', JSON.stringify(entered));
+    expect(one).toEqual({ code: 0, stderr: '', stdout: 'Event track "Journey Stage Entered"\nskipped: Journey Stage Entered is the engine\'s own event\n' });
+  });
+
   test('feedback stages say so', async () => {
     const rules = file('fb.json', { stages: ['a', 'b'], feedback: { b: 'nps' }, rules: [{ stage: 'b', when: { event: 'X' } }] });
     const r = await run('explain', rules, '--event', '{"type":"track","event":"X"}');
