@@ -38,3 +38,34 @@ describe.each(['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'])('e
     expect(entered).toEqual(STAGES);
   });
 });
+
+/** Replays events as the CLI does; returns the stage after each one. */
+function replay(rules: Rules, events: any[]) {
+  const st: JourneyContext = { stage: null, previousStage: null, enteredAt: null };
+  const counts = {};
+  return events.map((e) => (step(rules, st, counts, e, (s) => [e.selector].flat().includes(s)), st.stage));
+}
+
+describe('examples/stages/content-subscription.json: a subscriber never moves back', () => {
+  const rules: Rules = json('examples/stages/content-subscription.json');
+  const at = (path: string, session = 1) => ({ context: { page: { path }, session: { number: session } } });
+  const read = (path: string, session?: number) => ({ type: 'page', ...at(path, session) });
+  const subscribed = { type: 'track', event: 'Subscription Started', properties: { term: 'yearly' }, ...at('/subscribe/yearly') };
+
+  test('reading a third article after subscribing', () => {
+    const events = [
+      read('/articles/2026/a'),
+      { type: 'track', event: 'Paywall Shown', ...at('/articles/2026/b') },
+      subscribed,
+      { type: 'track', event: 'App Installed', ...at('/welcome') },
+      read('/articles/2026/b', 2),
+      read('/articles/2026/c', 2),
+    ];
+    expect(replay(rules, events)).toEqual(['awareness', 'decision', 'purchase', 'post_purchase', 'post_purchase', 'post_purchase']);
+  });
+
+  test('subscribing straight from an email, then reading a first article and opening the offers again', () => {
+    const events = [read('/subscribe/yearly'), subscribed, read('/articles/2026/first'), read('/subscribe/gift', 3), read('/subscribe')];
+    expect(replay(rules, events)).toEqual(['decision', 'purchase', 'purchase', 'purchase', 'purchase']);
+  });
+});
