@@ -37,6 +37,27 @@ describe.each(['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'])('e
     }
     expect(entered).toEqual(STAGES);
   });
+
+  test('a rule on a feedback scale can fire: that scale is asked in an earlier stage', () => {
+    // Sites show a prompt when a stage asks for one; a rule on an answer that is never asked never matches.
+    for (const r of rules.rules) {
+      const scale = r.when.properties?.scale;
+      if (r.when.event != 'Feedback Submitted' || !scale) continue;
+      const asked = STAGES.slice(0, STAGES.indexOf(r.stage)).filter((s) => rules.feedback?.[s] == scale);
+      expect(asked, `${r.name} needs ${scale}`).not.toEqual([]);
+    }
+  });
+
+  test('its sample journey answers the scale its stage asked for', () => {
+    const st: JourneyContext = { stage: null, previousStage: null, enteredAt: null };
+    const counts = {};
+    for (const e of events) {
+      if (e.event == 'Feedback Submitted') {
+        expect(e.properties).toMatchObject({ stage: st.stage, scale: rules.feedback?.[st.stage!] });
+      }
+      step(rules, st, counts, e, (s) => [e.selector].flat().includes(s));
+    }
+  });
 });
 
 /** Replays events as the CLI does; returns the stage after each one. */
