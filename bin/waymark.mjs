@@ -19,7 +19,8 @@ validate  Checks a stage rules file. Prints "OK" and exits 0 when it is valid;
 explain   Runs events through the rules and prints which rules match, the rule
           that wins and the visitor's stage after each event.
   --event   one event, as JSON
-  --events  a file holding a JSON array of events, or one JSON event per line
+  --events  a file holding a JSON array of events, or one JSON event per line; a
+            collector request body ({"batch": [...]}) stands for its events
   --from    the stage the visitor is in before the first event (default: none)
 
 Events have the shape collectors receive, for example:
@@ -92,19 +93,32 @@ function parseArgs(argv) {
   return args;
 }
 
-/** `--events`: a JSON array, one JSON object, or newline-delimited JSON. */
+/** A collector request body, {"batch": [...], "sentAt": ...}, stands for its events. */
+const unwrap = (x) => (x && Array.isArray(x.batch) ? x.batch : [x]);
+
+/** `--events`: a JSON array, one JSON object, or newline-delimited JSON; request bodies are unwrapped. */
 function readEvents(file) {
   const text = read(file);
   try {
     const all = JSON.parse(text);
-    return Array.isArray(all) ? all : [all];
+    return (Array.isArray(all) ? all : [all]).flatMap(unwrap);
   } catch {
     return text
       .split('\n')
       .map((line, i) => [line.trim(), i + 1])
       .filter(([line]) => line)
-      .map(([line, n]) => parse(line, `${file} line ${n}`));
+      .flatMap(([line, n]) => unwrap(parse(line, `${file} line ${n}`)));
   }
+}
+
+/** What makes an event one the engine would never see (the collector refuses it), or null. */
+function invalid(e) {
+  if (!e || typeof e != 'object' || Array.isArray(e)) return 'expected a JSON object';
+  if (!['page', 'track', 'identify'].includes(e.type)) {
+    return 'type: expected "page", "track" or "identify"' + (e.type === undefined ? '' : `, not ${JSON.stringify(e.type)}`);
+  }
+  if (e.type == 'track' && !(typeof e.event == 'string' && e.event)) return 'event: a track event needs its name, a string';
+  return null;
 }
 
 const describe = (e) => {
@@ -119,10 +133,6 @@ function explain(rules, events, from) {
   const single = events.length == 1;
   let unchecked = false;
   events.forEach((e, n) => {
-    if (!e || typeof e != 'object' || Array.isArray(e)) {
-      err(`event ${n + 1}: expected a JSON object`);
-      process.exit(1);
-    }
     // The engine records each stage change as this event and never runs the rules on it
     // (src/journey/index.ts): replayed collector events must not count it either.
     if (e.event == ENTERED) {
@@ -187,5 +197,16 @@ if (command == 'validate') {
   }
   const events = args.events ? readEvents(args.events) : [parse(args.event, '--event')];
   if (!events.length) usage(`${args.events}: no events`);
+  // Check them all before explaining any: a typo in a type would otherwise read as "no rule matches".
+  const problems = events.flatMap((e, n) => (invalid(e) ? [`event ${n + 1}: ${invalid(e)}`] : []));
+  if (args.event && problems.length) {
+    err('--event: ' + invalid(events[0]));
+    process.exit(1);
+  } else if (problems.length) {
+    err(`${args.events}: ${problems.length} invalid event${problems.length > 1 ? 's' : ''}`);
+    problems.slice(0, 20).forEach((p) => err('  ' + p));
+    if (problems.length > 20) err(`  … and ${problems.length - 20} more`);
+    process.exit(1);
+  }
   explain(rules, events, args.from);
 } else usage(`unknown command: ${command}`);

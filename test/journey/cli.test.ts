@@ -211,6 +211,32 @@ describe('waymark explain', () => {
     expect(one).toEqual({ code: 0, stderr: '', stdout: 'Event track "Journey Stage Entered"\nskipped: Journey Stage Entered is the engine\'s own event\n' });
   });
 
+  test('invalid events: exit 1, each problem named, nothing explained', async () => {
+    const typo = await run('explain', PRODUCT, '--event', '{"type":"pgae"}');
+    expect(typo).toEqual({ code: 1, stdout: '', stderr: '--event: type: expected "page", "track" or "identify", not "pgae"\n' });
+    const events = file('invalid.json', [{ type: 'page' }, { type: 'track' }, { type: 'track', event: 7 }, [], { event: 'X' }]);
+    expect(await run('explain', PRODUCT, '--events', events)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        `${events}: 4 invalid events`,
+        '  event 2: event: a track event needs its name, a string',
+        '  event 3: event: a track event needs its name, a string',
+        '  event 4: expected a JSON object',
+        '  event 5: type: expected "page", "track" or "identify"',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  test('--events takes a collector request body ({"batch": [...]}), one per line too', async () => {
+    const batch = (events: unknown[]) => ({ batch: events, sentAt: '2026-01-01T00:00:00Z' });
+    const body = file('body.json', batch(journeyEvents));
+    expect(await run('explain', PRODUCT, '--events', body)).toEqual({ code: 0, stdout: replay, stderr: '' });
+    const bodies = file('bodies.ndjson', [batch(journeyEvents.slice(0, 3)), batch(journeyEvents.slice(3))].map((b) => JSON.stringify(b)).join('\n'));
+    expect(await run('explain', PRODUCT, '--events', bodies)).toEqual({ code: 0, stdout: replay, stderr: '' });
+  });
+
   test('feedback stages say so', async () => {
     const rules = file('fb.json', { stages: ['a', 'b'], feedback: { b: 'nps' }, rules: [{ stage: 'b', when: { event: 'X' } }] });
     const r = await run('explain', rules, '--event', '{"type":"track","event":"X"}');
