@@ -60,6 +60,15 @@ export function validateEvent(e, at) {
   for (const k of ['properties', 'traits', 'context']) {
     if (e[k] !== undefined && !isObject(e[k])) p.push(`${at}.${k}: must be an object`);
   }
-  if (!p.length && JSON.stringify(e).length > LIMITS.eventBytes) p.push(`${at}: is over ${LIMITS.eventBytes / 1024} KB`);
+  if (p.length) return p;
+  // JSON.parse takes nesting that JSON.stringify cannot give back (RangeError: call stack):
+  // refuse that event only, or the whole batch would fail with a 500 and be retried forever.
+  let size;
+  try {
+    size = JSON.stringify(e).length;
+  } catch {
+    return [`${at}: is nested too deeply to store`];
+  }
+  if (size > LIMITS.eventBytes) p.push(`${at}: is over ${LIMITS.eventBytes / 1024} KB`);
   return p;
 }

@@ -206,6 +206,14 @@ describe('rejects, saying what is wrong', () => {
     expect(count()).toBe(2);
   });
 
+  test('an event nested too deeply to serialize is refused alone, not the batch with a 500', async () => {
+    const deep = JSON.stringify(event({ messageId: 'deep' })).replace('"properties":{', '"properties":{"x":' + '['.repeat(100_000) + ']'.repeat(100_000) + ',');
+    const res = await post(`{"batch":[${JSON.stringify(event({ messageId: 'good' }))},${deep}]}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, stored: 1, duplicates: 0, refused: 1, problems: ['batch[1]: is nested too deeply to store'] });
+    expect(c.store.db.prepare('SELECT message_id FROM events').pluck().all()).toEqual(['good']);
+  });
+
   test('a Content-Type that is neither JSON nor text: 415', async () => {
     const res = await post(body([event()]), 'application/xml');
     expect(res.status).toBe(415);
