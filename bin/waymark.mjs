@@ -48,7 +48,8 @@ function usage(problem) {
 
 function read(file) {
   try {
-    return readFileSync(file, 'utf8');
+    // A UTF-8 byte order mark: browsers' Response.json() skips it, JSON.parse does not.
+    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (e) {
     err(`waymark: cannot read ${file}: ${e.code || e.message}`);
     process.exit(2);

@@ -211,14 +211,26 @@ export async function createCollector({ port = 0, host = '127.0.0.1', file = ':m
   };
 }
 
-/** Reads the stage order from a rules file; an unreadable one leaves the order to the data. */
+/**
+ * Reads the stage order from a rules file. Throws, saying why, when the file cannot be read,
+ * is not JSON or lists no stages: a collector started with --rules must not quietly go without.
+ */
 export function stagesFrom(rulesFile) {
+  let text;
   try {
-    const rules = JSON.parse(readFileSync(rulesFile, 'utf8'));
-    return Array.isArray(rules.stages) ? rules.stages.filter((s) => typeof s == 'string') : [];
-  } catch {
-    return [];
+    text = readFileSync(rulesFile, 'utf8');
+  } catch (e) {
+    throw new Error(`${rulesFile}: cannot read it (${e.code || e.message})`);
   }
+  let rules;
+  try {
+    // A UTF-8 byte order mark: browsers' Response.json() skips it, JSON.parse does not.
+    rules = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new Error(`${rulesFile}: not valid JSON (${e.message})`);
+  }
+  if (!Array.isArray(rules?.stages)) throw new Error(`${rulesFile}: no "stages" list of names`);
+  return rules.stages.filter((s) => typeof s == 'string');
 }
 
 if (process.argv[1] && import.meta.url == pathToFileURL(process.argv[1]).href) {
@@ -229,10 +241,17 @@ if (process.argv[1] && import.meta.url == pathToFileURL(process.argv[1]).href) {
       rules: { type: 'string' },
     },
   });
+  let stages = [];
+  try {
+    if (values.rules) stages = stagesFrom(values.rules);
+  } catch (e) {
+    console.error(`collector: --rules ${e.message}`);
+    process.exit(2);
+  }
   const c = await createCollector({
     port: +values.port,
     file: values.db,
-    stages: values.rules ? stagesFrom(values.rules) : [],
+    stages,
     log: console.error,
   });
   console.log(`Collector: POST ${c.endpoint}\nDashboard: ${c.url}`);

@@ -1,12 +1,14 @@
 // @vitest-environment node
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 // @ts-ignore: plain ES module without types
-import { createCollector } from '../../examples/collector/server.mjs';
+import { createCollector, stagesFrom } from '../../examples/collector/server.mjs';
 
 let c: any;
 let dir: string;
@@ -313,4 +315,32 @@ describe('dashboard', () => {
     expect(r.stages).toEqual(['awareness', 'consideration']);
     expect(r.funnel.map((f: any) => f.visitors)).toEqual([0, 0]);
   });
+});
+
+describe('--rules', () => {
+  const rules = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('reads the stage order, past a UTF-8 byte order mark (browsers skip it too)', () => {
+    expect(stagesFrom(rules('bom.json', '\uFEFF{"stages": ["a", "b"], "rules": []}'))).toEqual(['a', 'b']);
+  });
+
+  test('a file that cannot be read or parsed, or has no stages, is an error that says so', () => {
+    expect(() => stagesFrom(join(dir, 'nope.json'))).toThrow(/nope\.json: cannot read it \(ENOENT\)$/);
+    expect(() => stagesFrom(rules('broken.json', '{"stages": ['))).toThrow(/broken\.json: not valid JSON \(/);
+    expect(() => stagesFrom(rules('other.json', '{"rules": []}'))).toThrow(/other\.json: no "stages" list of names$/);
+  });
+
+  test('the server refuses to start with a broken rules file, and says why on stderr', async () => {
+    const server = fileURLToPath(new URL('../../examples/collector/server.mjs', import.meta.url));
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [server, '--port', '0', '--db', ':memory:', '--rules', join(dir, 'nope.json')], { timeout: 10_000 }, (err, stdout, stderr) =>
+        done({ code: err ? (err as any).code : 0, stdout, stderr }),
+      ),
+    );
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `collector: --rules ${join(dir, 'nope.json')}: cannot read it (ENOENT)\n` });
+  }, 15_000);
 });

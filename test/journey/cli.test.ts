@@ -91,6 +91,13 @@ describe('waymark validate', () => {
     expect(r.stderr).toMatch(/broken\.json: not valid JSON \(/);
   });
 
+  test('a UTF-8 byte order mark is skipped, as browsers skip it', async () => {
+    const bom = file('bom.json', '\uFEFF' + JSON.stringify({ stages: ['a'], rules: [{ stage: 'a', when: { type: 'page' } }] }));
+    expect(await run('validate', bom)).toMatchObject({ code: 0, stdout: `${bom}: OK (1 stages, 1 rules, progression forward)\n` });
+    const events = file('bom.ndjson', '\uFEFF{"type":"page"}\n{"type":"page"}\n');
+    expect(await run('explain', bom, '--events', events)).toMatchObject({ code: 0, stderr: '' });
+  });
+
   test('a file that does not exist: exit 2', async () => {
     const r = await run('validate', 'nope.json');
     expect(r.code).toBe(2);
