@@ -56,11 +56,19 @@ function read(file) {
   }
 }
 
+/** Where a JSON.parse error is, as line and column, for text of several lines (Node 22 says it itself). */
+function where(text, message) {
+  const at = /at position (\d+)/.exec(message)?.[1] ?? (/end of JSON/.test(message) ? text.length : null);
+  if (at == null || !text.includes('\n') || /line \d+ column/.test(message)) return message;
+  const lines = text.slice(0, at).split('\n');
+  return `${message} (line ${lines.length} column ${lines.at(-1).length + 1})`;
+}
+
 function parse(text, what) {
   try {
     return JSON.parse(text);
   } catch (e) {
-    err(`${what}: not valid JSON (${e.message})`);
+    err(`${what}: not valid JSON (${where(text, e.message)})`);
     process.exit(1);
   }
 }
@@ -100,6 +108,9 @@ const unwrap = (x) => (x && Array.isArray(x.batch) ? x.batch : [x]);
 /** `--events`: a JSON array, one JSON object, or newline-delimited JSON; request bodies are unwrapped. */
 function readEvents(file) {
   const text = read(file);
+  // A JSON array is one document: its own parse error says where it is broken, the
+  // line-by-line reading would only blame its first line.
+  if (text.trimStart().startsWith('[')) return parse(text, file).flatMap(unwrap);
   try {
     const all = JSON.parse(text);
     return (Array.isArray(all) ? all : [all]).flatMap(unwrap);

@@ -244,6 +244,15 @@ describe('waymark explain', () => {
     expect(await run('explain', PRODUCT, '--events', bodies)).toEqual({ code: 0, stdout: replay, stderr: '' });
   });
 
+  test('a JSON array with a syntax error: its own error, with the line and column, not a line-by-line one', async () => {
+    const pretty = file('pretty.json', '[\n  {"type": "page"}\n  {"type": "page"}\n]\n');
+    const r = await run('explain', PRODUCT, '--events', pretty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^\S+pretty\.json: not valid JSON \(Expected ',' or ']' after array element in JSON at position 23 \(line 3 column 3\)\)\n$/);
+    const cut = file('cut.json', '[{"type":"page"},\n{"type":"page"}');
+    expect((await run('explain', PRODUCT, '--events', cut)).stderr).toMatch(/cut\.json: not valid JSON \(.* \(line 2 column 16\)\)\n$/);
+  });
+
   test('feedback stages say so', async () => {
     const rules = file('fb.json', { stages: ['a', 'b'], feedback: { b: 'nps' }, rules: [{ stage: 'b', when: { event: 'X' } }] });
     const r = await run('explain', rules, '--event', '{"type":"track","event":"X"}');
