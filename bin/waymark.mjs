@@ -35,6 +35,12 @@ the rules on them, so collected events replay as they ran in the browser.
 
 Exit status: 0 OK, 1 invalid rules or events, 2 bad arguments or unreadable file.`;
 
+// A reader that stops early (`| head`) closes the pipe: that is not an error.
+process.stdout.on('error', (e) => {
+  if (e.code != 'EPIPE') throw e;
+  process.exit(0);
+});
+
 const ENTERED = 'Journey Stage Entered';
 const out = (line = '') => process.stdout.write(line + '\n');
 const err = (line) => process.stderr.write(line + '\n');

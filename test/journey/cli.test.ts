@@ -2,7 +2,7 @@
 // Runs the real CLI (bin/waymark.mjs) with child_process. It imports ../dist/rules.mjs, so the
 // CLI is copied next to a fresh build of src/journey/rules.ts in a temporary directory: the
 // test does not depend on (or rebuild) the whole dist.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,6 +251,16 @@ describe('waymark explain', () => {
     expect(r.stderr).toMatch(/^\S+pretty\.json: not valid JSON \(Expected ',' or ']' after array element in JSON at position 23 \(line 3 column 3\)\)\n$/);
     const cut = file('cut.json', '[{"type":"page"},\n{"type":"page"}');
     expect((await run('explain', PRODUCT, '--events', cut)).stderr).toMatch(/cut\.json: not valid JSON \(.* \(line 2 column 16\)\)\n$/);
+  });
+
+  test('a reader that stops early (| head -2) ends it quietly, exit 0', async () => {
+    const many = file('many.ndjson', '{"type":"page","context":{"page":{"path":"/pricing"}}}\n'.repeat(5000));
+    const child = spawn(process.execPath, [cli, 'explain', PRODUCT, '--events', many], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((done) => child.on('close', done));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   test('feedback stages say so', async () => {
