@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 
 // The published package ships dist/; a fresh checkout has to build it first.
-const { step, test, validate } = await import('../dist/rules.mjs').catch((e) => {
+const { own, step, test, validate } = await import('../dist/rules.mjs').catch((e) => {
   process.stderr.write(`waymark: cannot load dist/rules.mjs (${e.code || e.message}); run \`npm run build\` first\n`);
   process.exit(2);
 });
@@ -182,7 +182,7 @@ function explain(rules, events, from) {
     const indent = single ? '' : '   ';
     if (best < 0) out(`${indent}Stage: ${before ?? 'none'} (no rule matches)`);
     else if (st.stage != before) {
-      const ask = rules.feedback?.[st.stage];
+      const ask = own(rules.feedback, st.stage);
       out(`${indent}Stage: ${before ?? 'none'} -> ${st.stage}, entered by rules[${best}]` + (ask ? ` (asks for ${ask} feedback)` : ''));
     } else {
       const to = rules.rules[best].stage;

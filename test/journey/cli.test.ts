@@ -269,6 +269,12 @@ describe('waymark explain', () => {
     expect(r.stdout).toContain('Stage: none -> b, entered by rules[0] (asks for nps feedback)\n');
   });
 
+  test('a stage named like an Object member (constructor) asks for no feedback it was not given', async () => {
+    const rules = file('proto.json', { stages: ['a', 'constructor'], feedback: { a: 'nps' }, rules: [{ stage: 'constructor', when: { event: 'X' } }] });
+    const r = await run('explain', rules, '--event', '{"type":"track","event":"X"}');
+    expect(r.stdout).toContain('Stage: none -> constructor, entered by rules[0]\n');
+  });
+
   test('invalid rules: exit 1 with the problems, nothing explained', async () => {
     const r = await run('explain', file('bad2.json', { stages: ['a'], rules: [] }), '--event', '{}');
     expect(r).toMatchObject({ code: 1, stdout: '' });
