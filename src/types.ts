@@ -125,7 +125,10 @@ export interface Feedback {
 export interface Tracker {
   track(event: string, properties?: Properties): void;
   page(name?: string, properties?: Properties): void;
+  /** Names the user (`null` forgets the name), with traits. */
   identify(userId: string | null, traits?: Properties): void;
+  /** Segment's shape: traits for the current user, whose id stays. */
+  identify(traits: Properties): void;
   /** Forget the user: new anonymous id, no user id, new session, no stage. */
   reset(): void;
   consent(state: ConsentState): void;

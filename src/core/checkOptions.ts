@@ -23,8 +23,10 @@ export function checkOptions(options: TrackerOptions): Resolved {
     maxPending: 200,
     sessionTimeout: 18e5,
     storageName: 'waymark',
-    ...options,
-  } as Resolved;
+  } as unknown as Resolved;
+  // An option given as undefined (an unset config value) keeps its default: `respectGpc:
+  // undefined` must not turn Global Privacy Control off.
+  for (const k in options) if ((options as any)[k] !== undefined) (o as any)[k] = (options as any)[k];
   const bad = (key: string, expected: string): never => {
     throw new TypeError(`waymark: option "${key}" must be ${expected}`);
   };
@@ -32,7 +34,22 @@ export function checkOptions(options: TrackerOptions): Resolved {
   if (!/^(pending|granted|denied)$/.test(o.consent)) bad('consent', '"pending", "granted" or "denied"');
   if (![...o.capture, ...o.plugins].every(isPlugin)) bad('capture', 'an array of plugins, e.g. [pageViews()]');
   if (o.stages && !isPlugin(o.stages)) bad('stages', 'the stage engine: stages: journey(rules), with journey imported from "waymark"');
-  if (o.headers && typeof o.headers != 'object') bad('headers', 'an object, e.g. { Authorization: "Bearer …" }');
+  // What fetch() would refuse at every send (a value outside ISO-8859-1, a name with a space),
+  // retried forever as a network error, is a setup error instead.
+  try {
+    if (o.headers && (typeof o.headers != 'object' || !new Headers(o.headers as any))) throw 0;
+  } catch {
+    bad('headers', 'an object of valid HTTP headers, e.g. { Authorization: "Bearer …" }');
+  }
+  try {
+    if (!/^https?:$/.test(new URL(o.endpoint, 'http://x').protocol)) throw 0;
+  } catch {
+    bad('endpoint', 'an http(s) URL');
+  }
+  // Numbers from data- attributes arrive as numbers only when they are whole: "30m" is a mistake.
+  for (const k of ['flushInterval', 'maxQueue', 'maxQueueBytes', 'maxAge', 'maxPending', 'sessionTimeout', 'batchSize'] as const)
+    if (typeof o[k] != 'number' || !(o[k] >= (k == 'batchSize' || k == 'sessionTimeout' ? 1 : 0) && o[k] < 1 / 0)) bad(k, 'a finite number, ' + (k == 'batchSize' || k == 'sessionTimeout' ? 'from 1' : '0 or more'));
+  o.batchSize = Math.floor(o.batchSize);
   // A single name is accepted as a list of one.
   o.redact = ([] as string[]).concat(o.redact || []).map((k) => ('' + k).toLowerCase());
   return o;

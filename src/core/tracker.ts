@@ -560,7 +560,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
-        if (n) drops(store!, n).catch(() => {});
+        if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
         heldDropped = 0;
         held.splice(0).forEach(persist);
         write();
@@ -634,10 +634,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       e.properties = { ...e.context.page, ...properties };
       enqueue(e);
     }),
-    identify: safe((userId: string | null, traits?: Properties) => {
-      v.u = userId == null ? null : '' + userId;
+    identify: safe((userId: string | null | Properties, traits?: Properties) => {
+      // Segment's identify(traits): traits for the current user, who stays (not "[object Object]").
+      if (userId && typeof userId == 'object') traits = userId;
       // From here on, events made before the saved visitor is read are this user's (see make()).
-      named = 1;
+      else (v.u = userId == null ? null : '' + userId), (named = 1);
       enqueue(make('identify', { traits: { ...traits } }));
     }),
     reset: safe(() => (resetVisitor(), write())),
@@ -646,7 +647,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {
         return fail('config', 'feedback() needs { score: number, scale: "csat" | "nps" | "ces" }');
       }
-      t.track('Feedback Submitted', { ...f, comment: f.comment ? ('' + f.comment).slice(0, 1e3) : undefined, stage: t.stage });
+      t.track('Feedback Submitted', { ...f, comment: f.comment ? mask(('' + f.comment).slice(0, 1e3)) : undefined, stage: t.stage });
     }),
     flush: () => flush(),
     on: (name, fn) => {

@@ -54,6 +54,9 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     waymark.version = VERSION;
     w.waymark = waymark;
     (stub?.q || []).forEach(run);
+    // A reference to the stub kept from before the load (a consent banner's callback) pushes
+    // to `waymark.q`: from now on that runs the command, or a revoke made through it would be lost.
+    waymark.q = { push: run };
   } catch (err) {
     console.error('[waymark] ' + ((err as Error).message || err));
   }

@@ -141,12 +141,16 @@ describe('consent details', () => {
   test('the pending buffer is bounded; what did not fit is reported as dropped on the next batch', async () => {
     const c = fakeCollector();
     const t = createTracker({ endpoint, maxPending: 3 });
+    const errors: WaymarkError[] = [];
+    t.on('error', (e) => errors.push(e));
     for (let i = 0; i < 5; i++) t.track('E' + i);
     t.consent('granted');
     await t.flush();
     await until(() => c.events().length == 3);
     expect(c.names()).toEqual(['E0', 'E1', 'E2']);
     expect(c.requests[0].body.dropped).toBe(2);
+    // And reported, as every loss is.
+    expect(errors).toMatchObject([{ code: 'dropped', count: 2 }]);
     // Once delivered, the dropped count is not reported again.
     t.track('Later');
     await t.flush();

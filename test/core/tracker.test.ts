@@ -36,9 +36,55 @@ describe('options', () => {
     [{ endpoint, capture: [{}] }, /capture/],
     [{ endpoint, capture: pageViews() }, /capture/],
     [{ endpoint, stages: { stages: ['a'], rules: [] } }, /journey\(rules\)/],
+    [{ endpoint: 'ftp://collect.test/batch' }, /endpoint/],
+    [{ endpoint: 'http://[collect' }, /endpoint/],
+    // fetch() would refuse these at every send: a value outside ISO-8859-1, a name with a space.
+    [{ endpoint, headers: { Authorization: 'Bearer k€y' } }, /headers/],
+    [{ endpoint, headers: { 'X Key': 'a' } }, /headers/],
+    [{ endpoint, batchSize: 0 }, /batchSize/],
+    [{ endpoint, batchSize: -1 }, /batchSize/],
+    [{ endpoint, batchSize: NaN }, /batchSize/],
+    [{ endpoint, flushInterval: -5 }, /flushInterval/],
+    [{ endpoint, maxQueue: Infinity }, /maxQueue/],
+    [{ endpoint, maxPending: '200' }, /maxPending/],
+    // A data- attribute that is not a whole number stays a string.
+    [{ endpoint, sessionTimeout: '30m' }, /sessionTimeout/],
+    [{ endpoint, sessionTimeout: 0 }, /sessionTimeout/],
   ])('a programmer mistake throws at setup: %j', (opts, message) => {
+    // happy-dom's Headers accepts what browsers' refuses: a header name must be a token, a value ISO-8859-1.
+    vi.stubGlobal(
+      'Headers',
+      class {
+        constructor(h: Record<string, string>) {
+          for (const [k, v] of Object.entries(h)) if (!/^[\w!#$%&'*+.^`|~-]+$/.test(k) || /[^\x00-\xff]/.test(v)) throw new TypeError('invalid header');
+        }
+      },
+    );
     expect(() => createTracker(opts as any)).toThrow(message);
     expect(() => createTracker(opts as any)).toThrow(TypeError);
+  });
+
+  test('an option given as undefined (an unset config value) keeps its default', async () => {
+    Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+    try {
+      const cfg: { respectGpc?: boolean; batchSize?: number; maxPending?: number } = {};
+      const c = fakeCollector();
+      const t = createTracker({ endpoint, consent: 'granted', ...cfg, respectGpc: cfg.respectGpc });
+      // GPC still counts.
+      expect(t.consentState).toBe('denied');
+      await t.shutdown();
+      delete (navigator as any).globalPrivacyControl;
+      const u = createTracker({ endpoint, batchSize: cfg.batchSize, maxPending: cfg.maxPending });
+      u.track('Landing');
+      u.consent('granted');
+      await u.flush();
+      await settle();
+      // maxPending undefined did not drop it; batchSize undefined did not stop delivery.
+      expect(c.names()).toEqual(['Landing']);
+      await u.shutdown();
+    } finally {
+      delete (navigator as any).globalPrivacyControl;
+    }
   });
 
   test("the caller's options object is never changed", async () => {
@@ -82,6 +128,21 @@ describe('events', () => {
     expect(reset.context.session.id).not.toBe(before.context.session.id);
   });
 
+  test("identify(traits), Segment's shape: traits for the current user, whose id stays", async () => {
+    const { events } = await run({}, (t) => {
+      t.identify({ plan: 'free' } as any);
+      t.identify('u-42');
+      t.identify({ plan: 'pro' } as any);
+      t.track('After');
+    });
+    expect(events.map((e) => [e.userId, e.traits])).toEqual([
+      [null, { plan: 'free' }],
+      ['u-42', {}],
+      ['u-42', { plan: 'pro' }],
+      ['u-42', undefined],
+    ]);
+  });
+
   test('properties are copied, so later changes by the page do not leak into queued events', async () => {
     const props = { n: 1 };
     const { events } = await run({}, (t) => {
@@ -109,13 +170,17 @@ describe('events', () => {
   test('feedback() records the score with the current stage; bad input is reported, not thrown', async () => {
     const { events, errors } = await run({}, (t) => {
       t.setStage('post_purchase');
-      t.feedback({ score: 9, scale: 'nps', comment: 'x'.repeat(2000) });
+      t.feedback({ score: 9, scale: 'nps', comment: 'Call me on 0612345678 or jane@example.com. ' + 'x'.repeat(2000) });
       t.feedback({ score: 'great', scale: 'nps' });
       t.feedback({ score: 3, scale: 'stars' });
     });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ event: 'Feedback Submitted', properties: { score: 9, scale: 'nps', stage: 'post_purchase' } });
-    expect((events[0].properties!.comment as string).length).toBe(1000);
+    const comment = events[0].properties!.comment as string;
+    expect(comment.length).toBeLessThanOrEqual(1000);
+    // What a visitor types is masked like click text: the comment is kept, the contact details are not.
+    expect(comment).toMatch(/^Call me on \*\*\* or \*\*\*\S* x+$/);
+    expect(comment).not.toMatch(/0612345678|jane@example\.com/);
     expect(errors.filter((e) => e.code == 'config')).toHaveLength(2);
   });
 

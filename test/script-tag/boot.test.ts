@@ -122,3 +122,25 @@ test('the tag options reach the capture modules: data-hash turns on hash-router 
 
 // A bare attribute (<script data-debug>) reading as true is tested in Chromium (test/browser/hostile.test.ts):
 // happy-dom's dataset returns undefined for an empty attribute, where browsers return ''.
+
+// A consent banner's callback, or a wrapper module, may have kept `window.waymark` from before the load.
+test('a reference to the stub kept from before the load still runs commands after it: a revoke through it stops tracking', async () => {
+  const c = fakeCollector();
+  attrs({ endpoint: 'https://c.test/v1/batch' });
+  const wm = w.waymark;
+  wm('consent', 'granted');
+  wm('track', 'Before load');
+  boot({});
+  await settle();
+  wm('track', 'After load, through the kept reference');
+  await w.waymark('flush');
+  await settle();
+  // (Trackers of earlier tests share the stubbed fetch: only this test's events are looked at.)
+  const mine = () => c.names().filter((n) => /load|revoke/.test(n));
+  expect(mine()).toEqual(['Before load', 'After load, through the kept reference']);
+  wm('consent', 'denied');
+  w.waymark('track', 'After the revoke');
+  await w.waymark('flush');
+  await settle();
+  expect(mine()).toHaveLength(2);
+});
