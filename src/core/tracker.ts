@@ -364,6 +364,9 @@ export function createTracker(options: TrackerOptions): Tracker {
           headers: { 'Content-Type': 'application/json', ...o.headers },
           credentials: 'omit',
           signal: ctrl.signal,
+          // A 301/302 would turn the POST into a GET without a body, and its 200 would settle a
+          // batch the collector never got: a redirect is not followed, and not taken as delivery.
+          redirect: 'manual',
         });
       } catch {}
       clearTimeout(t);
@@ -378,10 +381,13 @@ export function createTracker(options: TrackerOptions): Tracker {
         // the tabs that wrote these are told (see settled()).
         await settled(s, keys, b.dropped);
         emit('sent', { count: keys.length, status });
-      } else if (retryable(status)) {
+      } else if (status < 400 || retryable(status)) {
+        // A network error (0), a redirect (0 in browsers, 3xx elsewhere), 408, 429 or 5xx.
         if (store != s) return;
         const wait = retryDelay(++attempt, res?.headers.get('Retry-After'));
-        fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
+        res && status < 400
+          ? fail('config', `${o.endpoint} redirects: set the URL it redirects to. Retry ${attempt} in ${Math.round(wait / 1e3)} s`)
+          : fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
         return later(wait);
       } else {
         // The collector refused this batch as it is: sending it again cannot succeed. Its
@@ -481,8 +487,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
-        (r) => (retryable(r.status) ? back() : r.ok || fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual' }).then(
+        // A redirect (status 0 in browsers, 3xx elsewhere) delivered nothing either.
+        (r) => r.ok || (r.status < 400 || retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
         back,
       );
     } catch {
