@@ -611,8 +611,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     emit('consent', state);
   };
 
-  const resetVisitor = (revoke?: 1) => {
-    v = { a: uuid(), n: revoke ? 0 : v.n };
+  /** `a`: the new anonymous id another tab chose at its reset(). */
+  const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
+    v = { a, n: revoke ? 0 : v.n };
     dirty = true;
     // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
     fresh = revoke ? 0 : 1;
@@ -645,10 +646,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       // Segment's identify(traits): traits for the current user, who stays (not "[object Object]").
       if (userId && typeof userId == 'object') traits = userId;
       // From here on, events made before the saved visitor is read are this user's (see make()).
-      else (v.u = userId == null ? null : '' + userId), (named = 1);
+      else (v.u = userId == null ? null : '' + userId), (named = 1), channel?.postMessage({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (resetVisitor(), write())),
+    reset: safe(() => (resetVisitor(), channel?.postMessage({ a: v.a }), write())),
     consent: safe(setConsent),
     feedback: safe((f: Feedback) => {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {
@@ -700,9 +701,18 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (typeof BroadcastChannel == 'function') {
       // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
       channel = new BroadcastChannel(lockName);
-      // A consent change, or the keys another tab delivered.
-      channel.onmessage = ({ data }) =>
-        typeof data == 'string' ? safe(setConsent)(data as ConsentState, true) : Array.isArray(data) && data.forEach((k) => mine.delete(k));
+      // A consent change, the keys another tab delivered, or who the visitor is: a logout
+      // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
+      // still open would bring the old user back.
+      channel.onmessage = safe(({ data: d }: MessageEvent) =>
+        typeof d == 'string'
+          ? setConsent(d as ConsentState, true)
+          : Array.isArray(d)
+            ? d.forEach((k) => mine.delete(k))
+            : typeof d?.a == 'string'
+              ? resetVisitor(0, d.a)
+              : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
+      );
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropping = dropDatabase(o.storageName);

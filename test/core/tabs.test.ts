@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import { fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+import { dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -90,5 +90,50 @@ describe('several tabs share one queue', () => {
     Object.defineProperty(navigator, 'locks', { value: webLocks(false), configurable: true });
     const c = await twoTabs();
     expect(duplicates(c)).toBeGreaterThan(0);
+  });
+});
+
+describe('who the visitor is belongs to the site, not the tab', () => {
+  test('a logout (reset) in one tab is not undone by another tab still open: the next visit is not the old user', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.identify('user-123');
+    await settle();
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.reset();
+    await settle();
+    // Any event in B (or its page hide) writes B's visitor record.
+    b.track('Still open in B');
+    await settle();
+    expect((await dump(idb)).v.u).toBeUndefined();
+    await a.shutdown();
+    await b.shutdown();
+    const next = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    next.track('Next visit');
+    await next.flush();
+    await settle();
+    const [inB, visit] = ['Still open in B', 'Next visit'].map((n) => c.events().find((e) => e.event == n)!);
+    expect([inB.userId, visit.userId]).toEqual([null, null]);
+    // One visitor after the logout, in every tab and on the next visit.
+    expect(visit.anonymousId).toBe(inB.anonymousId);
+    await next.shutdown();
+  });
+
+  test('a login (identify) in one tab names the events of the others', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted' });
+    const b = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    a.identify('user-7');
+    await settle();
+    b.track('In B');
+    await b.flush();
+    await settle();
+    expect(c.events().find((e) => e.event == 'In B')!.userId).toBe('user-7');
+    await a.shutdown();
+    await b.shutdown();
   });
 });
