@@ -101,3 +101,32 @@ export function abortWritesAtCommit() {
     return r;
   });
 }
+
+/**
+ * What a page torn down does to IndexedDB: returns unload(), which aborts every transaction
+ * not yet finished and not commit()ed. (A closing document takes its open transactions
+ * down with it; one committed explicitly lands.) Undo with vi.restoreAllMocks().
+ */
+export function teardown() {
+  const open = new Set<IDBTransaction>();
+  const { transaction } = IDBDatabase.prototype;
+  const { commit } = IDBTransaction.prototype;
+  vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...a: any[]) {
+    const tx = transaction.apply(this, a as any);
+    open.add(tx);
+    const end = () => open.delete(tx);
+    tx.addEventListener('complete', end);
+    tx.addEventListener('abort', end);
+    return tx;
+  });
+  vi.spyOn(IDBTransaction.prototype, 'commit').mockImplementation(function (this: IDBTransaction) {
+    open.delete(this);
+    return commit.call(this);
+  });
+  return () =>
+    open.forEach((tx) => {
+      try {
+        tx.abort();
+      } catch {}
+    });
+}

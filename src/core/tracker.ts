@@ -246,7 +246,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!writeQueued) (writeQueued = true), queueMicrotask(write);
   };
 
-  const write = (now?: boolean) => {
+  const write = () => {
     writeQueued = false;
     const s = store;
     // Before the saved visitor is read, writing ours would overwrite it.
@@ -256,7 +256,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!out.length) return;
     const count = mine.size;
     writing = s
-      .put(out, [], now)
+      .put(out)
       .catch((err) => storageFailed(s, err, out))
       // Not returned: flush() waits for `writing`, so returning it here would deadlock.
       .then(() => {
@@ -440,6 +440,23 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /**
+   * The store's final state at page hide, in one transaction committed now. Writes still in
+   * progress are aborted, as the closing page would take them down with it (an uncommitted
+   * transaction does not outlive it): their events are written again here with the visitor,
+   * all but `gone` (handed to a request), which leave the queue.
+   */
+  const last = (gone: string[] = []) => {
+    const s = store;
+    // Still reading the saved visitor: nothing of this page is stored, and writing ours would overwrite it.
+    if (!s || !ready) return;
+    s.cancel();
+    const keep = [...unconfirmed].filter((k) => !gone.includes(k) && mine.has(k)).map((k): [string, unknown] => [k, [mine.get(k)]]);
+    rows = [];
+    gone.forEach((k) => mine.delete(k));
+    s.put([...keep, ['v', v]], gone, true).catch(() => {});
+  };
+
+  /**
    * Page hide. Unload sending is best effort; what matters is that nothing handed to it is
    * sent twice and nothing else is lost. So: run what a hold kept back, write what is
    * buffered, then hand this tab's undelivered events (newest first, up to the keepalive cap)
@@ -452,7 +469,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   const beacon = () => {
     unhold();
     const s = store;
-    if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return write(true);
+    // No beacon, but the writes in progress must still land: a regular request cancelled by
+    // the unload itself (a link clicked while a batch is out) is a failure that starts a backoff.
+    if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return last();
     const near = mono() - leaving < 1e4;
     const keys: string[] = [];
     const parts: string[] = [];
@@ -471,7 +490,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       parts.unshift(json);
     }
     const body = (keys[0] || early[0]) && envelope([...first, ...parts]);
-    if (!body) return write(true);
+    if (!body) return last();
     const count = keys.length + early.length;
     // A page that lives to see a failure (a tab switch) takes the events back.
     const back = () => {
@@ -493,22 +512,13 @@ export function createTracker(options: TrackerOptions): Tracker {
         back,
       );
     } catch {
-      if (!navigator.sendBeacon?.(o.endpoint, body)) return write(true);
+      if (!navigator.sendBeacon?.(o.endpoint, body)) return last();
     }
     // Handed off. The early events leave `held`, so the end of the read does not write them too;
     // a flush reading the queue right now skips the keys.
     held = held.filter((e) => !early.includes(e));
     keys.forEach((k) => handed.add(k));
-    // Still reading the saved visitor: nothing of this page is stored, and writing ours would overwrite it.
-    if (!ready) return;
-    // The store's final state, in one transaction committed now. Writes still in progress
-    // are aborted: their events are in the beacon, or written again here with the visitor.
-    s.cancel();
-    const gone = new Set(keys);
-    const keep = [...unconfirmed].filter((k) => !gone.has(k) && mine.has(k)).map((k): [string, unknown] => [k, [mine.get(k)]]);
-    rows = [];
-    keys.forEach((k) => mine.delete(k));
-    s.put([...keep, ['v', v]], keys, true).catch(() => {});
+    last(keys);
   };
 
   // No latch: beacon() only sends what is not yet handed off, and events made during the hide

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import { dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
+import { dump, fakeCollector, freshIndexedDB, queued, settle, teardown } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -189,6 +189,32 @@ describe('page hide', () => {
     answer(new Response('{}'));
     await settle();
     expect(await queued(idb)).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('a link clicked while a batch is out: the unload cancels the request, and the write still in progress lands all the same', async () => {
+    const c = fakeCollector();
+    let cancel!: (e: Error) => void;
+    c.fetch.mockImplementationOnce(async (url: string, init: RequestInit) => {
+      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
+      return new Promise<Response>((_, rej) => (cancel = rej));
+    });
+    const t = await tracker();
+    const unload = teardown();
+    t.track('Form Started');
+    t.flush();
+    await settle();
+    t.track('Element Clicked');
+    // Its write has started, not finished; then the unload cancels the request, which starts a backoff.
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+    cancel(new TypeError('Failed to fetch'));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    hide();
+    unload();
+    await settle();
+    // Backing off: no beacon, so the queue must hold both for the next page.
+    expect(beacons(c)).toHaveLength(0);
+    expect((await queued(idb)).map((e) => e.event)).toEqual(['Form Started', 'Element Clicked']);
     await t.shutdown();
   });
 
