@@ -173,10 +173,9 @@ describe('durability', () => {
     expect(lost).toEqual([]);
   });
 
-  // Within the site no beacon is sent: the next page sends the queue. That holds for events
-  // already written to IndexedDB ('Leaving'), but the link's own Element Clicked is tracked
-  // in the navigating click, and its write often dies with the page (see the Form Abandoned
-  // test in capture.test.ts, which shows the same loss every time).
+  // Within the site only the events whose write may not land are beaconed: the next page sends
+  // the queue ('Leaving', already written). The link's own Element Clicked is tracked in the
+  // navigating click: the page-hide handler commits its write, or beacons it.
   it('an event tracked right before navigating away arrives, and so does the click that navigates', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted' });
