@@ -103,6 +103,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abort: AbortController | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
+  /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. */
+  let hiding: 0 | 1 = 0;
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
 
@@ -371,6 +373,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       } catch {}
       clearTimeout(t);
       keys.forEach((k) => inflight.delete(k));
+      // Cancelled by the page going away (a link to another site clicked while a batch was
+      // out): not the collector's failure. No backoff, so the page-hide request takes them.
+      if (!res && hiding) return;
       const status = res?.status || 0;
       // Revoked meanwhile: the queue is gone, nothing to settle.
       if (state != 'granted') return;
@@ -726,6 +731,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropping = dropDatabase(o.storageName);
+    // Before any page's or module's own pagehide listener: see `hiding`.
+    offs.push(listen(window, 'pagehide', () => (hiding = 1)), listen(window, 'pageshow', () => (hiding = 0)));
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.
     for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {

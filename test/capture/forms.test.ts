@@ -330,8 +330,8 @@ test('teardown removes every listener it added', async () => {
   }
   const { t } = start();
   expect([...live.values()].sort()).toEqual(
-    // The tracker's own four (visibilitychange, pagehide, freeze, online) and the module's eight.
-    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'submit', 'visibilitychange', 'freeze', 'freeze', 'waymark:step'].sort(),
+    // The tracker's own six (visibilitychange, pagehide twice, pageshow, freeze, online) and the module's eight.
+    ['change', 'focusin', 'input', 'invalid', 'online', 'pagehide', 'pagehide', 'pagehide', 'pageshow', 'submit', 'visibilitychange', 'freeze', 'freeze', 'waymark:step'].sort(),
   );
   await t.shutdown();
   expect([...live.values()]).toEqual([]);

@@ -350,3 +350,35 @@ describe('page hide', () => {
     await t.shutdown();
   });
 });
+
+describe('a regular batch cancelled by the page going away', () => {
+  // Leaving for another site while a batch is out: the unload cancels that request, and its
+  // failure reaches the tracker during pagehide, before the tracker's own handler runs.
+  test('is not a collector failure: no backoff, and the page-hide request still carries the events', async () => {
+    let cancel = () => {};
+    const c = fakeCollector((req) =>
+      req.init.keepalive ? new Response('{}') : new Promise((_, reject) => (cancel = () => reject(new TypeError('Failed to fetch')))),
+    );
+    const errors: string[] = [];
+    const t = await tracker({
+      // A page's own pagehide listener, registered before the tracker's: the cancellation lands there.
+      plugins: [{ name: 'unload', setup: () => void window.addEventListener('pagehide', () => cancel(), { once: true }) }],
+    });
+    t.on('error', (e) => errors.push(e.code));
+    t.track('Out in a batch');
+    await settle();
+    t.flush();
+    await settle();
+    expect(c.requests).toHaveLength(1);
+    hide();
+    // (A script's dispatchEvent runs no microtasks between listeners, as the browser's own
+    // dispatch does: here the failure lands after the tracker's handler, whose request skipped
+    // the batch in flight. The visibilitychange that follows is the next chance.)
+    await settle();
+    setVisibility('hidden');
+    await settle();
+    expect(beacons(c).flatMap((r) => r.body.batch.map((e) => e.event))).toEqual(['Out in a batch']);
+    expect(errors).toEqual([]);
+    await t.shutdown();
+  });
+});
