@@ -23,6 +23,8 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 
 /** Browsers cap in-flight keepalive bodies at 64 KiB per page; stay under it with room to spare. */
 const MAX_BATCH = 6e4;
+/** A bound on a string's UTF-8 bytes (the keepalive quota is 64 KiB of bytes): 3 per non-ASCII unit. */
+const bytes = (s: string) => s.length + 2 * (s.match(/[^\0-\x7f]/g) || '').length;
 const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
@@ -330,7 +332,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     // Read past what this tab has in flight, which sits at the head of the queue.
     for (const [k, [json]] of await s.events(o.batchSize + inflight.size)) {
       if (inflight.has(k) || handed.has(k)) continue;
-      if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
+      if (keys.length >= o.batchSize || (size += bytes(json) + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
     }
@@ -486,11 +488,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     const first: string[] = [];
     for (const e of held) {
       const json = text(e);
-      if (json && (size += json.length + 1) <= MAX_BATCH) early.push(e), first.push(json);
+      if (json && (size += bytes(json) + 1) <= MAX_BATCH) early.push(e), first.push(json);
     }
     for (const [k, json] of [...mine].reverse()) {
       if (inflight.has(k) || (near && !unconfirmed.has(k))) continue;
-      if ((size += json.length + 1) > MAX_BATCH) break;
+      if ((size += bytes(json) + 1) > MAX_BATCH) break;
       keys.unshift(k);
       parts.unshift(json);
     }

@@ -306,6 +306,24 @@ describe('page hide', () => {
     await t.shutdown();
   });
 
+  // The cap is the Fetch spec's keepalive quota, 64 KiB of body bytes: a body over it is
+  // refused ("Failed to fetch"), and a closing page never learns it.
+  test('the keepalive cap is counted in UTF-8 bytes, not characters', async () => {
+    const c = fakeCollector();
+    const t = await tracker({ batchSize: 1000 });
+    // 80 events of about 750 characters, each three bytes in UTF-8: 60,000 characters, 180 KB.
+    for (let i = 0; i < 80; i++) t.track('E' + i, { name: '東京の商品'.repeat(150) });
+    await settle();
+    hide();
+    await settle();
+    const [b] = beacons(c);
+    expect(new TextEncoder().encode(String(b.init.body)).length).toBeLessThanOrEqual(64 * 1024);
+    expect(b.body.batch.at(-1)!.event).toBe('E79');
+    // What did not fit stays queued for the next visit.
+    expect((await queued(idb)).length).toBe(80 - b.body.batch.length);
+    await t.shutdown();
+  });
+
   test('no beacon when the page is leaving for another page of this site, which sends the queue on load', async () => {
     const navigation = new EventTarget();
     Object.defineProperty(window, 'navigation', { value: navigation, configurable: true });
