@@ -107,6 +107,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let leaving = -1e9;
   /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. */
   let hiding: 0 | 1 = 0;
+  /** Rows written while backing off since the bounds were last enforced. */
+  let written = 0;
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
 
@@ -266,6 +268,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then(() => {
         out.forEach(([k]) => unconfirmed.delete(k));
         count >= o.batchSize ? flush(1) : schedule(o.flushInterval);
+        // Backing off, no flush enforces the bounds: every batchSize events written, this does.
+        if (retryAt > mono() && (written += out.length) >= o.batchSize && store == s && state == 'granted')
+          (written = 0), withLock(lockName, s, () => bound(s)).catch(() => {});
       });
   };
 
@@ -301,31 +306,33 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /**
-   * Picks the oldest events that may be sent. With `bound`, first enforces the queue's bounds
-   * from the keys alone (see store.ts); this runs once per flush, so draining a long queue
-   * reads each event once instead of the whole queue per batch.
+   * Enforces the queue's bounds from the keys alone (see store.ts): once per flush, so that
+   * draining a long queue reads each event once instead of the whole queue per batch, and
+   * while backing off, so that a long outage cannot grow the queue past them.
    */
-  const take = async (s: Store, bound: boolean) => {
-    let dropped = (await s.get('d')) || 0;
-    if (bound) {
-      const t = Date.now();
-      const keys = await s.keys();
-      const evict: string[] = [];
-      for (let i = keys.length, n = 0, bytes = 0; i--; ) {
-        const k = keys[i];
-        bytes += parseInt(k.slice(13, 17), 36);
-        if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < t - o.maxAge) evict.push(k);
-      }
-      if (evict[0]) {
-        // Reported as dropped: the page-hide beacon must not send them after all.
-        evict.forEach((k) => unconfirmed.delete(k));
-        await settled(s, evict);
-        const n = evict.length;
-        fail('dropped', n + ' events evicted', { count: n });
-        await drops(s, n);
-        dropped += n;
-      }
+  const bound = async (s: Store) => {
+    const t = Date.now();
+    const keys = await s.keys();
+    const evict: string[] = [];
+    for (let i = keys.length, n = 0, bytes = 0; i--; ) {
+      const k = keys[i];
+      bytes += parseInt(k.slice(13, 17), 36);
+      if (++n > o.maxQueue || bytes > o.maxQueueBytes || parseInt(k.slice(1, 9), 36) < t - o.maxAge) evict.push(k);
     }
+    if (evict[0]) {
+      // Reported as dropped: the page-hide beacon must not send them after all.
+      evict.forEach((k) => unconfirmed.delete(k));
+      await settled(s, evict);
+      const n = evict.length;
+      fail('dropped', n + ' events evicted', { count: n });
+      await drops(s, n);
+    }
+  };
+
+  /** Picks the oldest events that may be sent, after enforcing the bounds if `first`. */
+  const take = async (s: Store, first: boolean) => {
+    if (first) await bound(s);
+    const dropped = (await s.get('d')) || 0;
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;

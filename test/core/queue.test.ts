@@ -102,6 +102,23 @@ describe('bounds and eviction', () => {
     await t.shutdown();
   });
 
+  test('a long backoff (Retry-After: 1 h) does not let the queue grow past its bounds', async () => {
+    fakeCollector(() => new Response('', { status: 503, headers: { 'Retry-After': '3600' } }));
+    const { t, errors } = await tracker({ maxQueue: 10, batchSize: 2, flushInterval: 60_000 });
+    t.track('First');
+    await t.flush();
+    await settle();
+    // Now backing off for an hour, while 200 more events are tracked.
+    for (let i = 0; i < 200; i++) {
+      t.track('E' + i);
+      await settle(20);
+    }
+    await settle();
+    expect((await queued(idb)).length).toBeLessThanOrEqual(10 + 2);
+    expect(errors.filter((e) => e.code == 'dropped').reduce((n, e) => n + (e.count as number), 0)).toBeGreaterThanOrEqual(201 - 12);
+    await t.shutdown();
+  });
+
   test('a batch the collector refuses (4xx) does not take the dropped count with it: the next batch reports it', async () => {
     const c = down();
     const { t } = await tracker({ maxQueue: 2, batchSize: 100 });
