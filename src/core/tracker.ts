@@ -357,12 +357,13 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
-  const loop = async (s: Store) => {
+  const loop = async (s: Store, renew?: () => Promise<boolean>) => {
     // A revoke, the switch to the memory fallback or shutdown() ends this loop, also while a batch is read.
     const live = () => state == 'granted' && store == s && !dead;
     for (let b, first = true; live() && (b = await take(s, first)); first = false) {
       const { keys } = b;
-      if (!live()) return;
+      // Without Web Locks: the lease is extended before each request, or lost to another tab.
+      if ((renew && !(await renew())) || !live()) return;
       if (!b.body) return later(retryDelay(++attempt));
       keys.forEach((k) => inflight.add(k));
       const ctrl = (abort = new AbortController());
@@ -435,7 +436,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (!s || state != 'granted' || dead || hydrated != h) return;
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
-        const p: Promise<boolean> = withLock(lockName, s, () => ((sending = p), loop(s)));
+        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), loop(s, renew)));
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
         if (!(navigator as any).locks) sending = p;
         return p.finally(() => (sending = undefined));

@@ -1,19 +1,30 @@
 import type { Store } from '../core/store';
 import { uuid } from './uuid';
 
+/** Lease length without Web Locks: longer than a request may take (30 s). */
+const LEASE = 6e4;
+
 /**
  * Runs `fn` while holding the origin-wide lock `name`, so only one tab flushes at a time.
  * Web Locks where available (released even if the tab crashes). Elsewhere a lease in the
- * store, taken with one atomic read-write transaction; a lease lasts 60 s, longer than a
- * request may take. Resolves false when the lease is held by another tab.
+ * store, taken with one atomic read-write transaction. `fn` gets `renew`, to call before each
+ * request: it extends the lease and resolves false if another tab took it meanwhile (a
+ * lease runs out while a slow drain goes on), so that `fn` stops instead of sending what the
+ * other tab is sending. A lease ending further ahead than a lease lasts was taken under a
+ * clock set wrong, and is void. Resolves false when the lease is held by another tab.
  */
-export function withLock(name: string, store: Store, fn: () => Promise<void>): Promise<boolean> {
+export function withLock(name: string, store: Store, fn: (renew?: () => Promise<boolean>) => Promise<void>): Promise<boolean> {
   const locks = (navigator as any).locks;
   if (locks) return locks.request(name, () => fn().then(() => true));
   const me = uuid();
   let won = false;
-  return store
-    .update('l', (l) => (!l || l.t < Date.now() ? ((won = true), { i: me, t: Date.now() + 6e4 }) : l))
-    .then((): unknown => won && fn().finally(() => store.update('l', (l) => (l && l.i == me ? 0 : l))))
+  const take = () =>
+    store.update('l', (l) => {
+      const now = Date.now();
+      won = !l || l.i == me || l.t < now || l.t > now + LEASE;
+      return won ? { i: me, t: now + LEASE } : l;
+    });
+  return take()
+    .then((): unknown => won && fn(() => take().then(() => won)).finally(() => store.update('l', (l) => (l && l.i == me ? 0 : l))))
     .then(() => won);
 }

@@ -137,3 +137,46 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await b.shutdown();
   });
 });
+
+describe('the IndexedDB lease, where Web Locks are missing', () => {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] }));
+  afterEach(() => void vi.useRealTimers());
+  const advance = async (ms: number) => {
+    for (let i = 0; i < ms; i += 1000) {
+      await vi.advanceTimersByTimeAsync(Math.min(1000, ms - i));
+      await settle(20);
+    }
+  };
+
+  test('a drain longer than the lease keeps it: a second tab does not send the batches in flight again', async () => {
+    expect((navigator as any).locks).toBeFalsy();
+    // A slow but healthy collector: 25 s per request, under the 30 s timeout.
+    const c = fakeCollector(() => new Promise((r) => setTimeout(() => r(new Response('{}')), 25_000)));
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 600_000, batchSize: 20 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 600_000, batchSize: 20 });
+    await settle();
+    for (let i = 0; i < 100; i++) a.track('E' + i);
+    await settle();
+    a.flush();
+    // A is on its third batch: a lease of 60 s taken once would have run out.
+    await advance(65_000);
+    b.flush();
+    await advance(200_000);
+    const ids = c.events().map((e) => e.messageId);
+    expect(new Set(ids).size).toBe(100);
+    expect(ids).toHaveLength(100);
+    await Promise.all([a.shutdown(), b.shutdown()]);
+  }, 60_000);
+
+  test('a lease left by a tab whose clock was a day ahead does not park every tab until the clock catches up', async () => {
+    const c = fakeCollector();
+    const { createStore, set } = await import('idb-keyval');
+    await set('l', { i: 'a closed tab', t: Date.now() + 864e5 + 6e4 }, createStore('waymark', 'q'));
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1000 });
+    await settle();
+    t.track('Y');
+    await advance(10_000);
+    expect(c.names()).toContain('Y');
+    await t.shutdown();
+  }, 60_000);
+});
