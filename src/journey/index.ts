@@ -24,6 +24,8 @@ export function journey(source: Rules | string): Plugin {
   /** Each rule's fingerprint, in rule order: counts are stored by position, and restored by fingerprint. */
   let ids: string[];
   let off = () => {};
+  /** The other tabs of this site, which share the visitor's journey. */
+  let tabs: BroadcastChannel | undefined;
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
   // Each path glob compiled once, not for every event. Keys take a prefix: a glob named
@@ -47,6 +49,25 @@ export function journey(source: Rules | string): Plugin {
       ctx.setStage(st.stage);
       save();
     }
+  };
+
+  /**
+   * What another tab of this visitor reached: its stage when further (under `latest`, its
+   * stage: it is the latest), and for each rule the higher count. Else the last tab to save
+   * would write its own journey over the other's (a tab still at awareness over a purchase).
+   */
+  const adopt = ({ data: d }: MessageEvent) => {
+    // A message handler's throw would be the page's error.
+    try {
+      if (!rules) return;
+      d.k.forEach((k: string, i: number) => {
+        const at = ids.indexOf(k);
+        if (at >= 0 && d.c[i] > (counts[at] || 0)) counts[at] = d.c[i];
+      });
+      const j = d.j;
+      if (rules.progression == 'latest' ? j.stage != st.stage : rank(j.stage) > rank(st.stage)) (st = j), ctx.setStage(st.stage);
+      save();
+    } catch {}
   };
 
   const load = (r: any, err?: unknown) => {
@@ -78,7 +99,9 @@ export function journey(source: Rules | string): Plugin {
     name: 'journey',
     setup(c) {
       ctx = c;
-      if (typeof source != 'string') return load(source);
+      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = adopt;
+      const close = () => tabs?.close();
+      if (typeof source != 'string') return load(source), close;
       const release = c.hold();
       // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
       // comes first wins. The hold is released whatever happens, or the page's events would wait forever.
@@ -98,7 +121,7 @@ export function journey(source: Rules | string): Plugin {
       new Promise((r) => (source[0] != '#' || el() || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
         .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
         .then(done, (e) => done(0, e));
-      return () => (off(), (timer = clearTimeout(timer)));
+      return () => (off(), close(), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
       if (rules && e.event != ENTERED) {
@@ -130,6 +153,7 @@ export function journey(source: Rules | string): Plugin {
           ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: own(rules.feedback, st.stage!) });
         }
         save();
+        if (i >= 0) tabs?.postMessage({ j: st, c: counts, k: ids });
       }
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.

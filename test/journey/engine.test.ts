@@ -496,6 +496,33 @@ describe('persistence and consent', () => {
     await second.t.shutdown();
   });
 
+  // Tabs open side by side: without sharing, the last tab to save wrote its journey over the
+  // others', and a tab still at awareness took the next visit back from purchase.
+  test('tabs of one visitor share the journey: the further stage and the higher counts, whichever tab saves last', async () => {
+    fakeCollector();
+    const a = start(journey(PRODUCT), { consent: 'granted' });
+    const b = start(journey(PRODUCT), { consent: 'granted' });
+    await Promise.all([a.t.flush(), b.t.flush()]);
+    a.t.page();
+    b.t.page();
+    nav('/pricing');
+    a.t.page();
+    a.on('Form Started', form());
+    expect(a.t.stage).toBe('decision');
+    await settle();
+    // B learnt it without a Journey Stage Entered of its own (A sent that one).
+    expect(b.t.stage).toBe('decision');
+    expect(b.names()).toEqual(['page', ENTERED]);
+    // B saves last: what it saves is A's journey, counts included. A count is the highest of the
+    // tabs', not their sum (2 page views in each tab: 2), which would count what they share twice.
+    nav('/');
+    b.t.page();
+    await a.t.shutdown();
+    await b.t.flush();
+    await b.t.shutdown();
+    expect((await dump(idb)).v.j).toMatchObject({ stage: 'decision', previousStage: 'consideration', c: { 0: 2, 1: 1, 3: 1 } });
+  });
+
   test('counts add up across visits: the second order, on a later visit, enters loyalty', async () => {
     fakeCollector();
     const first = start(journey(PRODUCT), { consent: 'granted' });
