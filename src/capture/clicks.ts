@@ -32,25 +32,29 @@ export function clicks(): Plugin {
           // which is the forms module's business, and for a click in an editor.
           const el = target && actionable(target);
           if (!el) return;
-          const p: Record<string, unknown> = {};
-          // `attr || undefined` drops empty keys from the JSON.
-          const put = (k: string, v: unknown) => (p[k] = v || undefined);
-          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) put(a.name.slice(13), mask(a.value));
+          let p: Record<string, unknown> = {};
+          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) p[a.name.slice(13)] = mask(a.value);
           const cls = classes(el).slice(0, 5);
           const id = el.getAttribute('id');
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
-          put('tag', el.localName);
-          // An id with a run of 5+ digits (an account or order number) is left out, as in the selector.
-          put('id', !numbered(id) && id);
-          put('classes', cls.length && cls);
-          put('role', el.getAttribute('role'));
-          put('label', mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''));
-          put('text', directText(el));
-          // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
-          // enough, as the address is nobody's business.
-          put('href', /^https?:/.test(href) ? t.redact(href) : /^[\w+.-]+:/.exec(href)?.[0]);
-          put('selector', cssPath(el));
+          p = {
+            ...p,
+            tag: el.localName,
+            // An id with a run of 5+ digits (an account or order number) is left out, as in the selector.
+            id: !numbered(id) && id,
+            // A class is never empty, so cls[0] is falsy only for no classes.
+            classes: cls[0] && cls,
+            role: el.getAttribute('role'),
+            label: mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''),
+            text: directText(el),
+            // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
+            // enough, as the address is nobody's business.
+            href: /^https?:/.test(href) ? t.redact(href) : /^[\w+.-]+:/.exec(href)?.[0],
+            selector: cssPath(el),
+          };
+          // Empty values (false, 0, '', null) become undefined, which drops them from the JSON.
+          for (const k in p) p[k] ||= undefined;
           t.track('Element Clicked', p, el);
         },
       ),
