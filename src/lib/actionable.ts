@@ -4,7 +4,7 @@
  * field) and for anything in an editor (contenteditable): what they hold is the user's own
  * text, and describing them could describe a password field.
  */
-export function actionable(el: Element): Element | null {
+export const actionable = (el: Element): Element | null => {
   const a = el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
   return (el as HTMLElement).isContentEditable || (a != el && /^(input|select|textarea|option)$/.test(el.localName)) ? null : a;
-}
+};

@@ -15,12 +15,13 @@ export const classes = (el: Element): string[] => [...el.classList].filter((c) =
  * account, order or card number) is never used. The id is read with getAttribute because
  * a form's `id` property can be clobbered by a field named "id".
  */
-export function cssPath(el: Element): string {
+export const cssPath = (el: Element): string => {
   let out = '';
   for (let i = 0; i++ < 3 && el && el.localName != 'body'; el = el.parentElement!) {
     const id = el.getAttribute('id');
     if (id && /^[a-z][\w-]*$/i.test(id) && !numbered(id)) return '#' + id + out;
-    out = '>' + el.localName + classes(el).slice(0, 2).map((c) => '.' + c).join('') + out;
+    // The hole before the classes makes join() put a '.' before each one, and adds nothing without them.
+    out = '>' + el.localName + [, ...classes(el).slice(0, 2)].join('.') + out;
   }
   return out.slice(1);
-}
+};

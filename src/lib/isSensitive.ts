@@ -6,8 +6,7 @@
  * "show password" toggle turns a password field into `type="text"`. Deliberately broad:
  * a false positive only loses a field name.
  */
-export function isSensitive(el: Element): boolean {
-  return /^(password|hidden)$/.test((el as HTMLInputElement).type) || /pass|pwd|one-time-code|card|cvv|cvc|csc|iban|ssn|(^|[\W_])cc/i.test(
+export const isSensitive = (el: Element): boolean =>
+  /^(password|hidden)$/.test((el as HTMLInputElement).type) || /pass|pwd|one-time-code|card|cvv|cvc|csc|iban|ssn|(^|[\W_])cc/i.test(
     el.getAttribute('autocomplete') + ' ' + el.getAttribute('name') + ' ' + el.getAttribute('id'),
   );
-}

@@ -4,7 +4,7 @@
  * `window.onerror`. Capture, so that it sees events the page stops from propagating;
  * passive, so that it never delays scrolling. Returns its removal.
  */
-export function safeListen(target: EventTarget, type: string, fn: (event: any) => void): () => void {
+export const safeListen = (target: EventTarget, type: string, fn: (event: any) => void): (() => void) => {
   const h = (e: Event) => {
     try {
       fn(e);
@@ -13,4 +13,4 @@ export function safeListen(target: EventTarget, type: string, fn: (event: any) =
   const o = { capture: true, passive: true };
   target.addEventListener(type, h, o);
   return () => target.removeEventListener(type, h, o);
-}
+};
