@@ -33,7 +33,7 @@ export function clicks(): Plugin {
           const el = target && actionable(target);
           if (!el) return;
           let p: Record<string, unknown> = {};
-          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) p[a.name.slice(13)] = mask(a.value);
+          for (const { name, value } of el.attributes) if (!name.indexOf('data-waymark-')) p[name.slice(13)] = mask(value);
           const cls = classes(el).slice(0, 5);
           const id = el.getAttribute('id');
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
