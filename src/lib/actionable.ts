@@ -6,5 +6,5 @@
  */
 export const actionable = (el: Element): Element | null => {
   const a = el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
-  return (el as HTMLElement).isContentEditable || (a != el && /^(input|select|textarea|option)$/.test(el.localName)) ? null : a;
+  return (el as HTMLElement).isContentEditable || (a != el && el.matches('input,select,textarea,option')) ? null : a;
 };
