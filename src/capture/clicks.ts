@@ -27,10 +27,9 @@ export function clicks(): Plugin {
         document,
         'click',
         (e: MouseEvent) => {
-          const target = eventElement(e);
           // Null too for a click inside a field (or the click a label forwards to its field),
           // which is the forms module's business, and for a click in an editor.
-          const el = target && actionable(target);
+          const el = actionable(eventElement(e));
           if (!el) return;
           let p: Record<string, unknown> = {};
           for (const { name, value } of el.attributes) if (!name.indexOf('data-waymark-')) p[name.slice(13)] = mask(value);

@@ -4,7 +4,8 @@
  * field) and for anything in an editor (contenteditable): what they hold is the user's own
  * text, and describing them could describe a password field.
  */
-export const actionable = (el: Element): Element | null => {
-  const a = el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
-  return (el as HTMLElement).isContentEditable || (a != el && el.matches('input,select,textarea,option')) ? null : a;
+export const actionable = (el: Element | null): Element | null | undefined => {
+  // Undefined for no element (eventElement's null).
+  const a = el?.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
+  return (el as HTMLElement | null)?.isContentEditable || (a != el && el!.matches('input,select,textarea,option')) ? null : a;
 };
