@@ -17,11 +17,10 @@ export const classes = (el: Element): string[] => [...el.classList].filter((c) =
  */
 export const cssPath = (el: Element): string => {
   let out = '';
-  for (let i = 0; i++ < 3 && el && el.localName != 'body'; el = el.parentElement!) {
+  for (let i = 3; i-- && el && el.localName != 'body'; el = el.parentElement!) {
     const id = el.getAttribute('id');
     if (id && /^[a-z][\w-]*$/i.test(id) && !numbered(id)) return '#' + id + out;
-    // The hole before the classes makes join() put a '.' before each one, and adds nothing without them.
-    out = '>' + el.localName + [, ...classes(el).slice(0, 2)].join('.') + out;
+    out = '>' + [el.localName, ...classes(el).slice(0, 2)].join('.') + out;
   }
   return out.slice(1);
 };
