@@ -10,7 +10,7 @@ export const safeListen = (target: EventTarget, type: string, fn: (event: any) =
       fn(e);
     } catch {}
   };
-  const o = { capture: true, passive: true };
-  target.addEventListener(type, h, o);
-  return () => target.removeEventListener(type, h, o);
+  target.addEventListener(type, h, { capture: true, passive: true });
+  // Removal matches on the capture flag alone (passive plays no part), so `true` removes it.
+  return () => target.removeEventListener(type, h, true);
 };
