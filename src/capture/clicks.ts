@@ -1,10 +1,10 @@
 import type { Plugin } from '../types';
-import { actionable } from '../lib/actionable';
-import { classes, cssPath, numbered } from '../lib/cssPath';
-import { directText } from '../lib/directText';
 import { eventElement } from '../lib/eventElement';
 import { mask } from '../lib/mask';
+import { actionable } from '../lib/actionable';
+import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
+import { classes, cssPath, numbered } from '../lib/cssPath';
 
 /**
  * Clicks: an `Element Clicked` event for each click on an actionable element (a link, a
