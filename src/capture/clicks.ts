@@ -31,11 +31,11 @@ export function clicks(): Plugin {
           // which is the forms module's business, and for a click in an editor.
           const el = actionable(eventElement(e));
           if (!el) return;
-          const cls = classes(el).slice(0, 5);
           const id = el.getAttribute('id');
+          let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
-          let p: Record<string, unknown> = {};
+          const cls = classes(el).slice(0, 5);
           for (const { name, value } of el.attributes) if (!name.indexOf('data-waymark-')) p[name.slice(13)] = mask(value);
           p = {
             ...p,
