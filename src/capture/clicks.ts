@@ -37,6 +37,8 @@ export function clicks(): Plugin {
           const href = (el as HTMLAnchorElement).href;
           const cls = classes(el).slice(0, 5);
           for (const { name, value } of el.attributes) if (!name.indexOf('data-waymark-')) p[name.slice(13)] = mask(value);
+          // The data-waymark-* properties first, as before: a built-in property of the same name
+          // (data-waymark-tag) takes its place, even when empty.
           p = {
             ...p,
             tag: el.localName,
