@@ -10,7 +10,7 @@ const isPlugin = (p: any): p is Plugin => typeof p?.name == 'string';
  * and should fail loudly, and returns a copy with the defaults. The caller's object is never changed.
  */
 export function checkOptions(options: TrackerOptions): Resolved {
-  const o = {
+  const defaults: Record<string, unknown> = {
     consent: 'pending',
     respectGpc: true,
     capture: [],
@@ -23,7 +23,8 @@ export function checkOptions(options: TrackerOptions): Resolved {
     maxPending: 200,
     sessionTimeout: 18e5,
     storageName: 'waymark',
-  } as unknown as Resolved;
+  };
+  const o = { ...defaults } as unknown as Resolved;
   // An option given as undefined (an unset config value) keeps its default: `respectGpc:
   // undefined` must not turn Global Privacy Control off.
   for (const k in options) if ((options as any)[k] !== undefined) (o as any)[k] = (options as any)[k];
@@ -46,9 +47,13 @@ export function checkOptions(options: TrackerOptions): Resolved {
   } catch {
     bad('endpoint', 'an http(s) URL');
   }
-  // Numbers from data- attributes arrive as numbers only when they are whole: "30m" is a mistake.
-  for (const k of ['flushInterval', 'maxQueue', 'maxQueueBytes', 'maxAge', 'maxPending', 'sessionTimeout', 'batchSize'] as const)
-    if (typeof o[k] != 'number' || !(o[k] >= (k == 'batchSize' || k == 'sessionTimeout' ? 1 : 0) && o[k] < 1 / 0)) bad(k, 'a finite number, ' + (k == 'batchSize' || k == 'sessionTimeout' ? 'from 1' : '0 or more'));
+  // Every option whose default is a number. Numbers from data- attributes arrive as numbers
+  // only when they are whole: "30m" is a mistake. batchSize and sessionTimeout start at 1.
+  for (const k in defaults) {
+    const x = (o as any)[k];
+    const min = +/^(b|se)/.test(k);
+    if (typeof defaults[k] == 'number' && !(typeof x == 'number' && x >= min && x < 1 / 0)) bad(k, 'a finite number from ' + min);
+  }
   o.batchSize = Math.floor(o.batchSize);
   // A single name is accepted as a list of one.
   o.redact = ([] as string[]).concat(o.redact || []).map((k) => ('' + k).toLowerCase());
