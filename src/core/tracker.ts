@@ -23,8 +23,8 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 
 /** Browsers cap in-flight keepalive bodies at 64 KiB per page; stay under it with room to spare. */
 const MAX_BATCH = 6e4;
-/** A bound on a string's UTF-8 bytes (the keepalive quota is 64 KiB of bytes): 3 per non-ASCII unit. */
-const bytes = (s: string) => s.length + 2 * (s.match(/[^\0-\x7f]/g) || '').length;
+/** A string's UTF-8 bytes: the keepalive quota is 64 KiB of body bytes, not characters. */
+const bytes = (s: string) => new TextEncoder().encode(s).length;
 const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
@@ -339,7 +339,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     // Read past what this tab has in flight, which sits at the head of the queue.
     for (const [k, [json]] of await s.events(o.batchSize + inflight.size)) {
       if (inflight.has(k) || handed.has(k)) continue;
-      if (keys.length >= o.batchSize || (size += bytes(json) + 1) > MAX_BATCH) break;
+      if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
     }
@@ -496,11 +496,16 @@ export function createTracker(options: TrackerOptions): Tracker {
     const first: string[] = [];
     for (const e of held) {
       const json = text(e);
-      if (json && (size += bytes(json) + 1) <= MAX_BATCH) early.push(e), first.push(json);
+      const n = json ? bytes(json) + 1 : 0;
+      if (n && size + n <= MAX_BATCH) (size += n), early.push(e), first.push(json!);
     }
     for (const [k, json] of [...mine].reverse()) {
       if (inflight.has(k) || (near && !unconfirmed.has(k))) continue;
-      if ((size += bytes(json) + 1) > MAX_BATCH) break;
+      // One that does not fit (a long text in Japanese is up to 3 bytes a character) stays
+      // queued for the next visit; older, smaller ones may still fit.
+      const n = bytes(json) + 1;
+      if (size + n > MAX_BATCH) continue;
+      size += n;
       keys.unshift(k);
       parts.unshift(json);
     }
@@ -568,7 +573,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     // for good: after 5 s it counts as failed, and the page goes on in memory.
     const release = t.hold();
     let rt: any;
-    const h: Promise<void> = (hydrated = Promise.race([dropping.then(() => s.get('v')), new Promise((_, no) => (rt = setTimeout(no, 5e3, 'no answer in 5 s')))])
+    const read = dropping.then(() => s.get('v'));
+    // A read that answers after the timeout (a blocked open that went through) leaves an open
+    // connection behind: closed, or a later revoke's deleteDatabase would wait on it for good.
+    read.finally(() => store != s && s.close()).catch(() => {});
+    const h: Promise<void> = (hydrated = Promise.race([read, new Promise((_, no) => (rt = setTimeout(no, 5e3, 'no answer in 5 s')))])
       .catch((err) => {
         // Private modes and blocked storage: keep working, for this page only, and say so.
         if (store == s) fail('storage', err + '; ' + MEMORY), (store = memoryStore());
@@ -586,9 +595,10 @@ export function createTracker(options: TrackerOptions): Tracker {
           const same = started - saved.t! < o.sessionTimeout;
           v = { ...saved, ...v, a: saved.a, u: named ? v.u : saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
           [...waiting, ...held].forEach(adopt);
-          // Not through safe(): after a shutdown too, the stage must be merged before it is written.
-          for (const p of plugins) call(p, 'restore', saved);
         }
+        // Not through safe(): after a shutdown too, the stage must be merged before it is written.
+        // Called without a saved visitor too ({}): the plugins learn the read is over.
+        for (const p of plugins) call(p, 'restore', saved && !fresh ? saved : {});
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
@@ -671,10 +681,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       // Segment's identify(traits): traits for the current user, who stays (not "[object Object]").
       if (userId && typeof userId == 'object') traits = userId;
       // From here on, events made before the saved visitor is read are this user's (see make()).
-      else (v.u = userId == null ? null : '' + userId), (named = 1), channel?.postMessage({ u: v.u });
+      else (v.u = userId == null ? null : '' + userId), (named = 1), state == 'granted' && channel?.postMessage({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (resetVisitor(), channel?.postMessage({ a: v.a }), write())),
+    // Shared only from a granted tab: a pending or denied tab's visitor leaves nothing anywhere.
+    reset: safe(() => (resetVisitor(), state == 'granted' && channel?.postMessage({ a: v.a }), write())),
     consent: safe(setConsent),
     feedback: safe((f: Feedback) => {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {

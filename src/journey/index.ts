@@ -26,6 +26,10 @@ export function journey(source: Rules | string): Plugin {
   let off = () => {};
   /** The other tabs of this site, which share the visitor's journey. */
   let tabs: BroadcastChannel | undefined;
+  /** Another tab's last message, kept until the rules are loaded and the saved visitor read. */
+  let later: any;
+  /** The saved visitor has been read (after consent): counts now hold what it saved. */
+  let restored = false;
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
   // Each path glob compiled once, not for every event. Keys take a prefix: a glob named
@@ -56,10 +60,13 @@ export function journey(source: Rules | string): Plugin {
    * stage: it is the latest), and for each rule the higher count. Else the last tab to save
    * would write its own journey over the other's (a tab still at awareness over a purchase).
    */
-  const adopt = ({ data: d }: MessageEvent) => {
+  const adopt = (d: any) => {
     // A message handler's throw would be the page's error.
     try {
-      if (!rules) return;
+      // Its counts include what the visitor saved: taken before this tab's own restore, they
+      // would be added to it a second time. Kept, and taken once both are done.
+      if (!rules || !restored) return (later = d);
+      later = 0;
       d.k.forEach((k: string, i: number) => {
         const at = ids.indexOf(k);
         if (at >= 0 && d.c[i] > (counts[at] || 0)) counts[at] = d.c[i];
@@ -86,6 +93,7 @@ export function journey(source: Rules | string): Plugin {
       return h.toString(36);
     });
     merge();
+    if (later) adopt(later);
   };
 
   const reset = () => {
@@ -99,7 +107,7 @@ export function journey(source: Rules | string): Plugin {
     name: 'journey',
     setup(c) {
       ctx = c;
-      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = adopt;
+      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => adopt(m.data);
       const close = () => tabs?.close();
       if (typeof source != 'string') return load(source), close;
       const release = c.hold();
@@ -153,7 +161,8 @@ export function journey(source: Rules | string): Plugin {
           ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: own(rules.feedback, st.stage!) });
         }
         save();
-        if (i >= 0) tabs?.postMessage({ j: st, c: counts, k: ids });
+        // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
+        if (i >= 0 && ctx.consentState == 'granted') tabs?.postMessage({ j: st, c: counts, k: ids });
       }
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
@@ -162,7 +171,9 @@ export function journey(source: Rules | string): Plugin {
     },
     restore(v) {
       saved = v.j;
+      restored = true;
       merge();
+      if (later) adopt(later);
     },
     reset,
   };

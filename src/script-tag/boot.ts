@@ -53,7 +53,10 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     } as any;
     waymark.version = VERSION;
     w.waymark = waymark;
-    (stub?.q || []).forEach(run);
+    // Commands that the replay itself sends through a kept stub reference land in the same
+    // list, and run in turn.
+    const q = (waymark.q = stub?.q || []);
+    for (let i = 0; i < q.length; i++) run(q[i]);
     // A reference to the stub kept from before the load (a consent banner's callback) pushes
     // to `waymark.q`: from now on that runs the command, or a revoke made through it would be lost.
     waymark.q = { push: run };

@@ -1,12 +1,13 @@
 // Nothing the tracker does throws into, or hangs, the host page; shutdown loses nothing.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import type { Plugin, PluginContext, WaymarkEvent } from '../../src/types';
-import { fakeCollector, freshIndexedDB, settle, until } from '../helpers';
+import type { Plugin, PluginContext, WaymarkError, WaymarkEvent } from '../../src/types';
+import { databases, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
 beforeEach(() => {
-  freshIndexedDB();
+  idb = freshIndexedDB();
 });
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -143,3 +144,47 @@ test('a revoke whose database delete stays blocked does not stop a later grant f
     vi.useRealTimers();
   }
 });
+
+test('an event of 21,000 Japanese characters (under the 32 KB cap, over 60 KB in UTF-8) does not block the queue', async () => {
+  const c = fakeCollector();
+  const t = createTracker({ endpoint, consent: 'granted' });
+  const errors: WaymarkError[] = [];
+  t.on('error', (e) => errors.push(e));
+  await settle();
+  t.track('Review Posted', { text: 'あ'.repeat(21000) });
+  t.track('Order Completed');
+  await settle();
+  await t.flush();
+  await settle();
+  await t.flush();
+  await settle();
+  expect(c.names()).toEqual(['Review Posted', 'Order Completed']);
+  expect(await queued(idb)).toEqual([]);
+  await t.shutdown();
+});
+
+
+test('the store given up after the 5 s timeout closes its late connection: a later revoke deletes the database', async () => {
+  fakeCollector();
+  // Another tab (an old Waymark, another script) holds the database open and ignores versionchange.
+  const x: IDBDatabase = await new Promise((r) => { const q = idb.open('waymark'); q.onupgradeneeded = () => q.result.createObjectStore('q'); q.onsuccess = () => r(q.result); });
+  const t = createTracker({ endpoint, consent: 'denied' }); // its erasure is blocked by x
+  const errors: WaymarkError[] = [];
+  t.on('error', (e) => errors.push(e));
+  t.consent('granted');
+  await tick(5200); // the first read times out: memory
+  x.close(); // the other tab goes: the erasure completes, then the timed-out read opens the database
+  await settle(); await tick(50); await settle();
+  t.consent('denied'); // the visitor revokes
+  await settle(); await tick(200); await settle();
+  const left = await databases(idb);
+  let blocked = false, deleted = false;
+  const d = idb.deleteDatabase('waymark');
+  d.onblocked = () => (blocked = true);
+  d.onsuccess = () => (deleted = true);
+  await tick(300); await settle();
+  errors.length = 0;
+  t.consent('granted'); // the visitor changes their mind
+  await tick(5200);
+  expect(left).not.toContain('waymark');
+}, 15000);

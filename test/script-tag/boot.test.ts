@@ -144,3 +144,18 @@ test('a reference to the stub kept from before the load still runs commands afte
   await settle();
   expect(mine()).toHaveLength(2);
 });
+
+test('a command sent through the kept stub while the queue replays runs too', async () => {
+  const c = fakeCollector();
+  tag.setAttribute('data-endpoint', 'https://c.test/v1/batch');
+  tag.setAttribute('data-capture', 'none');
+  const wm = w.waymark; // a CMP keeps the stub
+  wm('on', 'consent', (s: string) => wm('track', 'Consent ' + s));
+  wm('consent', 'granted');
+  boot({});
+  wm('track', 'After load');
+  await w.waymark('flush');
+  await settle();
+  await w.waymark('flush');
+  expect(c.names()).toContain('Consent granted');
+});

@@ -1,0 +1,101 @@
+// Open tabs of one visitor share the journey (and who the visitor is) over BroadcastChannels:
+// only from granted tabs, never counted twice, and not lost while a tab's rules load.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { createTracker } from '../../src';
+import { journey } from '../../src/journey';
+import type { Rules } from '../../src/journey/rules';
+import type { Tracker } from '../../src/types';
+import product from './fixtures/product.json';
+import { dump, fakeCollector, freshIndexedDB, settle, tick } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+let idb: IDBFactory;
+const running: Tracker[] = [];
+beforeEach(() => {
+  idb = freshIndexedDB();
+  history.replaceState(null, '', '/');
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((t) => t.shutdown()));
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+test('a denied tab\'s login and journey are neither stored nor sent by a granted tab', async () => {
+  const c = fakeCollector();
+  const a = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+  running.push(a);
+  await a.flush();
+  await settle();
+  // Tab B: this page was told the visitor declined (consent: 'denied').
+  const b = createTracker({ endpoint, consent: 'denied', stages: journey(product as Rules) });
+  running.push(b);
+  history.replaceState(null, '', '/pricing');
+  b.identify('jane@example.com');
+  b.page();
+  await tick(20);
+  history.replaceState(null, '', '/');
+  a.track('Something in A');
+  await a.flush();
+  await settle();
+  const last = c.events().at(-1)!;
+  expect(last.userId).toBeNull();
+  expect(last.context.journey?.stage).toBeNull();
+});
+
+test('a journey message that arrives while the rules file loads is kept: that tab saves purchase, not awareness', async () => {
+  vi.stubGlobal('fetch', vi.fn(async (url: string) => {
+    if (String(url).endsWith('/rules.json')) { await tick(200); return new Response(JSON.stringify(product)); }
+    return new Response('{}');
+  }));
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+  running.push(b);
+  await b.flush();
+  const a = createTracker({ endpoint, consent: 'granted', stages: journey('https://site.test/rules.json') });
+  running.push(a);
+  await settle(); // A has read the saved visitor; its rules are still loading
+  b.track('Order Completed');
+  await tick(20); // B's journey reaches A
+  expect(b.stage).toBe('purchase');
+  await tick(300); // A's rules are in
+  await b.shutdown();
+  a.page();
+  await a.shutdown();
+  const j = (await dump(idb)).v.j;
+  expect(j.stage).toBe('purchase');
+});
+
+const RULES: Rules = {
+  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
+  progression: 'forward',
+  rules: [
+    { stage: 'awareness', when: { type: 'page' } },
+    { stage: 'purchase', when: { event: 'Order Completed' } },
+    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 3 } } },
+  ],
+} as any;
+
+test('a tab that hears another tab before its own saved visitor is read does not add the saved counts twice', async () => {
+  fakeCollector();
+  // Visit 1: one order.
+  const v1 = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  await v1.flush();
+  v1.track('Order Completed');
+  await v1.flush();
+  await v1.shutdown();
+  // Visit 2: tab B is up and restored; tab A opens while its CMP has not answered yet.
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(b);
+  await b.flush();
+  await settle();
+  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
+  running.push(a);
+  b.page(); // a rule matches in B: B posts its journey (counts include the saved order)
+  await tick(20);
+  a.consent('granted'); // the CMP answers
+  await a.flush();
+  await settle();
+  a.track('Order Completed'); // the visitor's 2nd order
+  await settle();
+  expect(a.stage).toBe('purchase'); // 2 orders < 3
+});
