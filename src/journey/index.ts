@@ -28,6 +28,13 @@ export function journey(source: Rules | string): Plugin {
   let tabs: BroadcastChannel | undefined;
   /** Another tab's last message, kept until the rules are loaded and the saved visitor read. */
   let later: any;
+  /** The timer of the next message to the other tabs. */
+  let post: any;
+  // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
+  const share = () => {
+    post = clearTimeout(post);
+    if (ctx.consentState == 'granted') tabs?.postMessage({ j: st, c: counts, k: ids });
+  };
   /** The saved visitor has been read (after consent): counts now hold what it saved. */
   let restored = false;
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
@@ -108,7 +115,7 @@ export function journey(source: Rules | string): Plugin {
     setup(c) {
       ctx = c;
       if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => adopt(m.data);
-      const close = () => tabs?.close();
+      const close = () => (clearTimeout(post), tabs?.close());
       if (typeof source != 'string') return load(source), close;
       const release = c.hold();
       // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
@@ -161,8 +168,9 @@ export function journey(source: Rules | string): Plugin {
           ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: own(rules.feedback, st.stage!) });
         }
         save();
-        // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
-        if (i >= 0 && ctx.consentState == 'granted') tabs?.postMessage({ j: st, c: counts, k: ids });
+        // A new stage goes to the other tabs at once; counts at most once a second (a message
+        // costs more than the rest of a click).
+        if (i >= 0) st.stage != before ? share() : (post ||= setTimeout(share, 1e3));
       }
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.

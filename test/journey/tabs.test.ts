@@ -99,3 +99,20 @@ test('a tab that hears another tab before its own saved visitor is read does not
   await settle();
   expect(a.stage).toBe('purchase'); // 2 orders < 3
 });
+
+test('a new stage goes to the other tabs at once; count changes at most once a second', async () => {
+  fakeCollector();
+  const post = vi.spyOn(BroadcastChannel.prototype, 'postMessage');
+  const a = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+  running.push(a);
+  await a.flush();
+  const journeyPosts = () => post.mock.calls.filter((c) => (c[0] as any)?.k).length;
+  a.page(); // awareness: a new stage
+  expect(journeyPosts()).toBe(1);
+  a.page();
+  a.page(); // counts only
+  expect(journeyPosts()).toBe(1);
+  await tick(1100);
+  expect(journeyPosts()).toBe(2);
+  expect((post.mock.calls.at(-1)![0] as any).c[0]).toBe(3);
+});
