@@ -102,15 +102,19 @@ export function validate(rules: unknown): string[] {
     (v, p) =>
       isArr(v) && v.length ? v.forEach((x, i) => item(x, p + '[' + i + ']', '')) : no('a non-empty array')(v, p, '');
   const num = t(isNum, 'a number');
-  const ops = { eq: t(isScalar, 'a value'), in: t((v) => isArr(v) && all(v, isScalar), 'an array of values'), gt: num, gte: num, lt: num, lte: num, exists: one(true, false) };
-  const value = (scalar: (v: unknown) => boolean, what: string): Check => {
-    const o = obj(ops);
-    const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(ops) + '}');
+  const range = { gt: num, gte: num, lt: num, lte: num };
+  const ops = { eq: t(isScalar, 'a value'), in: t((v) => isArr(v) && all(v, isScalar), 'an array of values'), ...range, exists: one(true, false) };
+  // A count or a session number is always a number, and always there: a string `eq` or an
+  // `exists` could never hold, so they are mistakes.
+  const numOps = { eq: num, in: t((v) => isArr(v) && all(v, isNum), 'an array of numbers'), ...range };
+  const value = (scalar: (v: unknown) => boolean, what: string, table: Record<string, Check> = ops): Check => {
+    const o = obj(table);
+    const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(table) + '}');
     return (v, p, k) => (isObj(v) ? o : plain)(v, p, k);
   };
   const strs = t(isStrs, 'a string or an array of strings');
   const str = t(isStr, 'a string');
-  const numbers = value(isNum, 'a number');
+  const numbers = value(isNum, 'a number', numOps);
   const props = obj({ '*': value(isScalar, 'a value') });
   const conditions: Record<string, Check> = {};
   const nested = obj(conditions);
