@@ -106,7 +106,8 @@ export function journey(source: Rules | string): Plugin {
   const reset = () => {
     st = { stage: null, previousStage: null, enteredAt: null };
     counts = {};
-    saved = 0;
+    // Another tab's message kept for later belongs to the visitor just forgotten.
+    saved = later = 0;
   };
   reset();
 
@@ -115,7 +116,10 @@ export function journey(source: Rules | string): Plugin {
     setup(c) {
       ctx = c;
       if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => adopt(m.data);
-      const close = () => (clearTimeout(post), tabs?.close());
+      // A count change still waiting to be shared goes before the tab does (teardown, page hide).
+      const flush = () => post && share();
+      const offHide = listen(window, 'pagehide', flush);
+      const close = () => (offHide(), flush(), tabs?.close());
       if (typeof source != 'string') return load(source), close;
       const release = c.hold();
       // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown

@@ -116,3 +116,83 @@ test('a new stage goes to the other tabs at once; count changes at most once a s
   expect(journeyPosts()).toBe(2);
   expect((post.mock.calls.at(-1)![0] as any).c[0]).toBe(3);
 });
+
+test('a journey message kept for later does not survive a revoke: the next grant starts a new journey', async () => {
+  fakeCollector();
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(b);
+  await b.flush();
+  await settle();
+  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
+  running.push(a);
+  b.track('Order Completed'); // B: purchase, posted at once; A (pending) keeps it in `later`
+  await tick(20);
+  a.consent('denied'); // revoke: every tab forgets the visitor
+  await tick(20);
+  await settle();
+  expect(b.consentState).toBe('denied');
+  expect(b.stage).toBeNull();
+  a.consent('granted');
+  await a.flush();
+  await settle();
+  a.page();
+  await a.flush();
+  await settle();
+  expect(a.stage).toBe('awareness'); // actual: 'purchase' from before the revoke
+  expect((await dump(idb)).v?.j?.stage).not.toBe('purchase');
+});
+
+test('a journey message kept for later does not survive a logout (reset) in the other tab', async () => {
+  fakeCollector();
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(b);
+  await b.flush();
+  await settle();
+  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
+  running.push(a);
+  b.track('Order Completed');
+  await tick(20);
+  b.reset(); // logout in B: the new visitor has no journey
+  await tick(20);
+  a.consent('granted');
+  await a.flush();
+  await settle();
+  expect(b.stage).toBeNull();
+  expect(a.stage).toBeNull(); // actual: 'purchase' of the user who logged out
+});
+
+test('a count change still waiting to be shared goes to the other tabs at shutdown, not lost', async () => {
+  fakeCollector();
+  const a = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(a);
+  await a.flush();
+  await settle();
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(b);
+  await b.flush();
+  await settle();
+  a.track('Order Completed'); // 1: purchase, shared at once
+  await tick(20);
+  a.track('Order Completed'); // 2: count only, debounced 1 s
+  await a.shutdown(); // tab closed within the second
+  running.splice(running.indexOf(a), 1);
+  await tick(1100);
+  b.track('Order Completed'); // the visitor's 3rd order
+  await b.flush();
+  await settle();
+  expect(b.stage).toBe('loyalty'); // actual: 'purchase' (B counts 2)
+});
+
+test('a count change still waiting to be shared goes to the other tabs at page hide', async () => {
+  fakeCollector();
+  const post = vi.spyOn(BroadcastChannel.prototype, 'postMessage');
+  const t = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  running.push(t);
+  await t.flush();
+  const journeyPosts = () => post.mock.calls.filter((c) => (c[0] as any)?.k).length;
+  t.page();
+  t.page(); // counts only: waiting
+  expect(journeyPosts()).toBe(1);
+  window.dispatchEvent(new Event('pagehide'));
+  expect(journeyPosts()).toBe(2);
+});
