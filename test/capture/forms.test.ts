@@ -159,6 +159,18 @@ test('abandoned when the page goes (hidden, then pagehide): sent in the page-hid
   expect(c.names().filter((n) => n == 'Form Abandoned')).toHaveLength(1);
 });
 
+test('left, then shown again from the back/forward cache and submitted: a new page view, a new form session', async () => {
+  const { t, c } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  window.dispatchEvent(new Event('pagehide'));
+  window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+  fire($('#checkout'), 'submit');
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'Form Abandoned', 'page', 'Form Started', 'Form Submitted']);
+});
+
 test('abandoned when the hidden tab is frozen (it may be discarded without a pagehide)', async () => {
   const { props } = start();
   document.body.innerHTML = CHECKOUT;
