@@ -484,8 +484,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   const beacon = () => {
     unhold();
     const s = store;
-    // No beacon, but the writes in progress must still land: a regular request cancelled by
-    // the unload itself (a link clicked while a batch is out) is a failure that starts a backoff.
+    // No beacon (offline, or the collector failing), but the writes in progress must still land.
+    // (A regular request cancelled by the unload itself is no failure: see `hiding`.)
     if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return last();
     const near = mono() - leaving < 1e4;
     const keys: string[] = [];

@@ -202,9 +202,11 @@ describe('durability', () => {
     expect(lost).toEqual([]);
   });
 
-  // A batch out when a link is clicked is cancelled by the unload: a network error, so a
-  // backoff and no page-hide beacon. The click's Element Clicked and the Form Abandoned tracked
-  // at pagehide are still being written then: unless committed at page hide, they die with it.
+  // A batch out when a link is clicked is cancelled by the unload. Within the site the page-hide
+  // request carries only what may not be written, and the click's Element Clicked and the Form
+  // Abandoned tracked at pagehide are still being written then: unless the page-hide handler
+  // commits those writes, they die with the page. (The cancellation once started a backoff that
+  // skipped that handler's commit; it is no longer taken for a collector failure.)
   it.skipIf(!implemented('capture/forms'))('a link clicked while a batch is out: the click and Form Abandoned arrive with the next page', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted' });
