@@ -23,6 +23,8 @@ export function fakeCollector(respond?: (req: Sent, n: number) => Response | Pro
   return {
     fetch,
     requests,
+    /** From now on answers with `next`; without it, 200: the collector is back. */
+    respondWith: (next?: typeof respond) => void (respond = next),
     events: (): WaymarkEvent[] => requests.flatMap((r) => r.body.batch),
     names: (): string[] => requests.flatMap((r) => r.body.batch.map((e) => e.event || e.type)),
   };

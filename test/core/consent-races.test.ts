@@ -104,10 +104,7 @@ describe('a grant right after a revoke', () => {
     await settle(300);
     await tick(50);
     await settle(300);
-    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-      return new Response('{}');
-    });
+    c.respondWith();
     c.requests.length = 0;
     const next = createTracker({ endpoint, consent: 'granted' });
     await settle();

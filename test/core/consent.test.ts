@@ -169,10 +169,7 @@ describe('consent details', () => {
     t.consent('denied');
     await until(async () => !(await databases(idb)).includes('waymark'), 'database deleted');
     c.requests.length = 0;
-    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-      return new Response('{}', { status: 200 });
-    });
+    c.respondWith();
     t.track('Dropped while denied');
     t.consent('granted');
     t.track('After regrant');

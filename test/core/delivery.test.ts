@@ -102,10 +102,7 @@ describe('triggers', () => {
     const { t } = await granted({ batchSize: 3 });
     for (let i = 0; i < 7; i++) t.track('E' + i);
     await settle();
-    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-      return status(200);
-    });
+    c.respondWith();
     c.requests.length = 0;
     await t.flush();
     await settle();
@@ -296,10 +293,7 @@ describe('at-least-once', () => {
     await b.t.flush();
     await b.t.shutdown();
     const sentWhileDown = new Set(c.events().map((e) => e.messageId));
-    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-      return status(200);
-    });
+    c.respondWith();
     c.requests.length = 0;
     const third = await granted();
     await third.t.flush();

@@ -71,10 +71,7 @@ test('shutdown while the rules file loads: the events waiting for it are still w
   t.track('Waiting for the rules');
   await settle();
   await t.shutdown(); // e.g. an SPA unmount within the first seconds
-  c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-    c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-    return new Response('{}');
-  });
+  c.respondWith();
   const next = createTracker({ endpoint, consent: 'granted' });
   await next.flush();
   await settle();

@@ -324,10 +324,7 @@ describe('the pipeline', () => {
     const t = createTracker({ endpoint, consent: 'granted' });
     t.track('Held at shutdown');
     await t.shutdown();
-    c.fetch.mockImplementation(async (url: string, init: RequestInit) => {
-      c.requests.push({ url, init, body: JSON.parse(String(init.body)) });
-      return new Response('{}');
-    });
+    c.respondWith();
     const next = createTracker({ endpoint, consent: 'granted' });
     await next.flush();
     await settle();
