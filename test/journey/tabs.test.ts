@@ -21,6 +21,24 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
+const RULES: Rules = {
+  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
+  progression: 'forward',
+  rules: [
+    { stage: 'awareness', when: { type: 'page' } },
+    { stage: 'purchase', when: { event: 'Order Completed' } },
+    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 3 } } },
+  ],
+} as any;
+
+/** A tab of the visitor with the stage engine on RULES; a granted one has read its saved visitor. */
+async function tab(consent: 'granted' | 'pending') {
+  const t = createTracker({ endpoint, consent, stages: journey(RULES) });
+  running.push(t);
+  if (consent == 'granted') await t.flush(), await settle();
+  return t;
+}
+
 test('a denied tab\'s login and journey are neither stored nor sent by a granted tab', async () => {
   const c = fakeCollector();
   const a = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
@@ -65,16 +83,6 @@ test('a journey message that arrives while the rules file loads is kept: that ta
   expect(j.stage).toBe('purchase');
 });
 
-const RULES: Rules = {
-  stages: ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'],
-  progression: 'forward',
-  rules: [
-    { stage: 'awareness', when: { type: 'page' } },
-    { stage: 'purchase', when: { event: 'Order Completed' } },
-    { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 3 } } },
-  ],
-} as any;
-
 test('a tab that hears another tab before its own saved visitor is read does not add the saved counts twice', async () => {
   fakeCollector();
   // Visit 1: one order.
@@ -84,12 +92,8 @@ test('a tab that hears another tab before its own saved visitor is read does not
   await v1.flush();
   await v1.shutdown();
   // Visit 2: tab B is up and restored; tab A opens while its CMP has not answered yet.
-  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
-  running.push(b);
-  await b.flush();
-  await settle();
-  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
-  running.push(a);
+  const b = await tab('granted');
+  const a = await tab('pending');
   b.page(); // a rule matches in B: B posts its journey (counts include the saved order)
   await tick(20);
   a.consent('granted'); // the CMP answers
@@ -119,12 +123,8 @@ test('a new stage goes to the other tabs at once; count changes at most once a s
 
 test('a journey message kept for later does not survive a revoke: the next grant starts a new journey', async () => {
   fakeCollector();
-  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
-  running.push(b);
-  await b.flush();
-  await settle();
-  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
-  running.push(a);
+  const b = await tab('granted');
+  const a = await tab('pending');
   b.track('Order Completed'); // B: purchase, posted at once; A (pending) keeps it in `later`
   await tick(20);
   a.consent('denied'); // revoke: every tab forgets the visitor
@@ -138,18 +138,14 @@ test('a journey message kept for later does not survive a revoke: the next grant
   a.page();
   await a.flush();
   await settle();
-  expect(a.stage).toBe('awareness'); // actual: 'purchase' from before the revoke
+  expect(a.stage).toBe('awareness'); // not 'purchase', from before the revoke
   expect((await dump(idb)).v?.j?.stage).not.toBe('purchase');
 });
 
 test('a journey message kept for later does not survive a logout (reset) in the other tab', async () => {
   fakeCollector();
-  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
-  running.push(b);
-  await b.flush();
-  await settle();
-  const a = createTracker({ endpoint, consent: 'pending', stages: journey(RULES) });
-  running.push(a);
+  const b = await tab('granted');
+  const a = await tab('pending');
   b.track('Order Completed');
   await tick(20);
   b.reset(); // logout in B: the new visitor has no journey
@@ -158,19 +154,13 @@ test('a journey message kept for later does not survive a logout (reset) in the 
   await a.flush();
   await settle();
   expect(b.stage).toBeNull();
-  expect(a.stage).toBeNull(); // actual: 'purchase' of the user who logged out
+  expect(a.stage).toBeNull(); // not 'purchase', the stage of the user who logged out
 });
 
 test('a count change still waiting to be shared goes to the other tabs at shutdown, not lost', async () => {
   fakeCollector();
-  const a = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
-  running.push(a);
-  await a.flush();
-  await settle();
-  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
-  running.push(b);
-  await b.flush();
-  await settle();
+  const a = await tab('granted');
+  const b = await tab('granted');
   a.track('Order Completed'); // 1: purchase, shared at once
   await tick(20);
   a.track('Order Completed'); // 2: count only, debounced 1 s
@@ -180,7 +170,7 @@ test('a count change still waiting to be shared goes to the other tabs at shutdo
   b.track('Order Completed'); // the visitor's 3rd order
   await b.flush();
   await settle();
-  expect(b.stage).toBe('loyalty'); // actual: 'purchase' (B counts 2)
+  expect(b.stage).toBe('loyalty'); // not 'purchase' (B alone counts 2)
 });
 
 test('a count change still waiting to be shared goes to the other tabs at page hide', async () => {
