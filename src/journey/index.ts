@@ -60,6 +60,8 @@ export function journey(source: Rules | string): Plugin {
       ctx.setStage(st.stage);
       save();
     }
+    // Then what another tab sent meanwhile (adopt keeps it again if it is still too early).
+    if (later) adopt(later);
   };
 
   /**
@@ -100,7 +102,6 @@ export function journey(source: Rules | string): Plugin {
       return h.toString(36);
     });
     merge();
-    if (later) adopt(later);
   };
 
   const reset = () => {
@@ -185,7 +186,6 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
-      if (later) adopt(later);
     },
     reset,
   };
