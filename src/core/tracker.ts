@@ -400,9 +400,10 @@ export function createTracker(options: TrackerOptions): Tracker {
         // A network error (0), a redirect (0 in browsers, 3xx elsewhere), 408, 429 or 5xx.
         if (store != s) return;
         const wait = retryDelay(++attempt, res?.headers.get('Retry-After'));
+        const next = `retry ${attempt} in ${Math.round(wait / 1e3)} s`;
         res && status < 400
-          ? fail('config', `${o.endpoint} redirects: set the URL it redirects to. Retry ${attempt} in ${Math.round(wait / 1e3)} s`)
-          : fail('network', `HTTP ${status || 'error'}, retry ${attempt} in ${Math.round(wait / 1e3)} s`, { status });
+          ? fail('config', `${o.endpoint} redirects: set the URL it redirects to; ${next}`)
+          : fail('network', `HTTP ${status || 'error'}, ${next}`, { status });
         return later(wait);
       } else {
         // The collector refused this batch as it is: sending it again cannot succeed. Its
@@ -465,7 +466,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // Still reading the saved visitor: nothing of this page is stored, and writing ours would overwrite it.
     if (!s || !ready) return;
     s.cancel();
-    const keep = [...unconfirmed].filter((k) => !gone.includes(k) && mine.has(k)).map((k): [string, unknown] => [k, [mine.get(k)]]);
+    const sent = new Set(gone);
+    const keep = [...unconfirmed].filter((k) => !sent.has(k) && mine.has(k)).map((k): [string, unknown] => [k, [mine.get(k)]]);
     rows = [];
     gone.forEach((k) => mine.delete(k));
     s.put([...keep, ['v', v]], gone, true).catch(() => {});
@@ -647,6 +649,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /** `a`: the new anonymous id another tab chose at its reset(). */
+  /** Who the visitor is, to the other tabs: only from a granted tab (a pending or denied one shares nothing). */
+  const tell = (m: object) => state == 'granted' && channel?.postMessage(m);
+
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
     v = { a, n: revoke ? 0 : v.n };
     dirty = true;
@@ -681,11 +686,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       // Segment's identify(traits): traits for the current user, who stays (not "[object Object]").
       if (userId && typeof userId == 'object') traits = userId;
       // From here on, events made before the saved visitor is read are this user's (see make()).
-      else (v.u = userId == null ? null : '' + userId), (named = 1), state == 'granted' && channel?.postMessage({ u: v.u });
+      else (v.u = userId == null ? null : '' + userId), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    // Shared only from a granted tab: a pending or denied tab's visitor leaves nothing anywhere.
-    reset: safe(() => (resetVisitor(), state == 'granted' && channel?.postMessage({ a: v.a }), write())),
+    reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
     consent: safe(setConsent),
     feedback: safe((f: Feedback) => {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {
