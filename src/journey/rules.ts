@@ -68,6 +68,9 @@ const all = (v: unknown, test: (x: unknown) => unknown) => [v].flat().every(test
 // A non-empty string, or a non-empty array of strings.
 const isStrs = (v: any) => all(v, isStr) && v.length > 0;
 
+/** `o[k]` if `o` has it as its own: `{}` has no "constructor" property for a rule to find. (Not Object.hasOwn: the bundles run on ES2020 browsers.) */
+export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o[k] : undefined);
+
 /**
  * Checks a rules file. Returns one message per problem, each naming the JSON path and what
  * was expected (`rules[3].when.path: expected a string or an array of strings`); empty when
@@ -88,13 +91,12 @@ export function validate(rules: unknown): string[] {
   // Each key is checked by its entry in `table`, else by `table['*']` (free-form keys).
   // A missing required key reaches its check as undefined and gets the usual message.
   // Own keys only: "constructor" or "__proto__" are unknown keys, not Object's members.
-  // (hasOwnProperty, not Object.hasOwn: the bundles run on ES2020 browsers.)
   const obj =
     (table: Record<string, Check>, required: string[] = []): Check =>
     (v, p) =>
       isObj(v)
         ? new Set([...required, ...keys(v)]).forEach((k) =>
-            ({}.hasOwnProperty.call(table, k) ? table[k] : table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
+            (own(table, k) || table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
           )
         : no('an object')(v, p, '');
   const list =
@@ -155,9 +157,6 @@ export function validate(rules: unknown): string[] {
  */
 export const glob = (g: string): RegExp =>
   RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*$|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '$');
-
-/** `o[k]` if `o` has it as its own: `{}` has no "constructor" property for a rule to find. */
-export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 const is = (m: any, x: any): boolean =>
   isArr(m)
