@@ -21,7 +21,10 @@ import { VERSION } from '../version';
 import { checkOptions } from './checkOptions';
 import { dropDatabase, idbStore, memoryStore, type Store } from './store';
 
-/** Browsers cap in-flight keepalive bodies at 64 KiB per page; stay under it with room to spare. */
+/**
+ * Browsers cap the keepalive bodies in flight at 64 KiB per page, all requests together (the
+ * Fetch spec's keepalive quota): the events of a batch stay under it with room for the envelope.
+ */
 const MAX_BATCH = 6e4;
 /** A string's UTF-8 bytes: the keepalive quota is 64 KiB of body bytes, not characters. */
 const bytes = (s: string) => new TextEncoder().encode(s).length;
@@ -107,6 +110,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let leaving = -1e9;
   /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. */
   let hiding: 0 | 1 = 0;
+  /** The bytes of this page's keepalive requests still in flight: a second page-hide request gets what the first left. */
+  let ka = 0;
   /** Rows written while backing off since the bounds were last enforced. */
   let written = 0;
   let channel: BroadcastChannel | undefined;
@@ -362,10 +367,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     const live = () => state == 'granted' && store == s && !dead;
     for (let b, first = true; live() && (b = await take(s, first)); first = false) {
       const { keys } = b;
-      // Without Web Locks: the lease is extended before each request, or lost to another tab.
-      if ((renew && !(await renew())) || !live()) return;
       if (!b.body) return later(retryDelay(++attempt));
+      // In flight from here: a page hide while the lease is renewed must not send them too.
       keys.forEach((k) => inflight.add(k));
+      // Without Web Locks: the lease is extended before each request, or lost to another tab.
+      if ((renew && !(await renew())) || !live()) return keys.forEach((k) => inflight.delete(k));
       const ctrl = (abort = new AbortController());
       const t = setTimeout(() => ctrl.abort(), 3e4);
       let res: Response | undefined;
@@ -471,6 +477,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     rows = [];
     gone.forEach((k) => mine.delete(k));
     s.put([...keep, ['v', v]], gone, true).catch(() => {});
+    // Sent events written to IndexedDB before the switch to memory leave it too, or the next visit sends them again.
+    if (gone[0]) abandoned?.put([], gone, true).catch(() => {});
   };
 
   /**
@@ -490,6 +498,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // (A regular request cancelled by the unload itself is no failure: see `hiding`.)
     if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return last();
     const near = mono() - leaving < 1e4;
+    // Closing a tab fires visibilitychange, then pagehide: each sends, and the first may still be out.
+    const cap = MAX_BATCH - ka;
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
@@ -499,20 +509,23 @@ export function createTracker(options: TrackerOptions): Tracker {
     for (const e of held) {
       const json = text(e);
       const n = json ? bytes(json) + 1 : 0;
-      if (n && size + n <= MAX_BATCH) (size += n), early.push(e), first.push(json!);
+      if (n && size + n <= cap) (size += n), early.push(e), first.push(json!);
     }
     for (const [k, json] of [...mine].reverse()) {
       if (inflight.has(k) || (near && !unconfirmed.has(k))) continue;
       // One that does not fit (a long text in Japanese is up to 3 bytes a character) stays
       // queued for the next visit; older, smaller ones may still fit.
       const n = bytes(json) + 1;
-      if (size + n > MAX_BATCH) continue;
+      if (size + n > cap) continue;
       size += n;
       keys.unshift(k);
       parts.unshift(json);
     }
     const body = (keys[0] || early[0]) && envelope([...first, ...parts]);
-    if (!body) return last();
+    // Over the quota (a transform that adds much), the browser would refuse it in a task a
+    // closing page never runs: the events stay queued for the next visit instead.
+    const n = body ? bytes(body) : 1e9;
+    if (ka + n > 65536) return last();
     const count = keys.length + early.length;
     // A page that lives to see a failure (a tab switch) takes the events back.
     const back = () => {
@@ -528,16 +541,19 @@ export function createTracker(options: TrackerOptions): Tracker {
     };
     try {
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual' }).then(
-        // A redirect (status 0 in browsers, 3xx elsewhere) delivered nothing either.
-        (r) => r.ok || (r.status < 400 || retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
-        back,
-      );
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual' })
+        .finally(() => (ka -= n))
+        .then(
+          // A redirect (status 0 in browsers, 3xx elsewhere) delivered nothing either.
+          (r) => r.ok || (r.status < 400 || retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
+          back,
+        );
     } catch {
       if (!navigator.sendBeacon?.(o.endpoint, body)) return last();
     }
     // Handed off. The early events leave `held`, so the end of the read does not write them too;
     // a flush reading the queue right now skips the keys.
+    ka += n;
     held = held.filter((e) => !early.includes(e));
     keys.forEach((k) => handed.add(k));
     last(keys);

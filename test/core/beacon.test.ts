@@ -400,3 +400,104 @@ describe('a regular batch cancelled by the page going away', () => {
     await t.shutdown();
   });
 });
+
+// The Fetch spec's keepalive quota is 64 KiB for all of a page's keepalive bodies in flight
+// together, not per request: closing a tab fires visibilitychange, then pagehide, and each
+// sends one. What the browser refuses there is refused in a task a closing page never runs.
+describe('the keepalive quota, shared by the page-hide requests in flight', () => {
+  /** A collector that never answers a keepalive request, and refuses one over the quota as Chromium does. */
+  function quotaCollector(closing = false) {
+    let inflight = 0;
+    const refused: string[] = [];
+    const sent: string[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn((_url: string, init: RequestInit) => {
+        const n = new TextEncoder().encode(String(init.body)).length;
+        if (!init.keepalive) return Promise.resolve(new Response('{}'));
+        if (inflight + n > 65536) {
+          refused.push(String(init.body));
+          // A closing page never runs the rejection's handler.
+          return closing ? new Promise(() => {}) : Promise.reject(new TypeError('Failed to fetch'));
+        }
+        inflight += n;
+        sent.push(String(init.body));
+        return new Promise(() => {});
+      }),
+    );
+    return { refused, sent };
+  }
+
+  async function closeTab(closing: boolean) {
+    const c = quotaCollector(closing);
+    const t = await tracker({ batchSize: 1000 });
+    for (let i = 0; i < 50; i++) t.track('E' + i, { pad: 'x'.repeat(1000) });
+    await settle();
+    setVisibility('hidden');
+    // Tracked during the hide (as Form Abandoned is), between the two requests.
+    t.track('Form Abandoned', { fields: 'y'.repeat(12_000) });
+    hide();
+    await settle();
+    return { c, t };
+  }
+
+  test('the second request asks only for what the first left of the quota', async () => {
+    const { c, t } = await closeTab(false);
+    expect(c.sent).toHaveLength(1);
+    expect(c.refused).toEqual([]);
+    await t.shutdown();
+  });
+
+  test('what does not fit stays queued for the next visit', async () => {
+    const { c, t } = await closeTab(true);
+    const sent = c.sent.flatMap((b) => JSON.parse(b).batch.map((e: any) => e.event));
+    const kept = (await queued(idb)).map((e) => e.event);
+    // Every event is either in a request the browser took, or still in the queue.
+    for (const name of ['Form Abandoned', ...Array.from({ length: 50 }, (_, i) => 'E' + i)]) expect(sent.includes(name) || kept.includes(name), name).toBe(true);
+    await t.shutdown();
+  });
+});
+
+test('after the switch to memory, events stored in IndexedDB and sent at page hide leave IndexedDB too: the next visit does not send them again', async () => {
+  const c = fakeCollector();
+  const t = await tracker();
+  const errors: string[] = [];
+  t.on('error', (e) => errors.push(e.code));
+  t.track('Stored in IndexedDB');
+  await settle();
+  expect((await queued(idb)).map((e) => e.event)).toEqual(['Stored in IndexedDB']);
+  // The disk fills up: the next write fails and the queue moves to memory.
+  vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  });
+  t.track('Kept in memory');
+  await settle();
+  expect(errors).toContain('quota');
+  vi.restoreAllMocks();
+  hide();
+  await settle();
+  await t.shutdown();
+  expect(beacons(c).flatMap((r) => r.body.batch.map((e) => e.event))).toEqual(['Stored in IndexedDB', 'Kept in memory']);
+  expect(await queued(idb)).toEqual([]);
+});
+
+test('without Web Locks: a page hide while the lease is renewed for a batch already read does not send that batch twice', async () => {
+  expect((navigator as any).locks).toBeFalsy();
+  const c = fakeCollector();
+  const t = await tracker({ batchSize: 100 });
+  t.track('A');
+  await settle();
+  // The lease is read twice per batch: taken, then renewed before the request. The page is
+  // hidden while the renewal is in progress (it takes a task or more).
+  const { get } = IDBObjectStore.prototype;
+  let leaseReads = 0;
+  vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(function (this: IDBObjectStore, key: any) {
+    if (key == 'l' && ++leaseReads == 2) setVisibility('hidden');
+    return get.call(this, key);
+  });
+  await t.flush();
+  await settle();
+  expect(leaseReads).toBeGreaterThanOrEqual(2);
+  expect(c.names()).toEqual(['A']);
+  await t.shutdown();
+});
