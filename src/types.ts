@@ -174,8 +174,8 @@ export interface Plugin {
   name: string;
   setup?(ctx: PluginContext): void | (() => void);
   teardown?(): void;
-  /** Enrich the event in place or return a new one; return null to drop it. */
-  beforeSend?(event: WaymarkEvent): WaymarkEvent | null | void;
+  /** Enrich the event in place or return a new one; return null (or false) to drop it. */
+  beforeSend?(event: WaymarkEvent): WaymarkEvent | null | boolean | void;
   /** Called once after consent with what was persisted for this visitor on earlier visits. */
   restore?(saved: Record<string, unknown>): void;
   /** Called on `reset()` and on a consent revoke: forget the visitor. */
@@ -195,10 +195,10 @@ export interface TrackerOptions {
   stages?: Plugin;
   /** Extra plugins, run after capture and stages. */
   plugins?: Plugin[];
-  /** Change or drop (return null) each event. Runs last. */
-  beforeSend?: (event: WaymarkEvent) => WaymarkEvent | null | undefined | void;
-  /** Reshape the request body for a non-Segment collector. */
-  transform?: (body: BatchBody) => unknown;
+  /** Change or drop (return null or false) each event. Runs last. */
+  beforeSend?: (event: WaymarkEvent) => WaymarkEvent | null | boolean | undefined | void;
+  /** Reshape the request body for a non-Segment collector: return an object (sent as JSON) or a string (sent as it is), synchronously. */
+  transform?: (body: BatchBody) => object | string;
   /** Extra request headers for regular flushes (not sent with page-hide beacons, which must stay CORS-simple). */
   headers?: Record<string, string>;
   /** Send when this many events are queued; also the most events per request. Default 20. */

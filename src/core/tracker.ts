@@ -217,11 +217,12 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   const run = (e: WaymarkEvent | null) => {
-    // A hook that fails keeps the event as it was; null drops it.
+    // A hook that fails keeps the event as it was.
     const early = pre.has(e!);
     for (const p of [...plugins, { name: 'options', beforeSend: o.beforeSend }] as Plugin[]) if (e) {
       const r = call(p, 'beforeSend', e);
-      e = r === null ? r : r || e;
+      // null or false (a predicate, in plain JavaScript) drops; an object replaces; anything else keeps.
+      e = r === null || r === false ? null : r && typeof r == 'object' ? r : e;
     }
     if (!e) return;
     // A hook may return a new event: it keeps the mark of one made before identify().
@@ -304,7 +305,14 @@ export function createTracker(options: TrackerOptions): Tracker {
   const envelope = (parts: string[], dropped?: number): string | undefined => {
     const body = `{"batch":[${parts}],"sentAt":"${new Date().toISOString()}"${dropped ? ',"dropped":' + dropped : ''}}`;
     try {
-      return o.transform ? JSON.stringify(o.transform(JSON.parse(body) as BatchBody)) : body;
+      if (!o.transform) return body;
+      const r: any = o.transform(JSON.parse(body) as BatchBody);
+      // A string goes as it is (NDJSON, say), an object as JSON. Anything else would send
+      // "{}" (a Promise, from an async transform) or nothing (undefined, from one that changed
+      // the body in place), and a 2xx would settle events the collector never got.
+      if (typeof r == 'string' && r) return r;
+      if (Object(r) !== r || typeof r.then == 'function') throw 'it must return the body to send (an object or a string), synchronously';
+      return JSON.stringify(r);
     } catch (err) {
       fail('config', 'transform: ' + err + '; the batch stays queued');
     }
@@ -736,7 +744,14 @@ export function createTracker(options: TrackerOptions): Tracker {
       // From here on public calls are ignored and nothing is sent; what is held is still written.
       dead = true;
       for (const p of plugins) call(p, 'teardown');
-      offs.splice(0).forEach((f) => f());
+      // A plugin's teardown that throws must not keep the tracker's own listeners in place.
+      offs.splice(0).forEach((f) => {
+        try {
+          f();
+        } catch (err) {
+          fail('plugin', 'teardown: ' + err);
+        }
+      });
       clearTimeout(timer);
       // A shutdown right after a grant: the events held while the saved visitor is read are written too.
       await hydrated;
@@ -778,7 +793,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // landing page view that pageViews() tracks in its setup must wait for them.
     for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {
       const off = call(p, 'setup', t);
-      if (off) offs.push(off);
+      // Only a teardown function is kept: an async setup returns a Promise.
+      if (typeof off == 'function') offs.push(off);
     }
     // After the modules' setup, so that their page-hide handlers run first and what they
     // track (Form Abandoned) rides in the beacon.

@@ -3,7 +3,7 @@
 // and a transform that throws.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import type { WaymarkError } from '../../src/types';
+import type { BatchBody, WaymarkError } from '../../src/types';
 import { abortWritesAtCommit, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
@@ -188,7 +188,51 @@ describe('evicted events', () => {
   });
 });
 
-describe('a transform that throws', () => {
+describe('a transform that throws, or returns no body', () => {
+  // Its type allowed it: a transform that signs the body asynchronously. JSON.stringify of a
+  // Promise is "{}": that was POSTed, and a 2xx settled the batch the collector never got.
+  for (const [what, transform] of [
+    ['returns a Promise (async)', async (b: BatchBody) => ({ ...b, writeKey: 'k' })],
+    ['returns nothing (it changed the body in place)', (b: BatchBody) => void ((b as any).writeKey = 'k')],
+    ['returns a number', () => 42],
+  ] as const) {
+    test(`${what}: nothing is sent, the batch stays queued, and a config error says why, at flush and at page hide`, async () => {
+      const c = fakeCollector();
+      const { t, errors } = await tracker({ transform: transform as any });
+      t.track('Order Completed');
+      await settle();
+      await t.flush();
+      await settle();
+      hide();
+      await settle();
+      expect(c.requests).toEqual([]);
+      // One error: the failed flush backs off, and a page backing off sends nothing at hide.
+      expect(errors.map((e) => e.code)).toEqual(['config']);
+      expect(errors[0].message).toMatch(/transform: .*must return the body.*; the batch stays queued/);
+      expect((await queued(idb)).map((e) => e.event)).toEqual(['Order Completed']);
+      await t.shutdown();
+    });
+  }
+
+  test('a string is sent as it is (NDJSON for a log pipeline), at flush and at page hide', async () => {
+    const bodies: string[] = [];
+    vi.stubGlobal('fetch', async (_: string, init: RequestInit) => (bodies.push(String(init.body)), new Response('{}')));
+    const { t, errors } = await tracker({ transform: (b: BatchBody) => b.batch.map((e) => JSON.stringify(e)).join('\n') });
+    t.track('A');
+    t.track('B');
+    await settle();
+    await t.flush();
+    t.track('C');
+    await settle();
+    hide();
+    await settle();
+    const lines = bodies.map((b) => b.split('\n').map((l) => JSON.parse(l).event));
+    expect(lines).toEqual([['A', 'B'], ['C']]);
+    expect(errors).toEqual([]);
+    await t.shutdown();
+  });
+
+
   test('throws nothing into the page from the page-hide listener', async () => {
     fakeCollector();
     const { t } = await tracker({

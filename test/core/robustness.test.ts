@@ -1,5 +1,5 @@
 // Nothing the tracker does throws into, or hangs, the host page; shutdown loses nothing.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import type { Plugin, PluginContext, WaymarkError, WaymarkEvent } from '../../src/types';
 import { databases, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
@@ -185,3 +185,49 @@ test('the store given up after the 5 s timeout closes its late connection: a lat
   await tick(5200);
   expect(left).not.toContain('waymark');
 }, 15000);
+
+describe('what a hook returns', () => {
+  // Plain JavaScript on a site: a predicate, "keep everything but the admin pages". `true`
+  // replaced the event (and for one made before the saved visitor was read, threw from the
+  // end of the read, which stopped the page's delivery); `false` kept the admin page.
+  test('beforeSend returning true keeps the event as it is; false drops it, as null does', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', beforeSend: ((e: WaymarkEvent) => e.event != 'Admin Opened') as any });
+    t.track('Before the read');
+    await settle();
+    t.track('Admin Opened');
+    t.track('After the read');
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['Before the read', 'After the read']);
+    await expect(t.shutdown()).resolves.toBeUndefined();
+  });
+
+  for (const [what, setup] of [
+    ['a teardown that throws', () => () => {
+      throw new Error('already removed');
+    }],
+    ['a Promise (an async setup)', async () => {}],
+  ] as const)
+    test(`a plugin whose setup returns ${what}: shutdown() still resolves and removes the tracker's own listeners`, async () => {
+      fakeCollector();
+      const removed: string[] = [];
+      const rm = window.removeEventListener.bind(window);
+      vi.spyOn(window, 'removeEventListener').mockImplementation((type: string, ...rest: any[]) => {
+        removed.push(type);
+        return (rm as any)(type, ...rest);
+      });
+      const t = createTracker({ endpoint, consent: 'granted', plugins: [{ name: 'mine', setup } as unknown as Plugin] });
+      const errors: WaymarkError[] = [];
+      t.on('error', (e) => errors.push(e));
+      await settle();
+      await expect(t.shutdown()).resolves.toBeUndefined();
+      // The tracker's own pagehide listeners (see `hiding`, and the beacon's) are gone.
+      expect(removed.filter((x) => x == 'pagehide')).toHaveLength(2);
+      expect(errors.map((e) => e.code)).toEqual(typeof setup() == 'function' ? ['plugin'] : []);
+    });
+
+  test('beforeSend and transform that are not functions (a data- attribute cannot carry one) are setup errors', () => {
+    for (const k of ['beforeSend', 'transform']) expect(() => createTracker({ endpoint, [k]: 'x => x' } as any)).toThrow(`option "${k}" must be a function`);
+  });
+});
