@@ -380,6 +380,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       keys.forEach((k) => inflight.add(k));
       // Without Web Locks: the lease is extended before each request, or lost to another tab.
       if ((renew && !(await renew())) || !live()) return keys.forEach((k) => inflight.delete(k));
+      // The tabs that wrote them must not send them at their page hide while this request is
+      // out. Should it fail, they stay in the queue for the next try.
+      channel?.postMessage(keys);
       const ctrl = (abort = new AbortController());
       const t = setTimeout(() => ctrl.abort(), 3e4);
       let res: Response | undefined;
@@ -775,15 +778,22 @@ export function createTracker(options: TrackerOptions): Tracker {
       // A consent change, the keys another tab delivered, or who the visitor is: a logout
       // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
       // still open would bring the old user back.
-      channel.onmessage = safe(({ data: d }: MessageEvent) =>
+      // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
+      // after the revoke: it must not name or link the visitor a new grant starts.
+      const heard = safe(({ data: d }: MessageEvent) =>
         typeof d == 'string'
           ? setConsent(d as ConsentState, true)
           : Array.isArray(d)
             ? d.forEach((k) => mine.delete(k))
-            : typeof d?.a == 'string'
-              ? resetVisitor(0, d.a)
-              : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
+            : state == 'denied'
+              ? 0
+              : typeof d?.a == 'string'
+                ? resetVisitor(0, d.a)
+                : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
       );
+      // After shutdown() a revoke still counts: it aborts the batch that shutdown() waits for,
+      // and erases what it would write.
+      channel.onmessage = (m) => (dead && m.data == 'denied' ? setConsent('denied', true) : heard(m));
     }
     if (state == 'granted') grant();
     if (state == 'denied') dropping = dropDatabase(o.storageName);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
-import { dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -86,6 +86,30 @@ describe('several tabs share one queue', () => {
     await b.shutdown();
   });
 
+  test("a tab hidden while another tab's request carries its events does not beacon them too", async () => {
+    Object.defineProperty(navigator, 'locks', { value: webLocks(), configurable: true });
+    let answer!: () => void;
+    const c = fakeCollector((req) => (req.init.keepalive ? new Response('{}') : new Promise((r) => (answer = () => r(new Response('{}'))))));
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.track('Tracked in A');
+    await settle();
+    const flushed = b.flush(); // B's regular request takes A's event from the shared queue
+    await until(() => c.requests.length == 1, 'B sends');
+    await tick(10); // B's message reaches A
+    // The visitor switches away from A while B's request is out (both share this window: B
+    // beacons nothing of A's, so only A's page-hide request matters).
+    window.dispatchEvent(new Event('pagehide'));
+    await settle();
+    answer();
+    await flushed;
+    await tick(20);
+    expect(c.names()).toEqual(['Tracked in A']);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('control: a lock that does not exclude does send duplicates (so the tests above can fail)', async () => {
     Object.defineProperty(navigator, 'locks', { value: webLocks(false), configurable: true });
     const c = await twoTabs();
@@ -135,6 +159,56 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect(c.events().find((e) => e.event == 'In B')!.userId).toBe('user-7');
     await a.shutdown();
     await b.shutdown();
+  });
+});
+
+describe('a revoke in one tab is every tab\'s', () => {
+  // A message posted by a granted tab just before the revoke reached it arrives after the
+  // revoke: it must not name, or link, the visitor that a new grant starts.
+  test("a login in tab B that crosses a revoke in tab A does not name A's next visitor after a new grant", async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted' });
+    const b = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    a.consent('denied');
+    b.identify('alice'); // at the same moment: an auth response arriving in B
+    await until(() => b.consentState == 'denied', 'B denied');
+    await tick(20);
+    a.consent('granted');
+    await settle();
+    a.track('After the new grant');
+    await a.flush();
+    await until(() => c.names().includes('After the new grant'));
+    expect(c.events().find((e) => e.event == 'After the new grant')!.userId).toBeNull();
+    await a.shutdown();
+    await b.shutdown();
+  });
+
+  test("while a tab's shutdown() waits for its batch in flight, a revoke in another tab still aborts that request and erases what it holds", async () => {
+    let signal: AbortSignal | undefined;
+    const c = fakeCollector(
+      (req) =>
+        new Promise((_, rej) => {
+          signal = req.init.signal!;
+          signal.addEventListener('abort', () => rej(new DOMException('aborted', 'AbortError')));
+        }),
+    );
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    b.track('Tracked in B');
+    await settle();
+    b.flush();
+    await until(() => c.requests.length == 1, 'B sends');
+    const down = b.shutdown(); // an SPA unmounting B: it waits for the answer to its batch
+    await settle();
+    a.consent('denied');
+    await tick(50); // the message reaches B
+    expect(signal!.aborted).toBe(true);
+    await down;
+    expect(b.consentState).toBe('denied');
+    await until(async () => !(await databases(idb)).includes('waymark'), 'the database is deleted');
+    await a.shutdown();
   });
 });
 
