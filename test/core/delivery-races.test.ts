@@ -208,7 +208,7 @@ describe('a transform that throws, or returns no body', () => {
       expect(c.requests).toEqual([]);
       // One error: the failed flush backs off, and a page backing off sends nothing at hide.
       expect(errors.map((e) => e.code)).toEqual(['config']);
-      expect(errors[0].message).toMatch(/transform: .*must return the body.*; the batch stays queued/);
+      expect(errors[0].message).toMatch(/transform: must return an object or a string, synchronously; the batch stays queued/);
       expect((await queued(idb)).map((e) => e.event)).toEqual(['Order Completed']);
       await t.shutdown();
     });
