@@ -44,46 +44,45 @@ export function journey(source: Rules | string): Plugin {
   const globs: Record<string, RegExp> = {};
   const re = (g: string) => (globs[' ' + g] ||= glob(g));
 
-  // What earlier visits stored meets what this page did before consent: counts add up, and
-  // the further stage wins (under `latest`, this page's stage if it has one).
-  const merge = () => {
-    if (rules && saved) {
-      const { c, k, ...j } = saved;
-      // A rules file edited since the last visit: each count follows its rule (a rule that
-      // changed starts again from 0), not whichever rule now sits at its old position.
-      for (const i in c) {
-        const at = k ? ids.indexOf(k[i]) : +i;
-        if (at >= 0) counts[at] = (counts[at] || 0) + c[i];
-      }
-      if (rules.progression == 'latest' ? !st.stage : rank(j.stage) > rank(st.stage)) st = j;
-      saved = 0;
-      ctx.setStage(st.stage);
-      save();
+  /**
+   * Takes in a journey: one that earlier visits stored (`add`), or another tab's. Counts from
+   * storage add up with what this page did before consent; another tab's counts include
+   * what the visitor saved, so there each rule keeps the higher count (a sum would count
+   * what the tabs share twice). The further stage wins, and under `latest` the saved stage
+   * only if this page has none, another tab's always (it is the latest). Without sharing,
+   * the last tab to save would write its own journey over the other's (a tab still at
+   * awareness over a purchase).
+   */
+  const take = (c: any, k: any, j: any, add?: 1) => {
+    // A rules file edited since: each count follows its rule by fingerprint (a rule that
+    // changed starts again from 0), not whichever rule now sits at its old position.
+    for (const i in c) {
+      const at = k ? ids.indexOf(k[i]) : +i;
+      const n = counts[at] || 0;
+      if (at >= 0) counts[at] = add ? n + c[i] : Math.max(n, c[i]);
     }
-    // Then what another tab sent meanwhile (adopt keeps it again if it is still too early).
-    if (later) adopt(later);
+    if (rules!.progression == 'latest' ? (add ? !st.stage : j.stage != st.stage) : rank(j.stage) > rank(st.stage)) st = j;
+    ctx.setStage(st.stage);
+    save();
   };
 
-  /**
-   * What another tab of this visitor reached: its stage when further (under `latest`, its
-   * stage: it is the latest), and for each rule the higher count. Else the last tab to save
-   * would write its own journey over the other's (a tab still at awareness over a purchase).
-   */
-  const adopt = (d: any) => {
-    // A message handler's throw would be the page's error.
-    try {
-      // Its counts include what the visitor saved: taken before this tab's own restore, they
-      // would be added to it a second time. Kept, and taken once both are done.
-      if (!rules || !restored) return (later = d);
+  // Run when the rules load, the saved visitor is read, or another tab's message comes (kept in
+  // `later`): what is stored and what is sent both wait for the rules and the saved visitor.
+  // Another tab's counts include what the visitor saved: taken before this tab's own restore,
+  // they would be added to it a second time.
+  const merge = () => {
+    if (rules && restored) {
+      if (saved) {
+        const { c, k, ...j } = saved;
+        take(c, k, j, 1);
+        saved = 0;
+      }
+      // A message handler's throw would be the page's error.
+      try {
+        if (later) take(later.c, later.k, later.j);
+      } catch {}
       later = 0;
-      d.k.forEach((k: string, i: number) => {
-        const at = ids.indexOf(k);
-        if (at >= 0 && d.c[i] > (counts[at] || 0)) counts[at] = d.c[i];
-      });
-      const j = d.j;
-      if (rules.progression == 'latest' ? j.stage != st.stage : rank(j.stage) > rank(st.stage)) (st = j), ctx.setStage(st.stage);
-      save();
-    } catch {}
+    }
   };
 
   const load = (r: any, err?: unknown) => {
@@ -116,7 +115,7 @@ export function journey(source: Rules | string): Plugin {
     name: 'journey',
     setup(c) {
       ctx = c;
-      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => adopt(m.data);
+      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => ((later = m.data), merge());
       // A count change still waiting to be shared goes before the tab does (teardown, page hide).
       const flush = () => post && share();
       const offHide = listen(window, 'pagehide', flush);
