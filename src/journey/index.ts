@@ -119,28 +119,31 @@ export function journey(source: Rules | string): Plugin {
       // A count change still waiting to be shared goes before the tab does (teardown, page hide).
       const flush = () => post && share();
       const offHide = listen(window, 'pagehide', flush);
-      const close = () => (offHide(), flush(), tabs?.close());
-      if (typeof source != 'string') return load(source), close;
-      const release = c.hold();
-      // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
-      // comes first wins. The hold is released whatever happens, or the page's events would wait forever.
-      const done = (r: unknown, err?: unknown) => {
-        if (timer)
-          try {
-            timer = clearTimeout(timer);
-            load(r, err);
-          } finally {
-            release();
-          }
-      };
-      timer = setTimeout(done, 5e3, 0, 'timed out');
-      const el = () => document.getElementById(source.slice(1));
-      // An async script can run before the parser reaches an inline block placed after its
-      // tag: then the block is read once the document is parsed.
-      new Promise((r) => (source[0] != '#' || el() || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
-        .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
-        .then(done, (e) => done(0, e));
-      return () => (off(), close(), (timer = clearTimeout(timer)));
+      if (typeof source != 'string') load(source);
+      else {
+        const release = c.hold();
+        // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
+        // comes first wins. The hold is released whatever happens, or the page's events would wait forever.
+        const done = (r: unknown, err?: unknown) => {
+          if (timer)
+            try {
+              timer = clearTimeout(timer);
+              load(r, err);
+            } finally {
+              release();
+            }
+        };
+        timer = setTimeout(done, 5e3, 0, 'timed out');
+        const el = () => document.getElementById(source.slice(1));
+        // An async script can run before the parser reaches an inline block placed after its
+        // tag: then the block is read once the document is parsed.
+        new Promise((r) => (source[0] != '#' || el() || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
+          .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
+          .then(done, (e) => done(0, e));
+      }
+      // One teardown for rules of every kind: for a rules object, `off` is still the no-op and
+      // `timer` was never set.
+      return () => (off(), offHide(), flush(), tabs?.close(), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
       if (rules && e.event != ENTERED) {
