@@ -1,4 +1,5 @@
 import { listen } from '../lib/listen';
+import { memo } from '../lib/memo';
 import type { JourneyContext, Plugin, PluginContext } from '../types';
 import { glob, own, step, validate, type Rules } from './rules';
 
@@ -39,10 +40,8 @@ export function journey(source: Rules | string): Plugin {
   let restored = false;
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
   const rank = (s: string | null) => rules!.stages.indexOf(s!);
-  // Each path glob compiled once, not for every event. Keys take a prefix: a glob named
-  // "constructor" is not Object's.
-  const globs: Record<string, RegExp> = {};
-  const re = (g: string) => (globs[' ' + g] ||= glob(g));
+  // Each path glob compiled once, not for every event.
+  const re = memo(glob);
 
   /**
    * Takes in a journey: one that earlier visits stored (`add`), or another tab's. Counts from
@@ -150,17 +149,22 @@ export function journey(source: Rules | string): Plugin {
         // The DOM is read once per event however many rules test selectors: the ancestor
         // chain is collected here, and each distinct selector is tested once against it.
         const chain: Element[] = [];
-        const memo: Record<string, boolean> = {};
         for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
         const before = st.stage;
-        const i = step(rules, st, counts, e, (s) =>
-          (memo[' ' + s] ??= chain.some((n) => {
-            try {
-              return n.matches(s);
-            } catch {
-              // A selector the browser cannot parse matches nothing.
-            }
-          })),
+        const i = step(
+          rules,
+          st,
+          counts,
+          e,
+          memo((s) =>
+            chain.some((n) => {
+              try {
+                return n.matches(s);
+              } catch {
+                // A selector the browser cannot parse matches nothing.
+              }
+            }),
+          ),
           re,
         );
         if (st.stage != before) {
