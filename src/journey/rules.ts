@@ -104,20 +104,20 @@ export function validate(rules: unknown): string[] {
     (v, p) =>
       isArr(v) && v.length ? v.forEach((x, i) => item(x, p + '[' + i + ']', '')) : no('a non-empty array')(v, p, '');
   const num = t(isNum, 'a number');
-  const range = { gt: num, gte: num, lt: num, lte: num };
-  const ops = { eq: t(isScalar, 'a value'), in: t((v) => isArr(v) && all(v, isScalar), 'an array of values'), ...range, exists: one(true, false) };
-  // A count or a session number is always a number, and always there: a string `eq` or an
-  // `exists` could never hold, so they are mistakes.
-  const numOps = { eq: num, in: t((v) => isArr(v) && all(v, isNum), 'an array of numbers'), ...range };
-  const value = (scalar: (v: unknown) => boolean, what: string, table: Record<string, Check> = ops): Check => {
+  // A value test: `what` itself, an array of `what`s, or an object of operators. `eq` and
+  // `in` take the same kind of value as the plain test, the comparisons numbers.
+  const value = (scalar: (v: unknown) => boolean, what: string, plural: string, more?: Record<string, Check>): Check => {
+    const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'an array of ' + plural), gt: num, gte: num, lt: num, lte: num, ...more };
     const o = obj(table);
     const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(table) + '}');
     return (v, p, k) => (isObj(v) ? o : plain)(v, p, k);
   };
   const strs = t(isStrs, 'a string or an array of strings');
   const str = t(isStr, 'a string');
-  const numbers = value(isNum, 'a number', numOps);
-  const props = obj({ '*': value(isScalar, 'a value') });
+  // A count or a session number is always a number, and always there: a string `eq` or an
+  // `exists` could never hold, so they are mistakes.
+  const numbers = value(isNum, 'a number', 'numbers');
+  const props = obj({ '*': value(isScalar, 'a value', 'values', { exists: one(true, false) }) });
   const conditions: Record<string, Check> = {};
   const nested = obj(conditions);
   // A cap, so that a broken or hostile file is reported, not a stack overflow.
