@@ -106,18 +106,19 @@ export function validate(rules: unknown): string[] {
   const num = t(isNum, 'a number');
   // A value test: `what` itself, an array of `what`s, or an object of operators. `eq` and
   // `in` take the same kind of value as the plain test, the comparisons numbers.
-  const value = (scalar: (v: unknown) => boolean, what: string, plural: string, more?: Record<string, Check>): Check => {
-    const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'an array of ' + plural), gt: num, gte: num, lt: num, lte: num, ...more };
+  const value = (scalar: (v: unknown) => boolean, what: string, more?: Record<string, Check>): Check => {
+    // "a number" makes "an array of numbers".
+    const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'an array of ' + what.slice(2) + 's'), gt: num, gte: num, lt: num, lte: num, ...more };
     const o = obj(table);
     const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(table) + '}');
-    return (v, p, k) => (isObj(v) ? o : plain)(v, p, k);
+    return (v, p) => (isObj(v) ? o : plain)(v, p, '');
   };
   const strs = t(isStrs, 'a string or an array of strings');
   const str = t(isStr, 'a string');
   // A count or a session number is always a number, and always there: a string `eq` or an
   // `exists` could never hold, so they are mistakes.
-  const numbers = value(isNum, 'a number', 'numbers');
-  const props = obj({ '*': value(isScalar, 'a value', 'values', { exists: one(true, false) }) });
+  const numbers = value(isNum, 'a number');
+  const props = obj({ '*': value(isScalar, 'a value', { exists: one(true, false) }) });
   const conditions: Record<string, Check> = {};
   const nested = obj(conditions);
   // A cap, so that a broken or hostile file is reported, not a stack overflow.
