@@ -119,12 +119,11 @@ export function validate(rules: unknown): string[] {
   // `exists` could never hold, so they are mistakes.
   const numbers = value(isNum, 'a number');
   const props = obj({ '*': value(isScalar, 'a value', { exists: one(true, false) }) });
-  const conditions: Record<string, Check> = {};
-  const nested = obj(conditions);
-  // A cap, so that a broken or hostile file is reported, not a stack overflow.
-  const cond: Check = (v, p, k) => (p.split(/\.(?:any|all|not)\b/).length > 33 ? no('at most 32 nested any/all/not')(v, p, k) : nested(v, p, k));
+  // A cap, so that a broken or hostile file is reported, not a stack overflow. The grammar
+  // is recursive: `conditions` is read when a condition is checked, once it is defined.
+  const cond: Check = (v, p, k) => (p.split(/\.(?:any|all|not)\b/).length > 33 ? no('at most 32 nested any/all/not') : obj(conditions))(v, p, k);
   const conds = list(cond);
-  Object.assign(conditions, {
+  const conditions = {
     type: t((v) => isStrs(v) && all(v, (x) => ['page', 'track', 'identify'].includes(x as string)), 'page, track or identify'),
     event: strs,
     path: strs,
@@ -137,7 +136,7 @@ export function validate(rules: unknown): string[] {
     any: conds,
     all: conds,
     not: cond,
-  });
+  };
   const stage = t((v) => stages.includes(v), 'a stage (' + stages + ')');
   obj(
     {
