@@ -44,7 +44,8 @@ export function journey(source: Rules | string): Plugin {
   const re = memo(glob);
 
   /**
-   * Takes in a journey: one that earlier visits stored (`add`), or another tab's. Counts from
+   * Takes in journey `j`, with the counts (`c`) and rule fingerprints (`k`) that came with it:
+   * one that earlier visits stored (`add`), or another tab's. Counts from
    * storage add up with what this page did before consent; another tab's counts include
    * what the visitor saved, so there each rule keeps the higher count (a sum would count
    * what the tabs share twice). The further stage wins, and under `latest` the saved stage
@@ -52,7 +53,7 @@ export function journey(source: Rules | string): Plugin {
    * the last tab to save would write its own journey over the other's (a tab still at
    * awareness over a purchase).
    */
-  const take = (c: any, k: any, j: any, add?: 1) => {
+  const take = ({ c, k }: any, j: any, add?: 1) => {
     // A rules file edited since: each count follows its rule by fingerprint (a rule that
     // changed starts again from 0), not whichever rule now sits at its old position.
     for (const i in c) {
@@ -72,13 +73,14 @@ export function journey(source: Rules | string): Plugin {
   const merge = () => {
     if (rules && restored) {
       if (saved) {
+        // The stored journey, without its counts and fingerprints (which take() reads from `saved`).
         const { c, k, ...j } = saved;
-        take(c, k, j, 1);
+        take(saved, j, 1);
         saved = 0;
       }
       // A message handler's throw would be the page's error.
       try {
-        if (later) take(later.c, later.k, later.j);
+        if (later) take(later, later.j);
       } catch {}
       later = 0;
     }
