@@ -39,7 +39,6 @@ export function journey(source: Rules | string): Plugin {
   /** The saved visitor has been read (after consent): counts now hold what it saved. */
   let restored = false;
   const save = () => ctx.save('j', { ...st, c: counts, k: ids });
-  const rank = (s: string | null) => rules!.stages.indexOf(s!);
   // Each path glob compiled once, not for every event.
   const re = memo(glob);
 
@@ -61,7 +60,7 @@ export function journey(source: Rules | string): Plugin {
       const n = counts[at] || 0;
       if (at >= 0) counts[at] = add ? n + c[i] : Math.max(n, c[i]);
     }
-    if (rules!.progression == 'latest' ? (add ? !st.stage : j.stage != st.stage) : rank(j.stage) > rank(st.stage)) st = j;
+    if (rules!.progression == 'latest' ? (add ? !st.stage : j.stage != st.stage) : rules!.stages.indexOf(j.stage) > rules!.stages.indexOf(st.stage!)) st = j;
     ctx.setStage(st.stage);
     save();
   };
