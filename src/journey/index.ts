@@ -1,6 +1,6 @@
 import { listen } from '../lib/listen';
 import { memo } from '../lib/memo';
-import type { JourneyContext, Plugin, PluginContext } from '../types';
+import type { JourneyContext, Plugin, PluginContext, StageChange } from '../types';
 import { glob, own, step, validate, type Rules } from './rules';
 
 export type { Condition, Rule, Rules, ValueTest } from './rules';
@@ -177,7 +177,8 @@ export function journey(source: Rules | string): Plugin {
             touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
           });
           // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt.
-          ctx.emit('stage', { ...change, stage: st.stage!, event: e, ask: own(rules.feedback, st.stage!) });
+          // A cast, not a copy of `stage` for its type: it has just been entered, so it is not null.
+          ctx.emit('stage', { ...change, event: e, ask: own(rules.feedback, st.stage!) } as StageChange);
         }
         save();
         // A new stage goes to the other tabs at once; counts at most once a second (a message
