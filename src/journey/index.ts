@@ -115,7 +115,10 @@ export function journey(source: Rules | string): Plugin {
     name: 'journey',
     setup(c) {
       ctx = c;
-      if (typeof BroadcastChannel == 'function') (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => ((later = m.data), merge());
+      // A denied tab takes nothing: a message another tab posted before the revoke reached it
+      // would give the visitor that a new grant starts the forgotten one's journey.
+      if (typeof BroadcastChannel == 'function')
+        (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => c.consentState != 'denied' && ((later = m.data), merge());
       // A count change still waiting to be shared goes before the tab does (teardown, page hide).
       const flush = () => post && share();
       const offHide = listen(window, 'pagehide', flush);

@@ -142,6 +142,23 @@ test('a journey message kept for later does not survive a revoke: the next grant
   expect((await dump(idb)).v?.j?.stage).not.toBe('purchase');
 });
 
+test("a stage another tab shares just before the revoke reaches it does not come back with the next grant's visitor", async () => {
+  const c = fakeCollector();
+  const a = await tab('granted');
+  const b = await tab('granted');
+  a.consent('denied');
+  b.track('Order Completed'); // at the same moment: B enters purchase and tells the other tabs at once
+  await tick(20);
+  expect(b.consentState).toBe('denied');
+  expect(a.stage).toBeNull(); // the revoke forgot the stage, and B's message changes nothing
+  a.consent('granted');
+  await settle();
+  a.track('After the new grant');
+  await a.flush();
+  await settle();
+  expect(c.events().find((e) => e.event == 'After the new grant')!.context.journey?.stage ?? null).toBeNull();
+});
+
 test('a journey message kept for later does not survive a logout (reset) in the other tab', async () => {
   fakeCollector();
   const b = await tab('granted');
