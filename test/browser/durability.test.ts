@@ -234,6 +234,35 @@ describe('durability', () => {
   // hold them back is an IndexedDB write made during pagehide, which Chromium often drops.
   // A later visit re-sends them: at once when the mark was lost, after the 30 s grace
   // otherwise. This visit comes a minute later, so both cases show.
+  // Closing a tab sends twice (visibilitychange, then pagehide), and the browser's 64 KiB
+  // keepalive quota is for both bodies together: a second request over what the first left is
+  // refused in a task the closing page never runs, after its events left the queue.
+  it('closing a tab with a full page-hide request in flight loses nothing tracked during the hide', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', flushInterval: 60_000, attrs: { 'batch-size': '1000' } });
+    // The first page-hide request stays in flight while the second is made.
+    collector.respond = (r) => (r.contentType.startsWith('text/plain') ? { status: 200, delay: 1000 } : undefined);
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await collector.waitFor((c) => c.events().length == 1, 'the page view');
+    await expect.poll(() => t.queued()).toEqual([]);
+    for (let i = 0; i < 50; i++) await t.cmd('track', 'Filler ' + i, { pad: 'x'.repeat(1000) });
+    // Tracked between the two requests, as Form Abandoned is.
+    await t.page.evaluate(() =>
+      document.addEventListener('visibilitychange', () => (window as any).waymark('track', 'During Hide', { pad: 'y'.repeat(12_000) })),
+    );
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toHaveLength(50);
+    await t.page.close({ runBeforeUnload: true });
+    await collector.waitFor(named('Filler 49'), 'the first page-hide request');
+    // What the closing page could not send, the next visit does.
+    await ctx.open('/landing.html');
+    await collector.waitFor(named('During Hide'), 'During Hide, sent on the next visit');
+    await collector.quiet(1000);
+    const { lost, duplicated } = env.account({ expected: ctx.tracked() });
+    expect(lost).toEqual([]);
+    expect(duplicated).toEqual([]);
+  });
+
   it('an event a page-close beacon delivered is not sent again on a later visit', async () => {
     const { collector } = env;
     // A long interval: the event waits in the queue until the page closes.
