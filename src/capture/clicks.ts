@@ -36,7 +36,9 @@ export function clicks(): Plugin {
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
           const cls = classes(el).slice(0, 5);
-          for (const { name, value } of el.attributes) if (!name.indexOf('data-waymark-')) p[name.slice(13)] = mask(value);
+          // `!indexOf` is a prefix test (startsWith compresses worse); `a.name` twice, not a
+          // destructured { name, value }, is 3 B smaller after brotli here.
+          for (const a of el.attributes) if (!a.name.indexOf('data-waymark-')) p[a.name.slice(13)] = mask(a.value);
           // The data-waymark-* properties first, as before: a built-in property of the same name
           // (data-waymark-tag) takes its place, even when empty.
           p = {
