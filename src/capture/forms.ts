@@ -47,9 +47,11 @@ export function forms(): Plugin {
   // A name or id with a long digit run (an account or order number) is not sent: the selector is, which skips it.
   const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !numbered(n) ? n : cssPath(el));
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
-  // With the state `s`: the number of fields changed and the time spent.
+  // With the state `s`: the number of fields changed and the time spent. Only the two last
+  // events (Submitted, Abandoned) pass it, so this is also where the form is marked done:
+  // one `s.x = 1` here instead of one at each caller (the assignment's 1 lets the && go on).
   const send = (event: string, form: Element, p?: Properties, s?: FormState) =>
-    t.track('Form ' + event, { form: nameOf(form), ...p, ...(s && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
+    t.track('Form ' + event, { form: nameOf(form), ...p, ...(s && (s.x = 1) && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
 
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
@@ -72,7 +74,7 @@ export function forms(): Plugin {
 
   const abandon = () =>
     states.forEach((s, form) => {
-      if (!s.x) (s.x = 1), send('Abandoned', form, { lastField: s.l }, s);
+      if (!s.x) send('Abandoned', form, { lastField: s.l }, s);
     });
 
   // One handler for every document event: they share the element lookup, and each
@@ -82,9 +84,7 @@ export function forms(): Plugin {
     if (!el) return;
     const type = e.type;
     if (type == 'submit') {
-      const s = start(el);
-      s.x = 1;
-      return send('Submitted', el, {}, s);
+      return send('Submitted', el, {}, start(el));
     }
     if (type == 'waymark:step') {
       const form = el.closest('form') || el;
@@ -99,8 +99,8 @@ export function forms(): Plugin {
       if (!field) return;
       const check = CHECKS.find((k) => (el.validity as any)[k]);
       const key = nameOf(form) + field + check;
-      if (!seen.has(key)) seen.add(key), send('Field Invalid', form, { field, check });
-      return;
+      // One statement with the return (its value is ignored), smaller than an if and a bare return.
+      return seen.has(key) || (seen.add(key), send('Field Invalid', form, { field, check }));
     }
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
@@ -111,7 +111,8 @@ export function forms(): Plugin {
     s.l = fieldName(el);
     // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
     const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
-    const inForm = step && form.contains(step) ? step : null;
+    // contains(null) is false, so no `step &&`.
+    const inForm = form.contains(step) ? step : null;
     if (s.s && inForm != s.s) stepDone(form, s.s);
     s.s = inForm;
   };
