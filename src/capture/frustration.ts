@@ -53,8 +53,9 @@ export function frustration(): Plugin {
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
           // A triple click on plain content that selected the text it landed on is the
           // selection gesture, not rage; on a button or link it is rage whatever it selected.
+          // (Written as "actionable, or no selection over the target": 2 B smaller than its negation.)
           const sel = getSelection();
-          if (++n == 3 && !isSensitive(el || target) && !(!el && sel && !sel.isCollapsed && sel.getRangeAt(0).intersectsNode(target)))
+          if (++n == 3 && !isSensitive(el || target) && (el || !sel || sel.isCollapsed || !sel.getRangeAt(0).intersectsNode(target)))
             report('Rage Click', el || target, !el);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
