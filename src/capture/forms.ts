@@ -98,7 +98,9 @@ export function forms(): Plugin {
       const field = fieldName(el);
       if (!field) return;
       const check = CHECKS.find((k) => (el.validity as any)[k]);
-      const key = nameOf(form) + field + check;
+      // A NUL keeps form f + field email apart from form fe + field mail: no attribute holds
+      // one. (No check's name ends another's, so field and check need none.)
+      const key = nameOf(form) + '\0' + field + check;
       // One statement with the return (its value is ignored), smaller than an if and a bare return.
       return seen.has(key) || (seen.add(key), send('Field Invalid', form, { field, check }));
     }

@@ -21,12 +21,15 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
       let live = true;
       const route = () => location.pathname + (options.hash ? location.hash : '');
       let lastRoute = route();
-      let lastUrl = lastRoute + location.search;
+      // Route and query apart: /a?y#x and /a#x?y are different pages, and a URL's fragment
+      // cannot hold a space (the parser encodes it).
+      let lastUrl = lastRoute + ' ' + location.search;
       const view = (routeOnly?: boolean) => {
         const r = route();
-        if (live && (routeOnly ? r != lastRoute : r + location.search != lastUrl)) t.page();
+        const u = r + ' ' + location.search;
+        if (live && (routeOnly ? r != lastRoute : u != lastUrl)) t.page();
         lastRoute = r;
-        lastUrl = r + location.search;
+        lastUrl = u;
       };
       const patch = (name: HistoryMethod, routeOnly: boolean) => {
         const orig: any = H[name];

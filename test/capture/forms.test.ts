@@ -126,6 +126,17 @@ test('field invalid: the failed check, once per field and check per page view; s
   ]);
 });
 
+test('field invalid: two forms whose names and fields run together (f + email, fe + mail) are reported apart', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form id="f"><input name="email" required></form><form id="fe"><input name="mail" required></form>';
+  $<HTMLFormElement>('#f').checkValidity();
+  $<HTMLFormElement>('#fe').checkValidity();
+  expect(await props()).toEqual([
+    ['Form Field Invalid', { form: 'f', field: 'email', check: 'valueMissing' }],
+    ['Form Field Invalid', { form: 'fe', field: 'mail', check: 'valueMissing' }],
+  ]);
+});
+
 test('a tab switch is not an abandonment: the form submitted after it is counted once, as submitted', async () => {
   const { c, t } = start();
   document.body.innerHTML = CHECKOUT;

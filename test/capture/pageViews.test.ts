@@ -103,6 +103,13 @@ test('hash changes are ignored by default and count with { hash: true }', async 
   expect((await on.pages()).length).toBe(3);
 });
 
+test('with { hash: true }, a query before the hash and the same text inside it are different pages', async () => {
+  proto.replaceState.call(history, null, '', '/a?y#/x');
+  const { pages } = start({ hash: true });
+  history.pushState(null, '', '/a#/x?y');
+  expect((await pages()).map((p) => p.context.page.search)).toEqual(['?y', '']);
+});
+
 // The core keeps a hash-router route (#/settings) in url and path, while dropping other
 // fragments (OAuth tokens), so hash routes are distinguishable and the referrer advances.
 test('hash-router page views say which route they are', async () => {
