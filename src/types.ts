@@ -176,8 +176,11 @@ export interface Plugin {
   teardown?(): void;
   /** Enrich the event in place or return a new one; return null (or false) to drop it. */
   beforeSend?(event: WaymarkEvent): WaymarkEvent | null | boolean | void;
-  /** Called once after consent with what was persisted for this visitor on earlier visits. */
-  restore?(saved: Record<string, unknown>): void;
+  /**
+   * Called once after consent with what was persisted for this visitor on earlier visits; may
+   * return events held before consent that this made void, so that they are not stored.
+   */
+  restore?(saved: Record<string, unknown>): void | WaymarkEvent[];
   /** Called on `reset()` and on a consent revoke: forget the visitor. */
   reset?(): void;
 }

@@ -627,13 +627,15 @@ export function createTracker(options: TrackerOptions): Tracker {
         }
         // Not through safe(): after a shutdown too, the stage must be merged before it is written.
         // Called without a saved visitor too ({}): the plugins learn the read is over.
-        for (const p of plugins) call(p, 'restore', saved && !fresh ? saved : {});
+        // A plugin may return held events that the saved state made void (the stage engine's
+        // entries guessed before it was known): they are not stored.
+        const gone = plugins.flatMap((p) => call(p, 'restore', saved && !fresh ? saved : {}) || []);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
         heldDropped = 0;
-        held.splice(0).forEach(persist);
+        held.splice(0).forEach((e) => gone.includes(e) || persist(e));
         write();
       })
       .finally(() => (clearTimeout(rt), release())));

@@ -1,6 +1,6 @@
 import { listen } from '../lib/listen';
 import { memo } from '../lib/memo';
-import type { JourneyContext, Plugin, PluginContext, StageChange } from '../types';
+import type { JourneyContext, Plugin, PluginContext, StageChange, WaymarkEvent } from '../types';
 import { glob, own, step, validate, type Rules } from './rules';
 
 export type { Condition, Rule, Rules, ValueTest } from './rules';
@@ -31,6 +31,13 @@ export function journey(source: Rules | string): Plugin {
   let later: any;
   /** The timer of the next message to the other tabs. */
   let post: any;
+  /** This page's events judged before the saved visitor was read, with their selector answers. */
+  let early: [WaymarkEvent, (selector: string) => boolean][];
+  /** The stage entries announced meanwhile; and those the saved journey made void, for restore to return. */
+  let guesses: WaymarkEvent[];
+  let voided: WaymarkEvent[] = [];
+  /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
+  let lost: 0 | 1;
   // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
   const share = () => {
     post = clearTimeout(post);
@@ -44,23 +51,21 @@ export function journey(source: Rules | string): Plugin {
 
   /**
    * Takes in journey `j`, with the counts (`c`) and rule fingerprints (`k`) that came with it:
-   * one that earlier visits stored (`add`), or another tab's. Counts from
-   * storage add up with what this page did before consent; another tab's counts include
-   * what the visitor saved, so there each rule keeps the higher count (a sum would count
-   * what the tabs share twice). The further stage wins, and under `latest` the saved stage
-   * only if this page has none, another tab's always (it is the latest). Without sharing,
-   * the last tab to save would write its own journey over the other's (a tab still at
-   * awareness over a purchase).
+   * the one earlier visits stored (taken into a blank journey, see merge()), or another
+   * tab's. Another tab's counts include what the visitor saved, so each rule keeps the
+   * higher count (a sum would count what the tabs share twice). The further stage wins;
+   * under `latest`, a different one (it is the latest). Without sharing, the last tab to
+   * save would write its own journey over the other's (a tab still at awareness over a
+   * purchase).
    */
-  const take = ({ c, k }: any, j: any, add?: 1) => {
+  const take = ({ c, k }: any, j: any) => {
     // A rules file edited since: each count follows its rule by fingerprint (a rule that
     // changed starts again from 0), not whichever rule now sits at its old position.
     for (const i in c) {
       const at = k ? ids.indexOf(k[i]) : +i;
-      const n = counts[at] || 0;
-      if (at >= 0) counts[at] = add ? n + c[i] : Math.max(n, c[i]);
+      if (at >= 0) counts[at] = Math.max(counts[at] || 0, c[i]);
     }
-    if (rules!.progression == 'latest' ? (add ? !st.stage : j.stage != st.stage) : rules!.stages.indexOf(j.stage) > rules!.stages.indexOf(st.stage!)) st = j;
+    if (rules!.progression == 'latest' ? j.stage != st.stage : rules!.stages.indexOf(j.stage) > rules!.stages.indexOf(st.stage!)) st = j;
     ctx.setStage(st.stage);
     save();
   };
@@ -71,12 +76,24 @@ export function journey(source: Rules | string): Plugin {
   // they would be added to it a second time.
   const merge = () => {
     if (rules && restored) {
-      if (saved) {
-        // The stored journey, without its counts and fingerprints (which take() reads from `saved`).
-        const { c, k, ...j } = saved;
-        take(saved, j, 1);
-        saved = 0;
+      if (saved || lost) {
+        // This page's journey so far was a guess made before consent, without the saved one,
+        // or from events a denial dropped. It starts again from the saved journey (or none),
+        // and this page's events that the core kept are judged again, now that the core has
+        // moved them onto the saved visitor and session. The entries guessed are not stored
+        // (see restore): a returning customer is not sent back through awareness, and what a
+        // denied page did counts for nothing.
+        const { c, k, ...j } = saved || {};
+        voided = guesses;
+        blank();
+        if (saved) take(saved, j);
+        early.forEach(([e, m]) => judge(e, m, 1));
+        ctx.setStage(st.stage);
+        save();
       }
+      saved = lost = 0;
+      early = [];
+      guesses = [];
       // A message handler's throw would be the page's error.
       try {
         if (later) take(later, later.j);
@@ -103,13 +120,46 @@ export function journey(source: Rules | string): Plugin {
     merge();
   };
 
-  const reset = () => {
+  const stamp = (e: WaymarkEvent, j: any) => (e.context.journey = { stage: j.stage, previousStage: j.previousStage, enteredAt: j.enteredAt });
+  const blank = () => {
     st = { stage: null, previousStage: null, enteredAt: null };
     counts = {};
-    // Another tab's message kept for later belongs to the visitor just forgotten.
-    saved = later = 0;
+  };
+  const reset = () => {
+    blank();
+    // Another tab's message kept for later, and this page's events kept to be judged again,
+    // belong to the visitor just forgotten.
+    saved = later = lost = 0;
+    early = [];
+    guesses = [];
   };
   reset();
+
+  /** Judges event `e` (its selectors through `m`): steps the journey, announces a new stage, and stamps the event. */
+  const judge = (e: WaymarkEvent, m: (selector: string) => boolean, again?: 1) => {
+    const before = st.stage;
+    // The stage it was given in: feedback made while the rules loaded was made at stage null.
+    if (e.event == 'Feedback Submitted') e.properties!.stage = before;
+    const i = step(rules!, st, counts, e, m, re);
+    if (st.stage != before) {
+      const change = { ...st, rule: i };
+      ctx.setStage(st.stage);
+      ctx.track(ENTERED, {
+          ...change,
+          ruleName: rules!.rules[i].name,
+          touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
+        });
+      // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt. Judged
+      // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
+      // has just been entered, so it is not null.
+      if (!again) ctx.emit('stage', { ...change, event: e, ask: own(rules!.feedback, st.stage!) } as StageChange);
+    }
+    save();
+    // A new stage goes to the other tabs at once; counts at most once a second (a message
+    // costs more than the rest of a click).
+    if (i >= 0) st.stage != before ? share() : (post ||= setTimeout(share, 1e3));
+    stamp(e, st);
+  };
 
   return {
     name: 'journey',
@@ -149,54 +199,36 @@ export function journey(source: Rules | string): Plugin {
       return () => (off(), offHide(), flush(), tabs?.close(), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
-      if (rules && e.event != ENTERED) {
-        // The DOM is read once per event however many rules test selectors: the ancestor
-        // chain is collected here, and each distinct selector is tested once against it.
-        const chain: Element[] = [];
-        for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
-        const before = st.stage;
-        const i = step(
-          rules,
-          st,
-          counts,
-          e,
-          memo((s) =>
-            chain.some((n) => {
-              try {
-                return n.matches(s);
-              } catch {
-                // A selector the browser cannot parse matches nothing.
-              }
-            }),
-          ),
-          re,
-        );
-        if (st.stage != before) {
-          const change = { ...st, rule: i };
-          ctx.setStage(st.stage);
-          ctx.track(ENTERED, {
-            ...change,
-            ruleName: rules.rules[i].name,
-            touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
-          });
-          // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt.
-          // A cast, not a copy of `stage` for its type: it has just been entered, so it is not null.
-          ctx.emit('stage', { ...change, event: e, ask: own(rules.feedback, st.stage!) } as StageChange);
-        }
-        save();
-        // A new stage goes to the other tabs at once; counts at most once a second (a message
-        // costs more than the rest of a click).
-        if (i >= 0) st.stage != before ? share() : (post ||= setTimeout(share, 1e3));
-      }
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
-      const j: any = e.event == ENTERED ? e.properties : st;
-      e.context.journey = { stage: j.stage, previousStage: j.previousStage, enteredAt: j.enteredAt };
+      if (e.event == ENTERED) return void (restored || guesses.push(e), stamp(e, e.properties));
+      if (!rules) return void stamp(e, st);
+      // The DOM is read once per event however many rules test selectors: the ancestor
+      // chain is collected here, and each distinct selector is tested once against it (and
+      // the answers kept, should the event be judged again once the saved journey is read).
+      const chain: Element[] = [];
+      for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
+      const m = memo((s) =>
+        chain.some((n) => {
+          try {
+            return n.matches(s);
+          } catch {
+            // A selector the browser cannot parse matches nothing.
+          }
+        }),
+      );
+      // Kept to be judged again at the saved visitor's read, as many as the core holds for
+      // it; a denied page's events are dropped, and count for nothing.
+      if (ctx.consentState == 'denied') lost = 1;
+      else if (!restored && early.length < ctx.options.maxPending!) early.push([e, m]);
+      judge(e, m);
     },
     restore(v) {
       saved = v.j;
       restored = true;
       merge();
+      // The core does not store these: the entries guessed before the saved journey was known.
+      return voided.splice(0);
     },
     reset,
   };

@@ -659,6 +659,90 @@ describe('persistence and consent', () => {
     await second.t.shutdown();
   });
 
+  // A consent banner answered a moment after the landing page view: the engine judged that
+  // view before the saved journey was known. Its guess ("entered awareness") is not what the
+  // visitor did, and the same events are judged again from the saved journey.
+  test('a returning customer whose consent comes after the first page view is not sent back through awareness', async () => {
+    const c = fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush();
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    const firstVisit = c.events().length;
+    const second = start(journey(PRODUCT));
+    second.t.page();
+    expect(second.changes.map((x) => x.stage)).toEqual(['awareness']); // personalisation hears the guess
+    second.t.consent('granted');
+    await until(() => second.t.stage == 'purchase', 'the saved stage');
+    await second.t.flush();
+    const sent = c.events().slice(firstVisit);
+    expect(sent.map(name)).toEqual(['page']);
+    expect(sent[0].context.journey!.stage).toBe('purchase');
+    expect(second.changes.map((x) => x.stage)).toEqual(['awareness']); // judged again: the hook is not told twice
+  });
+
+  test("judged again at consent, a returning visitor's events see the saved session: a session rule matches as the CLI replay says", async () => {
+    const c = fakeCollector();
+    const rules = {
+      stages: ['awareness', 'consideration'],
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', name: 'Returning visitor', when: { type: 'page', session: { gte: 2 } } },
+      ],
+    } as Rules;
+    const first = start(journey(rules), { consent: 'granted' });
+    await first.t.flush();
+    first.t.page();
+    await first.t.flush();
+    await first.t.shutdown();
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 36e5 }); // an hour later: a new session
+    const second = start(journey(rules));
+    second.t.page();
+    second.t.consent('granted');
+    await until(() => second.t.stage == 'consideration', 'the session rule');
+    await second.t.flush();
+    const landing = c.events().filter((e) => e.type == 'page').at(-1)!;
+    expect(landing.context.session.number).toBe(2);
+    expect(landing.context.journey).toMatchObject({ stage: 'consideration', previousStage: 'awareness' });
+    const entered = c.events().filter((e) => e.event == ENTERED).at(-1)!;
+    expect(entered.properties).toMatchObject({ stage: 'consideration', ruleName: 'Returning visitor', touchpoint: { messageId: landing.messageId } });
+  });
+
+  test('a stage reached while denied is not carried into the new visitor a later grant starts', async () => {
+    const c = fakeCollector();
+    const s = start(journey(PRODUCT));
+    s.t.consent('denied'); // the banner's "reject"
+    nav('/pricing');
+    s.t.page(); // judged in memory, for personalisation; dropped (denied)
+    s.t.track('Order Completed');
+    expect(s.t.stage).toBe('purchase');
+    s.t.consent('granted'); // later, from the preference centre: a new visitor
+    await until(() => s.t.stage === null, 'a new journey');
+    await s.t.flush();
+    nav('/');
+    s.t.page();
+    await s.t.flush();
+    await until(() => c.events().length == 2, 'a delivery');
+    expect(c.events().map(name)).toEqual(['page', ENTERED]);
+    expect(c.events()[0].context.journey!.stage).toBe('awareness');
+    expect((await dump(idb)).v.j.c).toEqual({ 0: 1 });
+  });
+
+  test('Feedback Submitted carries the stage it was given in, also when it waited for the rules file', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    vi.stubGlobal('fetch', vi.fn(async () => (await gate, new Response(JSON.stringify(PRODUCT)))));
+    const s = start(journey('/journey.json'));
+    s.t.track('Order Completed'); // the confirmation page: purchase
+    s.t.feedback({ score: 5, scale: 'csat' }); // answered at once, or replayed from the stub queue
+    release();
+    await until(() => s.names().includes('Feedback Submitted'), 'the feedback');
+    const f = s.events.find((e) => e.event == 'Feedback Submitted')!;
+    expect(f.context.journey!.stage).toBe('purchase');
+    expect(f.properties.stage).toBe('purchase');
+  });
+
   test('latest: on consent, a stage reached on this page wins over the saved one', async () => {
     fakeCollector();
     const rules = { ...PRODUCT, progression: 'latest' as const };
