@@ -73,7 +73,9 @@ export function attribution(): Plugin {
     restore(saved) {
       const c = saved.c as Touches | undefined;
       if (c && c.f) apply(c.f, landing || c.l || c.f);
-      early = undefined;
+      // Called again when the back/forward cache shows the page: this page's landing is saved
+      // by then, and a later one (another page's) is the last touch.
+      early = landing = undefined;
     },
     reset() {
       // A new visitor has no touches yet; this page's landing belongs to the one who left.

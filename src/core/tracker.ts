@@ -774,33 +774,60 @@ export function createTracker(options: TrackerOptions): Tracker {
   if (browser) {
     if (gpc) state = t.consentState = 'denied';
     offs.push(listen(window, 'online', () => ((retryAt = 0), flush(1))));
-    if (typeof BroadcastChannel == 'function') {
-      // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
-      channel = new BroadcastChannel(lockName);
-      // A consent change, the keys another tab delivered, or who the visitor is: a logout
-      // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
-      // still open would bring the old user back.
-      // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
-      // after the revoke: it must not name or link the visitor a new grant starts.
-      const heard = safe(({ data: d }: MessageEvent) =>
-        typeof d == 'string'
-          ? setConsent(d as ConsentState, true)
-          : Array.isArray(d)
-            ? d.forEach((k) => mine.delete(k))
-            : state == 'denied'
-              ? 0
-              : typeof d?.a == 'string'
-                ? resetVisitor(0, d.a)
-                : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
-      );
+    // Consent belongs to the site, not the tab: a revoke in one tab must stop every other tab.
+    // A consent change, the keys another tab delivered, or who the visitor is: a logout
+    // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
+    // still open would bring the old user back.
+    // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
+    // after the revoke: it must not name or link the visitor a new grant starts.
+    const heard = safe(({ data: d }: MessageEvent) =>
+      typeof d == 'string'
+        ? setConsent(d as ConsentState, true)
+        : Array.isArray(d)
+          ? d.forEach((k) => mine.delete(k))
+          : state == 'denied'
+            ? 0
+            : typeof d?.a == 'string'
+              ? resetVisitor(0, d.a)
+              : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
+    );
+    const open = () => {
       // After shutdown() a revoke still counts: it aborts the batch that shutdown() waits for,
       // and erases what it would write.
-      channel.onmessage = (m) => (dead && m.data == 'denied' ? setConsent('denied', true) : heard(m));
-    }
+      if (typeof BroadcastChannel == 'function')
+        (channel = new BroadcastChannel(lockName)).onmessage = (m) => (dead && m.data == 'denied' ? setConsent('denied', true) : heard(m));
+    };
+    open();
     if (state == 'granted') grant();
     if (state == 'denied') dropping = dropDatabase(o.storageName);
     // Before any page's or module's own pagehide listener: see `hiding`.
-    offs.push(listen(window, 'pagehide', () => (hiding = 1)), listen(window, 'pageshow', () => (hiding = 0)));
+    // The back/forward cache evicts a page that a BroadcastChannel message reaches (and every
+    // delivery posts one): the channel closes while the page is kept, and opens again when it
+    // is shown. What the other pages did meanwhile is then read back from the saved visitor,
+    // and the plugins restore from it again (the journey takes the saved one). A revoke
+    // meanwhile deleted the database, which evicts a page holding a connection to it.
+    offs.push(
+      listen(window, 'pagehide', (e) => {
+        hiding = 1;
+        if ((e as PageTransitionEvent).persisted) channel?.close(), (channel = undefined);
+      }),
+      listen(window, 'pageshow', (e) => {
+        hiding = 0;
+        if ((e as PageTransitionEvent).persisted && !channel && !dead) {
+          open();
+          const s = store;
+          if (state == 'granted' && ready)
+            s?.get('v')
+              .then((saved) => {
+                if (!saved || store != s || state != 'granted') return;
+                v = saved;
+                for (const p of plugins) call(p, 'restore', saved);
+                dirty = true;
+              })
+              .catch(() => {});
+        }
+      }),
+    );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.
     for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {

@@ -167,11 +167,17 @@ export function journey(source: Rules | string): Plugin {
       ctx = c;
       // A denied tab takes nothing: a message another tab posted before the revoke reached it
       // would give the visitor that a new grant starts the forgotten one's journey.
-      if (typeof BroadcastChannel == 'function')
-        (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => c.consentState != 'denied' && ((later = m.data), merge());
+      const open = () => {
+        if (typeof BroadcastChannel == 'function')
+          (tabs = new BroadcastChannel('waymark:journey:' + c.options.storageName)).onmessage = (m) => c.consentState != 'denied' && ((later = m.data), merge());
+      };
+      open();
       // A count change still waiting to be shared goes before the tab does (teardown, page hide).
       const flush = () => post && share();
-      const offHide = listen(window, 'pagehide', flush);
+      // A page kept in the back/forward cache listens to nothing (a message would evict it): the
+      // core gives it the saved journey again when it is shown (restore).
+      const offHide = listen(window, 'pagehide', (e) => (flush(), (e as PageTransitionEvent).persisted && (tabs?.close(), (tabs = undefined))));
+      const offShow = listen(window, 'pageshow', (e) => (e as PageTransitionEvent).persisted && !tabs && open());
       if (typeof source != 'string') load(source);
       else {
         const release = c.hold();
@@ -189,14 +195,15 @@ export function journey(source: Rules | string): Plugin {
         timer = setTimeout(done, 5e3, 0, 'timed out');
         const el = () => document.getElementById(source.slice(1));
         // An async script can run before the parser reaches an inline block placed after its
-        // tag: then the block is read once the document is parsed.
-        new Promise((r) => (source[0] != '#' || el() || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
+        // tag, or while the block is still arriving (its text cut short): then the block is
+        // read once the document is parsed. Once something follows it, it is complete.
+        new Promise((r) => (source[0] != '#' || el()?.nextSibling || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
           .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
           .then(done, (e) => done(0, e));
       }
       // One teardown for rules of every kind: for a rules object, `off` is still the no-op and
       // `timer` was never set.
-      return () => (off(), offHide(), flush(), tabs?.close(), (timer = clearTimeout(timer)));
+      return () => (off(), offHide(), offShow(), flush(), tabs?.close(), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
       // Journey Stage Entered is queued behind the events already waiting: it carries the

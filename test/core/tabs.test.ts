@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createStore, set } from 'idb-keyval';
 import { createTracker } from '../../src';
 import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
@@ -118,6 +119,32 @@ describe('several tabs share one queue', () => {
 });
 
 describe('who the visitor is belongs to the site, not the tab', () => {
+  // A page in the back/forward cache listens on no channel (a message would evict it): what
+  // the other pages did meanwhile is read back from the saved visitor when it is shown again.
+  test('a logout on another page while this one is in the back/forward cache holds when Back shows it again', async () => {
+    const c = fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.identify('user-123');
+    await settle();
+    window.dispatchEvent(kept('pagehide')); // A goes into the cache
+    await settle();
+    // A logout on the next page: it saves a new visitor (its message would evict A in a browser).
+    const visitor = { a: 'after-logout', n: 1 };
+    await set('v', visitor, createStore('waymark', 'q'));
+    window.dispatchEvent(kept('pageshow')); // Back: A is shown again
+    await settle();
+    a.track('After Back');
+    await a.flush();
+    await settle();
+    const e = c.events().find((x) => x.event == 'After Back')!;
+    expect(e.userId).toBeNull();
+    expect(e.anonymousId).toBe(visitor.a);
+    expect((await dump(idb)).v.u ?? null).toBeNull();
+    await a.shutdown();
+  });
+
   test('a logout (reset) in one tab is not undone by another tab still open: the next visit is not the old user', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });

@@ -203,3 +203,28 @@ test('a count change still waiting to be shared goes to the other tabs at page h
   window.dispatchEvent(new Event('pagehide'));
   expect(journeyPosts()).toBe(2);
 });
+
+// The back/forward cache evicts a page that a BroadcastChannel message reaches: a kept page
+// listens to nothing, and takes the saved journey when it is shown again.
+test('a page in the back/forward cache hears no other page, and takes the saved journey when Back shows it', async () => {
+  fakeCollector();
+  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+  const a = await tab('granted');
+  a.page();
+  await a.flush();
+  await settle();
+  expect(a.stage).toBe('awareness');
+  window.dispatchEvent(kept('pagehide'));
+  await settle();
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
+  await b.flush();
+  await settle();
+  b.track('Order Completed'); // the next page: purchase, told to the other tabs at once
+  await b.flush();
+  await b.shutdown();
+  await tick(20);
+  expect(a.stage).toBe('awareness'); // kept in the cache: nothing reached it
+  window.dispatchEvent(kept('pageshow'));
+  await settle();
+  expect(a.stage).toBe('purchase');
+});

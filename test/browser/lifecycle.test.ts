@@ -1,0 +1,126 @@
+// The page lifecycle as real browsers run it, on pages served as a site would: a rules block
+// that arrives in pieces, and the back/forward cache (which Playwright turns off by default).
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CHROMIUM_ARGS } from '../../examples/chromium.mjs';
+import { ROOT } from './harness';
+
+const RULES = JSON.stringify({
+  stages: ['awareness', 'consideration'],
+  rules: [{ stage: 'awareness', when: { type: 'page' } }],
+  // Padding, as a real rules file with descriptions has.
+  $schema: 'x'.repeat(2000),
+});
+const STUB = '<script>window.waymark=window.waymark||function(){(waymark.q=waymark.q||[]).push(arguments)}</script>';
+
+let browser: Browser;
+let server: Server;
+let origin: string;
+/** What pages /a and /b load: nothing, or the script tag. */
+let tag = '';
+/** Every batch the collector got, as event names. */
+const got: string[][] = [];
+
+const html = (body: string) =>
+  `<!doctype html><html><head>${STUB}<script>addEventListener("pageshow",function(e){window.persisted=e.persisted})</script>${tag}</head><body>${body}</body></html>`;
+
+beforeAll(async () => {
+  // Playwright turns the back/forward cache off; browsers have it on.
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+  const sdk = readFileSync(join(ROOT, 'dist/waymark.min.js'));
+  server = createServer((req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (path == '/waymark.min.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(sdk);
+    if (path == '/c') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        if (req.method == 'POST') got.push(JSON.parse(body).batch.map((e: any) => e.event || e.type));
+        res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'content-type', 'Content-Type': 'application/json' }).end('{}');
+      });
+      return;
+    }
+    if (path == '/a') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(html('<a id="next" href="/b">Next</a>'));
+    if (path == '/b') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(html('<button id="buy">Buy</button>'));
+    if (path == '/chunked') {
+      // The rules block after the async tag, arriving in two pieces: the SDK runs in between.
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      const half = RULES.length >> 1;
+      res.write(
+        `<!doctype html><html><head>${STUB}` +
+          '<script>window.log=[];waymark("on","error",function(e){log.push("error: "+e.message)});waymark("on","stage",function(s){log.push("stage: "+s.stage)})</script>' +
+          `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-stages="#rules"></script>` +
+          '</head><body><p>Hello</p><script type="application/json" id="rules">' +
+          RULES.slice(0, half),
+      );
+      setTimeout(() => res.end(RULES.slice(half) + '</script></body></html>'), 1000);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  origin = 'http://127.0.0.1:' + (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+test('an inline rules block after the tag, still arriving when the SDK runs, is read once complete', async () => {
+  const page = await browser.newPage();
+  await page.goto(origin + '/chunked', { waitUntil: 'load' });
+  await page.waitForFunction(() => (window as any).log.length > 0, null, { timeout: 8000 });
+  expect(await page.evaluate(() => (window as any).log)).toEqual(['stage: awareness']);
+  await page.close();
+});
+
+/** Opens /a, follows the link to /b, lets /b deliver, goes back: was /a restored from the cache? */
+async function back(onB?: (page: Page) => Promise<unknown>): Promise<{ restored: boolean; reasons: unknown; page: Page }> {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(origin + '/a');
+  await page.waitForTimeout(800);
+  await Promise.all([page.waitForURL('**/b'), page.click('#next')]);
+  await page.waitForTimeout(1500); // page B loads and delivers its page view
+  await onB?.(page);
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as any).persisted !== undefined);
+  return {
+    restored: await page.evaluate(() => (window as any).persisted === true),
+    reasons: await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as any).notRestoredReasons?.reasons),
+    page,
+  };
+}
+
+test('without Waymark, Back restores the page from the back/forward cache (the control)', async () => {
+  tag = '';
+  const { restored, page } = await back();
+  expect(restored).toBe(true);
+  await page.context().close();
+});
+
+// PRODUCT.md: never break the back/forward cache. A message on a BroadcastChannel evicts the
+// cached pages that listen on it, and every delivery posted one.
+test('with the script tag (consent granted), Back still restores the page from the cache, and it counts as a page view', async () => {
+  tag = `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-consent="granted" data-flush-interval="100"></script>`;
+  got.length = 0;
+  const { restored, reasons, page } = await back();
+  expect(restored, JSON.stringify(reasons)).toBe(true);
+  await expect.poll(() => got.flat().filter((n) => n == 'page').length, { timeout: 5000 }).toBe(3);
+  await page.context().close();
+});
+
+// While a page is kept in the cache it hears no consent change (its channel is closed): a
+// revoke on the next page deletes the database, which the kept page holds open, and the
+// browser evicts it rather than let it block the deletion. Back then loads it afresh.
+test('a revoke on the next page is not undone by Back: the page kept in the cache is not shown again with its consent', async () => {
+  tag = `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-consent="granted" data-flush-interval="100"></script>`;
+  const { restored, reasons, page } = await back((b) => b.evaluate(() => (window as any).waymark('consent', 'denied')).then(() => b.waitForTimeout(500)));
+  console.log('restored', restored, JSON.stringify(reasons));
+  expect(restored).toBe(false);
+  await page.context().close();
+});
