@@ -81,11 +81,11 @@ export function validate(rules: unknown): string[] {
   const out: string[] = [];
   const stages: unknown[] = isObj(rules) && isArr(rules.stages) ? rules.stages : [];
   // Size: the grammar is tables of "test, else push path + expectation". Paths are built
-  // as ".a.b[0]" and lose the leading dot when printed.
+  // as ".a.b[0]" and lose the leading dot when printed (a top-level `["a b"]` has none).
   const t =
     (test: (v: any) => unknown, what: string): Check =>
     (v, p) =>
-      test(v) || out.push((p.slice(1) || 'rules file') + ': expected ' + what);
+      test(v) || out.push((p || 'rules file') + ': expected ' + what);
   const one = (...xs: unknown[]) => t((v) => xs.includes(v), xs.join(' or '));
   const no = (what: string) => t(() => 0, what);
   // Each key is checked by its entry in `table`, else by `table['*']` (free-form keys).
@@ -96,7 +96,9 @@ export function validate(rules: unknown): string[] {
     (v, p) =>
       isObj(v)
         ? new Set([...required, ...keys(v)]).forEach((k) =>
-            (own(table, k) || table['*'] || no('one of ' + keys(table)))(v[k], p + '.' + k, k),
+            // A key that is not an identifier goes in brackets, as JSON: `properties["order.total"].gt`,
+            // not `properties.order.total.gt`, which names a path that is not in the file.
+            (own(table, k) || table['*'] || no('one of ' + keys(table)))(v[k], p + (/^[a-z_$][\w$]*$/i.test(k) ? (p && '.') + k : JSON.stringify([k])), k),
           )
         : no('an object')(v, p, '');
   const list =

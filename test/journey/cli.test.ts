@@ -71,17 +71,18 @@ describe('waymark validate', () => {
       rules: [
         { stage: 'a', when: { type: 'page' } },
         { stage: 'c', when: { path: 3 } },
-        { stage: 'b', when: { properties: { total: { gte: '10' } } } },
+        { stage: 'b', when: { properties: { total: { gte: '10' }, 'order.total': { gt: '10' } } } },
       ],
     });
     expect(await run('validate', bad)).toEqual({
       code: 1,
       stdout: '',
       stderr:
-        `${bad}: 3 problems\n` +
+        `${bad}: 4 problems\n` +
         '  rules[1].stage: expected a stage (a,b)\n' +
         '  rules[1].when.path: expected a string or an array of strings\n' +
-        '  rules[2].when.properties.total.gte: expected a number\n',
+        '  rules[2].when.properties.total.gte: expected a number\n' +
+        '  rules[2].when.properties["order.total"].gt: expected a number\n',
     });
   });
 

@@ -108,6 +108,16 @@ describe('validate', () => {
     ['form as a number', withWhen({ form: 1 }), ['rules[0].when.form: expected a string']],
     ['properties as an array', withWhen({ properties: [] }), ['rules[0].when.properties: expected an object']],
     ['a property test that is an array of arrays', withWhen({ properties: { a: [[1]] } }), ['rules[0].when.properties.a: expected a value, an array of them or {eq,in,gt,gte,lt,lte,exists}']],
+    // "properties.order.total.gt" would read as properties → order → total → gt, a path that is
+    // not in the file: keys that are not identifiers are written as JSON strings in brackets.
+    ['property keys that are not identifiers', withWhen({ properties: { 'Plan Name': { equals: 'pro' }, 'order.total': { gt: '5' }, '': { lt: 'x' }, $ok: { eq: [] } } }), [
+      'rules[0].when.properties["Plan Name"].equals: expected one of eq,in,gt,gte,lt,lte,exists',
+      'rules[0].when.properties["order.total"].gt: expected a number',
+      'rules[0].when.properties[""].lt: expected a number',
+      'rules[0].when.properties.$ok.eq: expected a value',
+    ]],
+    ['a top-level key that is not an identifier', { ...base, 'my stages': [] }, ['["my stages"]: expected one of $schema,stages,progression,rules,feedback']],
+    ['a feedback key that is not an identifier', { ...base, feedback: { 'post purchase': 'csat' } }, ['feedback["post purchase"]: expected a stage (a,b)']],
     ['an unknown operator', withWhen({ properties: { total: { gtt: 1 } } }), ['rules[0].when.properties.total.gtt: expected one of eq,in,gt,gte,lt,lte,exists']],
     ['a comparison with a string', withWhen({ properties: { total: { gte: '10' } } }), ['rules[0].when.properties.total.gte: expected a number']],
     ['in without an array', withWhen({ properties: { a: { in: 'x' } } }), ['rules[0].when.properties.a.in: expected an array of values']],

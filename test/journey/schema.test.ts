@@ -14,8 +14,8 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }
 const schemaOk = ajv.compile(schema);
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
-/** The validator's messages for checks that need the stage list. */
-const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback\.[^:]*): expected a stage \(/;
+/** The validator's messages for checks that need the stage list (`feedback.a`, `feedback["a b"]`). */
+const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback[.[].*): expected a stage \(/;
 
 const EXAMPLES = ['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'].map((n) => json(`examples/stages/${n}.json`));
 
@@ -130,6 +130,7 @@ describe('the schema and the validator agree', () => {
   test.each<[string, unknown]>([
     ['a rule for a stage not in the list', { stages: ['a'], rules: [{ stage: 'b', when: {} }] }],
     ['feedback for a stage not in the list', { stages: ['a'], rules: [{ stage: 'a', when: {} }], feedback: { b: 'nps' } }],
+    ['feedback for a stage not in the list, not named like an identifier', { stages: ['a'], rules: [{ stage: 'a', when: {} }], feedback: { 'b: c': 'nps' } }],
   ])('cross-field: %s is caught by the validator only', (_, doc) => {
     expect(schemaOk(doc)).toBe(true);
     expect(validate(doc)).toHaveLength(1);
