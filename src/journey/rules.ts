@@ -73,7 +73,7 @@ export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o
 
 /**
  * Checks a rules file. Returns one message per problem, each naming the JSON path and what
- * was expected (`rules[3].when.path: expected a string or an array of strings`); empty when
+ * was expected (`rules[3].when.path: expected a non-empty string or array of strings`); empty when
  * valid. The single source of truth: the engine and the CLI both use it, and the shipped
  * JSON Schema is tested against it.
  */
@@ -115,7 +115,7 @@ export function validate(rules: unknown): string[] {
     const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(table) + '}');
     return (v, p) => (isObj(v) ? o : plain)(v, p, '');
   };
-  const strs = t(isStrs, 'a string or an array of strings');
+  const strs = t(isStrs, 'a non-empty string or array of strings');
   const str = t(isStr, 'a string');
   // A count or a session number is always a number, and always there: a string `eq` or an
   // `exists` could never hold, so they are mistakes.

@@ -80,7 +80,7 @@ describe('waymark validate', () => {
       stderr:
         `${bad}: 4 problems\n` +
         '  rules[1].stage: expected a stage (a,b)\n' +
-        '  rules[1].when.path: expected a string or an array of strings\n' +
+        '  rules[1].when.path: expected a non-empty string or array of strings\n' +
         '  rules[2].when.properties.total.gte: expected a number\n' +
         '  rules[2].when.properties["order.total"].gt: expected a number\n',
     });
