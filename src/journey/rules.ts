@@ -15,7 +15,7 @@ export interface Condition {
   type?: string | string[];
   /** A `track` event's name, or a `page` event's name. */
   event?: string | string[];
-  /** Globs on `context.page.path`: `*` within one segment, `**` across segments. */
+  /** Globs on `context.page.path`: `*` within one segment, `**` across segments (a whole-segment `**` may be none). */
   path?: string | string[];
   /** The event's element (the clicked element, the form), or an element around it, matches this CSS selector. */
   selector?: string;
@@ -154,11 +154,14 @@ export function validate(rules: unknown): string[] {
 }
 
 /**
- * A path glob as a RegExp: `*` stays within one segment, `**` crosses them, and a final
- * `/**` takes the bare prefix too (`/docs/**` is `/docs` and everything under it).
+ * A path glob as a RegExp: `*` stays within one segment, `**` crosses them, and a `**` that is
+ * a whole segment may also be none, as in minimatch and .gitignore (`/docs/**` is `/docs` and
+ * everything under it).
  */
 export const glob = (g: string): RegExp =>
-  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*$|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '$');
+  // A `/**` followed by a slash or the end (`(?![^/])`) is `(/.*)?`, an optional run of whole
+  // segments: `/shop/**/checkout` is `^/shop(/.*)?/checkout$`, and takes `/shop/checkout`.
+  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*(?![^/])|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '$');
 
 const is = (m: any, x: any): boolean =>
   isArr(m)

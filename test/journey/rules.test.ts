@@ -167,6 +167,19 @@ describe('glob', () => {
     ['/*/settings', '/team/settings', true],
     ['/*/settings', '/a/b/settings', false],
     ['/**/settings', '/a/b/settings', true],
+    // A /**/ is zero or more segments, as in minimatch and .gitignore, not one or more.
+    ['/**/settings', '/settings', true],
+    ['/**/settings', '/xsettings', false],
+    ['/shop/**/checkout', '/shop/checkout', true],
+    ['/shop/**/checkout', '/shop/eu/checkout', true],
+    ['/shop/**/checkout', '/shop/eu/fr/checkout', true],
+    ['/shop/**/checkout', '/shopx/checkout', false],
+    ['/shop/**/checkout', '/shop/xcheckout', false],
+    ['/shop/**/checkout', '/shop/eu/xcheckout', false],
+    ['/a/**/**/b', '/a/b', true],
+    // A ** that is not a whole segment crosses segments, and takes none of the slashes around it.
+    ['/shop/**.html', '/shop/a/b.html', true],
+    ['/shop/**.html', '/shop.html', false],
     ['/shop/*.html', '/shop/a.html', true],
     ['/shop/*.html', '/shop/aXhtml', false],
     ['/a+b(c)', '/a+b(c)', true],
@@ -198,6 +211,7 @@ describe('conditions', () => {
     // path
     ['path', { path: '/checkout/done' }, ev, true],
     ['path glob *', { path: '/checkout/*' }, ev, true],
+    ['path glob /**/ over no segment', { path: '/checkout/**/done' }, ev, true],
     ['path glob ** ', { path: '/**' }, ev, true],
     ['path one of', { path: ['/pricing', '/checkout/*'] }, ev, true],
     ['path mismatch', { path: ['/pricing', '/compare/*'] }, ev, false],
