@@ -20,8 +20,11 @@ explain   Runs events through the rules and prints which rules match, the rule
           that wins and the visitor's stage after each event.
   --event   one event, as JSON
   --events  a file holding a JSON array of events, or one JSON event per line; a
-            collector request body ({"batch": [...]}) stands for its events
-  --from    the stage the visitor is in before the first event (default: none)
+            collector request body ({"batch": [...]}) stands for its events. Each
+            anonymousId is a visitor with its own stage and counts (a reset() starts
+            a new one), and a "Visitor" line says whose events follow
+  --from    the stage the first event's visitor is in before it (default: none);
+            other visitors start with none
 
 Events have the shape collectors receive, for example:
   {"type":"page","context":{"page":{"path":"/pricing"}}}
@@ -146,11 +149,22 @@ const describe = (e) => {
 };
 
 function explain(rules, events, from) {
-  const st = { stage: from ?? null, previousStage: null, enteredAt: null };
-  const counts = {};
+  // The browser keeps one journey per visitor: a logout's reset() starts a new anonymousId with
+  // no stage and no counts, and a collector's export holds many visitors, interleaved. So each
+  // anonymousId has its own stage and counts, and goes on from them when it comes back. --from
+  // is the first event's visitor's stage; any other starts with none, as in the browser.
+  const visitors = new Map();
+  let st, counts, who;
   const single = events.length == 1;
   let unchecked = false;
   events.forEach((e, n) => {
+    const id = e.anonymousId;
+    const seen = visitors.has(id);
+    if (!seen) visitors.set(id, { st: { stage: (n ? null : from) ?? null, previousStage: null, enteredAt: null }, counts: {} });
+    ({ st, counts } = visitors.get(id));
+    // Events without an anonymousId (written by hand) are one visitor, and get no heading.
+    if (!single && id !== who) out(`Visitor ${id ?? '(no anonymousId)'}: ${seen ? 'seen before' : 'new'}, stage ${st.stage ?? 'none'}`);
+    who = id;
     // The engine records each stage change as this event and never runs the rules on it
     // (src/journey/index.ts): replayed collector events must not count it either.
     if (e.event == ENTERED) {

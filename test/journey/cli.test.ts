@@ -245,6 +245,71 @@ describe('waymark explain', () => {
     expect(await run('explain', PRODUCT, '--events', bodies)).toEqual({ code: 0, stdout: replay, stderr: '' });
   });
 
+  // The browser keeps one journey per visitor: a logout's reset() starts a new anonymousId with no
+  // stage and no counts, and a collector's export holds many visitors, their events interleaved.
+  test('each anonymousId is a visitor of its own, with its own stage and counts, and the output says when it changes', async () => {
+    // As the browser sent them (product rules): an order, a reset(), a page view by the new
+    // visitor. context.journey is what the engine said; explain must say the same.
+    const [a, b] = ['6dc45101-3268-4045-a0a5-a9fd13530a08', '06d24652-a83c-428b-bb2c-0ef75c725246'];
+    const journeyOf = (stage: string) => ({ journey: { stage, previousStage: null, enteredAt: '2026-11-22T23:31:17.501Z' } });
+    const sent = [
+      { batch: [
+        { type: 'track', event: 'Order Completed', properties: {}, anonymousId: a, context: journeyOf('purchase') },
+        { type: 'track', event: 'Journey Stage Entered', properties: { stage: 'purchase', previousStage: null, rule: 4 }, anonymousId: a, context: journeyOf('purchase') },
+      ] },
+      { batch: [
+        { type: 'page', properties: { path: '/' }, anonymousId: b, context: { page: { path: '/' }, ...journeyOf('awareness') } },
+        { type: 'track', event: 'Journey Stage Entered', properties: { stage: 'awareness', previousStage: null, rule: 0 }, anonymousId: b, context: journeyOf('awareness') },
+      ] },
+    ];
+    const r = await run('explain', PRODUCT, '--events', file('reset.ndjson', sent.map((body) => JSON.stringify(body)).join('\n')));
+    expect(r).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        `Visitor ${a}: new, stage none`,
+        '1. track "Order Completed"',
+        '   matches: rules[4] purchase',
+        '   Stage: none -> purchase, entered by rules[4]',
+        '2. track "Journey Stage Entered"',
+        "   skipped: Journey Stage Entered is the engine's own event",
+        `Visitor ${b}: new, stage none`,
+        '3. page on /',
+        '   matches: rules[0] awareness',
+        '   Stage: none -> awareness, entered by rules[0]',
+        '4. track "Journey Stage Entered"',
+        "   skipped: Journey Stage Entered is the engine's own event",
+        '',
+      ].join('\n'),
+    });
+    // Interleaved visitors: each goes on from its own stage and counts; --from is the first one's.
+    const order = (id: string) => ({ type: 'track', event: 'Order Completed', anonymousId: id });
+    const mixed = await run('explain', PRODUCT, '--from', 'decision', '--events', file('mixed.json', [order('x'), order('y'), order('x'), { type: 'page' }]));
+    expect(mixed).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'Visitor x: new, stage decision',
+        '1. track "Order Completed"',
+        '   matches: rules[4] purchase',
+        '   Stage: decision -> purchase, entered by rules[4]',
+        'Visitor y: new, stage none',
+        '2. track "Order Completed"',
+        '   matches: rules[4] purchase',
+        '   Stage: none -> purchase, entered by rules[4]',
+        'Visitor x: seen before, stage purchase',
+        '3. track "Order Completed"',
+        '   matches: rules[4] purchase, rules[5] loyalty',
+        '   Stage: purchase -> loyalty, entered by rules[5]',
+        'Visitor (no anonymousId): new, stage none',
+        '4. page',
+        '   matches: rules[0] awareness',
+        '   Stage: none -> awareness, entered by rules[0]',
+        '',
+      ].join('\n'),
+    });
+  });
+
   test('a JSON array with a syntax error: its own error, with the line and column, not a line-by-line one', async () => {
     const pretty = file('pretty.json', '[\n  {"type": "page"}\n  {"type": "page"}\n]\n');
     const r = await run('explain', PRODUCT, '--events', pretty);
