@@ -19,6 +19,8 @@ export interface Store {
   get(key: string): Promise<any>;
   /** An atomic read-modify-write of one key. */
   update(key: string, fn: (old: any) => any): Promise<void>;
+  /** Set on the memory fallback. */
+  mem?: 1;
   /** Erases everything, the database included. */
   drop(): Promise<unknown>;
   close(): Promise<unknown>;
@@ -107,5 +109,6 @@ export function memoryStore(): Store {
     drop: async () => m.clear(),
     close: async () => {},
     cancel: () => {},
+    mem: 1,
   };
 }

@@ -165,14 +165,19 @@ export function createTracker(options: TrackerOptions): Tracker {
     return { ...at, title: mask(document.title) };
   };
 
+  /** Activity at `now`: the session goes on, or after sessionTimeout idle a new one starts. */
+  const touch = (now: number) => {
+    if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
+    v.t = now;
+    dirty = true;
+  };
+
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
     const now = Date.now();
     const e = {} as WaymarkEvent;
     // Made before identify() while the saved visitor is unread: it belongs to the saved user.
     if (!ready && !named) pre.add(e);
-    if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
-    v.t = now;
-    dirty = true;
+    touch(now);
     return Object.assign(e, {
       type,
       ...fields,
@@ -221,8 +226,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     const early = pre.has(e!);
     for (const p of [...plugins, { name: 'options', beforeSend: o.beforeSend }] as Plugin[]) if (e) {
       const r = call(p, 'beforeSend', e);
-      // null or false (a predicate, in plain JavaScript) drops; an object replaces; anything else keeps.
-      e = r === null || r === false ? null : r && typeof r == 'object' ? r : e;
+      // null or false (a predicate, in plain JavaScript) drops; an object replaces; anything
+      // else keeps (a Promise too: an async hook cannot hold the event back).
+      e = r === null || r === false ? null : r && typeof r == 'object' && typeof r.then != 'function' ? r : e;
     }
     if (!e) return;
     // A hook may return a new event: it keeps the mark of one made before identify().
@@ -502,15 +508,16 @@ export function createTracker(options: TrackerOptions): Tracker {
    * the queue keeps them for the next visit. Leaving for another page of this site: that
    * page sends the queue at once, so only the events whose write may not land go now.
    */
-  const beacon = () => {
+  const beacon = (max: number) => {
     unhold();
     const s = store;
     // No beacon (offline, or the collector failing), but the writes in progress must still land.
     // (A regular request cancelled by the unload itself is no failure: see `hiding`.)
     if (!s || state != 'granted' || navigator.onLine === false || retryAt > mono()) return last();
     const near = mono() - leaving < 1e4;
-    // Closing a tab fires visibilitychange, then pagehide: each sends, and the first may still be out.
-    const cap = MAX_BATCH - ka;
+    // Closing a tab fires visibilitychange, then pagehide: each sends, and the first may still
+    // be out when the second asks for what it left of the quota (see onVisibility).
+    const cap = max - ka;
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
@@ -559,12 +566,12 @@ export function createTracker(options: TrackerOptions): Tracker {
           (r) => r.ok || (r.status < 400 || retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
           back,
         );
+      ka += n;
     } catch {
       if (!navigator.sendBeacon?.(o.endpoint, body)) return last();
     }
     // Handed off. The early events leave `held`, so the end of the read does not write them too;
     // a flush reading the queue right now skips the keys.
-    ka += n;
     held = held.filter((e) => !early.includes(e));
     keys.forEach((k) => handed.add(k));
     last(keys);
@@ -575,7 +582,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Guarded: this runs in the page's event dispatch, where a throw would be the page's error.
   const onVisibility = (e: Event) => {
     try {
-      if (e.type == 'pagehide' || document.visibilityState == 'hidden') beacon();
+      // A visibilitychange takes half the quota: the pagehide that may follow (a tab closing)
+      // carries what the page tracks as it goes (Form Abandoned), and what stays is queued.
+      if (e.type == 'pagehide' || document.visibilityState == 'hidden') beacon(e.type[0] == 'v' ? MAX_BATCH / 2 : MAX_BATCH);
     } catch (err) {
       fail('plugin', 'page hide: ' + err);
     }
@@ -629,13 +638,14 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Called without a saved visitor too ({}): the plugins learn the read is over.
         // A plugin may return held events that the saved state made void (the stage engine's
         // entries guessed before it was known): they are not stored.
-        const gone = plugins.flatMap((p) => call(p, 'restore', saved && !fresh ? saved : {}) || []);
+        const gone = plugins.flatMap((p) => call(p, 'restore', saved && !fresh ? saved : {}) || []).map((e: WaymarkEvent) => e.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
         heldDropped = 0;
-        held.splice(0).forEach((e) => gone.includes(e) || persist(e));
+        // By messageId: a beforeSend may have returned a copy.
+        held.splice(0).forEach((e) => gone.includes(e.messageId) || persist(e));
         write();
       })
       .finally(() => (clearTimeout(rt), release())));
@@ -809,23 +819,33 @@ export function createTracker(options: TrackerOptions): Tracker {
     offs.push(
       listen(window, 'pagehide', (e) => {
         hiding = 1;
-        if ((e as PageTransitionEvent).persisted) channel?.close(), (channel = undefined);
+        // A page with consent on the memory fallback holds no database that a revoke would
+        // delete (which evicts a kept page): it keeps listening, and a revoke evicts it so.
+        if ((e as PageTransitionEvent).persisted && !(state == 'granted' && store?.mem)) channel?.close(), (channel = undefined);
       }),
       listen(window, 'pageshow', (e) => {
         hiding = 0;
-        if ((e as PageTransitionEvent).persisted && !channel && !dead) {
-          open();
-          const s = store;
-          if (state == 'granted' && ready)
-            s?.get('v')
-              .then((saved) => {
-                if (!saved || store != s || state != 'granted') return;
-                v = saved;
-                for (const p of plugins) call(p, 'restore', saved);
-                dirty = true;
-              })
-              .catch(() => {});
-        }
+        const s = store;
+        if (!(e as PageTransitionEvent).persisted || channel || dead) return;
+        open();
+        if (state != 'granted' || !ready || !s) return;
+        // What this page tracks meanwhile (the page view of the return) waits for the read, then
+        // moves onto the saved visitor, its session counted from the saved activity.
+        const release = t.hold();
+        const was = v.a;
+        s.get('v')
+          .then((saved?: Visitor) => {
+            if (!saved || store != s || state != 'granted') return;
+            // A logout on another page: this page's plugins forget the visitor who left.
+            if (saved.a != was) (t.stage = null), plugins.forEach((p) => call(p, 'reset'));
+            v = saved;
+            for (const e of waiting)
+              if (e.anonymousId == was) touch(Date.parse(e.timestamp)), Object.assign(e, { anonymousId: v.a, userId: v.u ?? null }), (e.context.session = { id: v.s!, number: v.n! });
+            for (const p of plugins) call(p, 'restore', saved);
+            dirty = true;
+          })
+          .catch(() => {})
+          .finally(release);
       }),
     );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the

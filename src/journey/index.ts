@@ -36,6 +36,8 @@ export function journey(source: Rules | string): Plugin {
   /** The stage entries announced meanwhile; and those the saved journey made void, for restore to return. */
   let guesses: WaymarkEvent[];
   let voided: WaymarkEvent[] = [];
+  /** The last stage entered when this page's events are judged again. */
+  let missed: StageChange | 0;
   /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
   let lost: 0 | 1;
   // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
@@ -84,12 +86,18 @@ export function journey(source: Rules | string): Plugin {
         // (see restore): a returning customer is not sent back through awareness, and what a
         // denied page did counts for nothing.
         const { c, k, ...j } = saved || {};
+        // The hook heard this page's guesses: judged again, it hears only a stage they never reached.
+        const told = guesses.map((g) => g.properties!.stage);
+        missed = 0;
         voided = guesses;
         blank();
         if (saved) take(saved, j);
         early.forEach(([e, m]) => judge(e, m, 1));
         ctx.setStage(st.stage);
         save();
+        // (Set by judge(): the type checker does not see the call change it.)
+        const m = missed as StageChange | 0;
+        if (m && !told.includes(m.stage)) ctx.emit('stage', m);
       }
       saved = lost = 0;
       early = [];
@@ -152,7 +160,8 @@ export function journey(source: Rules | string): Plugin {
       // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt. Judged
       // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
       // has just been entered, so it is not null.
-      if (!again) ctx.emit('stage', { ...change, event: e, ask: own(rules!.feedback, st.stage!) } as StageChange);
+      const heard = { ...change, event: e, ask: own(rules!.feedback, st.stage!) } as StageChange;
+      again ? (missed = heard) : ctx.emit('stage', heard);
     }
     save();
     // A new stage goes to the other tabs at once; counts at most once a second (a message

@@ -441,10 +441,11 @@ describe('the keepalive quota, shared by the page-hide requests in flight', () =
     return { c, t };
   }
 
-  test('the second request asks only for what the first left of the quota', async () => {
+  test('the second request asks only for what the first left of the quota; the first (visibilitychange) leaves half for it', async () => {
     const { c, t } = await closeTab(false);
-    expect(c.sent).toHaveLength(1);
     expect(c.refused).toEqual([]);
+    expect(c.sent).toHaveLength(2);
+    expect(JSON.parse(c.sent[1]).batch.map((e: any) => e.event)).toContain('Form Abandoned');
     await t.shutdown();
   });
 
@@ -456,6 +457,27 @@ describe('the keepalive quota, shared by the page-hide requests in flight', () =
     for (const name of ['Form Abandoned', ...Array.from({ length: 50 }, (_, i) => 'E' + i)]) expect(sent.includes(name) || kept.includes(name), name).toBe(true);
     await t.shutdown();
   });
+});
+
+test('a page-hide body handed to sendBeacon does not hold the keepalive quota for the rest of the page', async () => {
+  const c = fakeCollector();
+  const t = await tracker({ batchSize: 1000 });
+  for (let i = 0; i < 40; i++) t.track('E' + i, { pad: 'x'.repeat(1000) });
+  await settle();
+  c.fetch.mockImplementationOnce(() => {
+    throw new TypeError('no fetch');
+  });
+  Object.defineProperty(navigator, 'sendBeacon', { value: vi.fn(() => true), configurable: true });
+  setVisibility('hidden'); // a tab switch: sent by sendBeacon
+  await settle();
+  setVisibility('visible');
+  t.track('Later', { pad: 'y'.repeat(25_000) });
+  await settle();
+  setVisibility('hidden'); // the tab is closed: fetch works again
+  await settle();
+  delete (navigator as any).sendBeacon;
+  expect(beacons(c).flatMap((r) => r.body.batch.map((e) => e.event))).toContain('Later');
+  await t.shutdown();
 });
 
 test('after the switch to memory, events stored in IndexedDB and sent at page hide leave IndexedDB too: the next visit does not send them again', async () => {

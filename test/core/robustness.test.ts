@@ -203,6 +203,18 @@ describe('what a hook returns', () => {
     await expect(t.shutdown()).resolves.toBeUndefined();
   });
 
+  // The transform's Promise is refused; in beforeSend it replaced the event, sent as {}.
+  test('an async beforeSend (it returns a Promise) keeps the event as it is', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', beforeSend: (async (e: WaymarkEvent) => e) as any });
+    await settle();
+    t.track('Signed Up');
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['Signed Up']);
+    await t.shutdown();
+  });
+
   for (const [what, setup] of [
     ['a teardown that throws', () => () => {
       throw new Error('already removed');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createStore, set } from 'idb-keyval';
-import { createTracker } from '../../src';
+import { createTracker, pageViews } from '../../src';
 import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
@@ -121,6 +121,49 @@ describe('several tabs share one queue', () => {
 describe('who the visitor is belongs to the site, not the tab', () => {
   // A page in the back/forward cache listens on no channel (a message would evict it): what
   // the other pages did meanwhile is read back from the saved visitor when it is shown again.
+  test("the page view that Back makes, before the saved visitor is read again, is the saved visitor's", async () => {
+    const c = fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
+    await a.flush();
+    await settle();
+    a.identify('user-123');
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    await set('v', { a: 'after-logout', n: 3, s: 'open-session', t: Date.now() }, createStore('waymark', 'q'));
+    window.dispatchEvent(kept('pageshow')); // pageViews() counts the return at once
+    await settle();
+    await a.flush();
+    await settle();
+    const back = c.events().filter((e) => e.type == 'page').at(-1)!;
+    expect([back.anonymousId, back.userId, back.context.session]).toEqual(['after-logout', null, { id: 'open-session', number: 3 }]);
+    await a.shutdown();
+  });
+
+  test('on the memory fallback (no database for a revoke to delete), a page in the back/forward cache still hears a revoke', async () => {
+    vi.stubGlobal('indexedDB', undefined);
+    const c = fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await a.flush();
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    b.consent('denied');
+    await tick(20);
+    await b.shutdown();
+    window.dispatchEvent(kept('pageshow'));
+    await settle();
+    a.track('After the revoke');
+    await a.flush();
+    await settle();
+    expect(c.names()).not.toContain('After the revoke');
+    await a.shutdown();
+  });
+
   test('a logout on another page while this one is in the back/forward cache holds when Back shows it again', async () => {
     const c = fakeCollector();
     const kept = (type: string) => Object.assign(new Event(type), { persisted: true });

@@ -743,6 +743,46 @@ describe('persistence and consent', () => {
     expect(f.properties.stage).toBe('purchase');
   });
 
+  test('a beforeSend that returns a copy does not bring back the entry guessed before consent', async () => {
+    const c = fakeCollector();
+    const first = start(journey(PRODUCT), { consent: 'granted' });
+    await first.t.flush();
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    const s = start(journey(PRODUCT), { beforeSend: (e: WaymarkEvent) => ({ ...e, properties: { ...e.properties, app: 'shop' } }) });
+    s.t.page(); // guessed: awareness entered
+    s.t.consent('granted');
+    await until(() => s.t.stage == 'purchase', 'the saved stage');
+    await s.t.flush();
+    expect(c.names()).toEqual(['page']);
+  });
+
+  test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
+    const rules = {
+      stages: ['awareness', 'purchase', 'loyalty'],
+      rules: [
+        { stage: 'purchase', when: { event: 'Order Completed' } },
+        { stage: 'loyalty', when: { event: 'Order Completed', count: { gte: 2 } } },
+      ],
+    } as Rules;
+    const c = fakeCollector();
+    const first = start(journey(rules), { consent: 'granted' });
+    await first.t.flush();
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    const s = start(journey(rules));
+    s.t.track('Order Completed'); // guessed: purchase; with the saved order, the second: loyalty
+    s.t.consent('granted');
+    await until(() => s.t.stage == 'loyalty', 'loyalty');
+    await s.t.flush();
+    expect(c.events().filter((e) => e.event == ENTERED).map((e) => e.properties!.stage)).toEqual(['loyalty']);
+    expect(s.changes.map((x) => x.stage)).toEqual(['purchase', 'loyalty']);
+  });
+
   test('latest: on consent, a stage reached on this page wins over the saved one', async () => {
     fakeCollector();
     const rules = { ...PRODUCT, progression: 'latest' as const };

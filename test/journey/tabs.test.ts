@@ -1,7 +1,8 @@
 // Open tabs of one visitor share the journey (and who the visitor is) over BroadcastChannels:
 // only from granted tabs, never counted twice, and not lost while a tab's rules load.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { createTracker } from '../../src';
+import { createStore, set } from 'idb-keyval';
+import { createTracker, pageViews } from '../../src';
 import { journey } from '../../src/journey';
 import type { Rules } from '../../src/journey/rules';
 import type { Tracker } from '../../src/types';
@@ -227,4 +228,55 @@ test('a page in the back/forward cache hears no other page, and takes the saved 
   window.dispatchEvent(kept('pageshow'));
   await settle();
   expect(a.stage).toBe('purchase');
+});
+
+test('a logout on another page while this one is in the back/forward cache: Back does not give the new visitor the old journey', async () => {
+  const c = fakeCollector();
+  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+  const a = await tab('granted');
+  a.track('Order Completed');
+  await a.flush();
+  await settle();
+  expect(a.stage).toBe('purchase');
+  window.dispatchEvent(kept('pagehide'));
+  await settle();
+  await set('v', { a: 'after-logout', n: 1 }, createStore('waymark', 'q'));
+  window.dispatchEvent(kept('pageshow'));
+  await settle();
+  expect(a.stage).toBeNull();
+  a.track('After Back');
+  await a.flush();
+  await settle();
+  const e = c.events().find((x) => x.event == 'After Back')!;
+  expect([e.anonymousId, e.context.journey!.stage]).toEqual(['after-logout', null]);
+  expect((await dump(idb)).v.j?.stage ?? null).toBeNull();
+});
+
+test('the page view Back makes is judged against the saved journey: its stage is entered once', async () => {
+  const c = fakeCollector();
+  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+  const rules = {
+    stages: ['awareness', 'consideration', 'decision'],
+    rules: [
+      { stage: 'awareness', when: { type: 'page' } },
+      { stage: 'consideration', when: { type: 'page', count: { gte: 2 } } },
+    ],
+  } as Rules;
+  const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules), flushInterval: 60_000 });
+  running.push(a);
+  const heard: string[] = [];
+  a.on('stage', (s) => heard.push(s.stage));
+  await a.flush();
+  await settle();
+  expect(a.stage).toBe('awareness');
+  window.dispatchEvent(kept('pagehide'));
+  await settle();
+  window.dispatchEvent(kept('pageshow')); // the second page view: consideration
+  await settle();
+  expect(a.stage).toBe('consideration');
+  a.page();
+  await a.flush();
+  await settle();
+  expect(c.events().filter((e) => e.event == 'Journey Stage Entered').map((e) => e.properties!.stage)).toEqual(['awareness', 'consideration']);
+  expect(heard).toEqual(['awareness', 'consideration']);
 });
