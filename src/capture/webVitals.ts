@@ -5,7 +5,8 @@ import type { Plugin } from '../types';
  * Core Web Vitals (LCP, INP, CLS) and FCP, TTFB, measured by Google's `web-vitals`
  * library (bundled, never loaded from a CDN), as `Web Vital` events with `name`, `value`,
  * `rating`, `delta`, `id` (one per page load and metric; `delta` is the change since the
- * last report of that id) and `path`, the path of the page load being measured.
+ * last report of that id) and `path`, the path of the page load being measured, redacted
+ * like `context.page.path`.
  *
  * web-vitals cannot remove its listeners, so teardown only stops the reporting.
  */
@@ -19,8 +20,10 @@ export function webVitals(): Plugin {
       if (!('at' in [])) return;
       live = true;
       // web-vitals measures the document load, not SPA routes: CLS and INP are reported
-      // when the page is hidden, maybe on another route, but belong to this path.
-      const path = location.pathname;
+      // when the page is hidden, maybe on another route, but belong to this path. It is the
+      // path of the redacted URL, as context.page.path is: location.pathname would send an
+      // email in the path (/users/jane@example.com) unmasked.
+      const path = new URL(t.redact(location.href)).pathname;
       const report = ({ name, value, rating, delta, id }: Metric) =>
         live && t.track('Web Vital', { name, value, rating, delta, id, path });
       [onCLS, onFCP, onINP, onLCP, onTTFB].forEach((on) => on(report));

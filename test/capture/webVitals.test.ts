@@ -42,9 +42,21 @@ test('each metric becomes a Web Vital event with an exact payload and the measur
   ]);
 });
 
+test('an email in the path is masked in the Web Vital path, as it is in context.page.path', async () => {
+  history.replaceState(null, '', '/users/jane.doe@example.com/orders');
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: 'https://c.test/v1/batch', consent: 'granted', capture: [webVitals()] });
+  trackers.push(t);
+  cbs.LCP(metric('LCP', 1));
+  await t.flush();
+  const [e] = c.events();
+  expect(e.context.page.path).toBe('/users/redacted/orders');
+  expect(e.properties!.path).toBe('/users/redacted/orders');
+});
+
 test('teardown stops the reporting (web-vitals listeners cannot be removed)', () => {
   const track = vi.fn();
-  const off = webVitals().setup!({ track } as unknown as PluginContext) as () => void;
+  const off = webVitals().setup!({ track, redact: (url: string) => url } as unknown as PluginContext) as () => void;
   cbs.INP(metric('INP', 80));
   expect(track).toHaveBeenCalledTimes(1);
   off();
