@@ -108,6 +108,16 @@ test('an email or long digit run in aria-label, name or a data-waymark-* value i
   expect(JSON.stringify([a.properties, b.properties])).not.toMatch(/jane\.doe|4111|1234567/);
 });
 
+test('a long digit run grouped with no-break spaces is masked in aria-label and data-waymark-* values', async () => {
+  const { sent } = start();
+  // U+00A0 between groups, as many sites print; U+202F, as Intl.NumberFormat('fr-FR') does.
+  const narrow = Intl.NumberFormat('fr-FR').format(4111111111111111);
+  document.body.innerHTML = `<button aria-label="Copy 4111\u00a01111\u00a01111\u00a01111" data-waymark-account="${narrow}">Copy</button>`;
+  click($('button'));
+  const [e] = await sent();
+  expect(e.properties).toMatchObject({ label: 'Copy ***', account: '***' });
+});
+
 test('an id with 5+ digits in a row is in neither id nor selector; classes with digits are left out', async () => {
   const { sent } = start();
   document.body.innerHTML =

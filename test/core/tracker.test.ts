@@ -201,6 +201,15 @@ describe('events', () => {
     document.title = title;
   });
 
+  test('a long digit run grouped with no-break spaces (fr-FR number format) is masked in the page title', async () => {
+    const title = document.title;
+    // Intl.NumberFormat('fr-FR') groups digits with U+202F: "4 111 111 111 111 111".
+    document.title = `Order ${Intl.NumberFormat('fr-FR').format(4111111111111111)} — Shop`;
+    const { events } = await run({}, (t) => t.track('A'));
+    expect(events[0].context.page.title).toBe('Order *** — Shop');
+    document.title = title;
+  });
+
   test('query parameters on the deny-list and the user list are redacted, emails masked, fragments dropped', async () => {
     // Sentinels that a random id cannot contain (ids are hex and dashes).
     history.replaceState(null, '', '/reset?token=sentinelq&utm_source=news&ref=me@x.com&Order=7#access_token=zzz');
