@@ -4,14 +4,14 @@ import { mask } from '../lib/mask';
 import { actionable } from '../lib/actionable';
 import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
-import { classes, cssPath, numbered } from '../lib/cssPath';
+import { classes, cssPath, usableId } from '../lib/cssPath';
 
 /**
  * Clicks: an `Element Clicked` event for each click on an actionable element (a link, a
  * button, `[role=button]`, a submit or button input, a label, a summary, or anything
  * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
- * Properties: `tag`, `id` (unless it has 5+ digits in a row), `classes` (at most 5, those
- * cssPath would use), `role`, `label` (aria-label or name),
+ * Properties: `tag`, `id` (only one the selector may use: no email, no long digit run),
+ * `classes` (at most 5, those cssPath would use), `role`, `label` (aria-label or name),
  * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
  * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
  * the data-waymark-* values are masked. Form fields and editors (contenteditable) are
@@ -44,8 +44,9 @@ export function clicks(): Plugin {
           p = {
             ...p,
             tag: el.localName,
-            // An id with a run of 5+ digits (an account or order number) is left out, as in the selector.
-            id: !numbered(id) && id,
+            // Only an id the selector could use: not an email (id="jane@example.com") nor one
+            // with a long digit run, grouped or not (an account, order or card number).
+            id: usableId(id) && id,
             // A class is never empty, so cls[0] is falsy only for no classes.
             classes: cls[0] && cls,
             role: el.getAttribute('role'),

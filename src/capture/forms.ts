@@ -1,5 +1,5 @@
 import type { Plugin, PluginContext, Properties, WaymarkEvent } from '../types';
-import { cssPath, numbered } from '../lib/cssPath';
+import { cssPath, personal } from '../lib/cssPath';
 import { eventElement } from '../lib/eventElement';
 import { isSensitive } from '../lib/isSensitive';
 import { safeListen } from '../lib/safeListen';
@@ -44,8 +44,9 @@ export function forms(): Plugin {
   /** Each form's page (context.page) as of its last event, for its Form Abandoned. */
   const pages = new WeakMap<Element, WaymarkEvent['context']['page']>();
 
-  // A name or id with a long digit run (an account or order number) is not sent: the selector is, which skips it.
-  const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !numbered(n) ? n : cssPath(el));
+  // A name or id with an email or a long digit run (an account or order number) is not sent:
+  // the selector is, which skips it.
+  const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !personal(n) ? n : cssPath(el));
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
   // With the state `s`: the number of fields changed and the time spent. Only the two last
   // events (Submitted, Abandoned) pass it, so this is also where the form is marked done:

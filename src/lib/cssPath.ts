@@ -1,5 +1,15 @@
-/** An id or name with a run of 5+ digits (an account, order or card number): never reported. */
-export const numbered = (s: string | null): boolean => /\d{5}/.test(s!);
+/**
+ * An id or name that may carry personal data, never reported: an email (`@`), or a run of
+ * 5+ digits (an account, order or card number), with whitespace or dashes between them as
+ * mask() allows, since `acct-1234-5678-9012` and `pay-4111-1111-1111-1111` are numbers too.
+ */
+export const personal = (s: string | null): boolean => /@|\d([\s\u2010-\u2015-]*\d){4}/.test(s!);
+
+/**
+ * Whether an id may be reported, in a selector or as itself: it must be a plain CSS
+ * identifier (no escaping needed), and not personal().
+ */
+export const usableId = (id: string | null): boolean | '' | null => id && /^[a-z][\w-]*$/i.test(id) && !personal(id);
 
 /**
  * The element's classes that are safe and stable to report: letters, `-` and `_` only.
@@ -11,15 +21,14 @@ export const classes = (el: Element): string[] => [...el.classList].filter((c) =
 
 /**
  * A short CSS selector for `el`: at most three levels below body, stopping at the first
- * usable id, with up to two `classes()` per level. An id with a run of 5+ digits (an
- * account, order or card number) is never used. The id is read with getAttribute because
- * a form's `id` property can be clobbered by a field named "id".
+ * usable id (`usableId()`), with up to two `classes()` per level. The id is read with
+ * getAttribute because a form's `id` property can be clobbered by a field named "id".
  */
 export const cssPath = (el: Element): string => {
   let out = '';
   for (let i = 3; i-- && el && el.localName != 'body'; el = el.parentElement!) {
     const id = el.getAttribute('id');
-    if (id && /^[a-z][\w-]*$/i.test(id) && !numbered(id)) return '#' + id + out;
+    if (usableId(id)) return '#' + id + out;
     out = '>' + [el.localName, ...classes(el).slice(0, 2)].join('.') + out;
   }
   return out.slice(1);

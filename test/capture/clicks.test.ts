@@ -135,6 +135,18 @@ test('an id with 5+ digits in a row is in neither id nor selector; classes with 
   expect(JSON.stringify([a, b, d].map((e) => e.properties))).not.toMatch(/4111|12345|1x2y/);
 });
 
+test('an id with a grouped number (4111-1111-1111-1111) or an email is in neither id nor selector', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<main id="app"><button id="pay-4111-1111-1111-1111">Pay</button><ul><li><button id="jane.doe@example.com">Remove</button></li></ul></main>';
+  click($('button'));
+  click($('li button'));
+  const [a, b] = await sent();
+  expect(a.properties).toEqual({ tag: 'button', text: 'Pay', selector: '#app>button' });
+  // Three levels at most: #app is out of reach.
+  expect(b.properties).toEqual({ tag: 'button', text: 'Remove', selector: 'ul>li>button' });
+});
+
 test('non-web hrefs keep only their scheme', async () => {
   const { sent } = start();
   document.body.innerHTML = '<a id="m" href="mailto:jane@example.com">Mail</a><a id="t" href="tel:+15551234567">Call</a>';

@@ -83,6 +83,14 @@ test('a form or field named with a long digit run (an account number) is describ
   expect(await props()).toEqual([['Form Started', { form: 'main>form', field: 'note' }]]);
 });
 
+test('a form or field named with a grouped number (acct-1234-5678-9012) or an email is described by its selector instead', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<main><form id="acct-1234-5678-9012"><input name="contact[jane.doe@example.com]"></form></main>';
+  fill($('input'), 'x');
+  expect(JSON.stringify(await props())).not.toMatch(/5678|jane/);
+  expect(await props()).toEqual([['Form Started', { form: 'main>form', field: 'main>form>input' }]]);
+});
+
 test('[data-waymark-step] containers take precedence over fieldsets; each step counts once', async () => {
   const { props } = start();
   document.body.innerHTML =
