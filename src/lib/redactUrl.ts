@@ -5,7 +5,9 @@
  * work as passwords for whoever holds the link.
  */
 const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
-const EMAIL = /[\w.+-]+(@|%40)[\w-]+\.[\w.-]+/gi;
+// `%` in the local part: an address in a query value is percent-encoded (jane%2Bshop%40…);
+// without it only `shop%40…` matched, which left `jane` and a broken `%` escape behind.
+const EMAIL = /[\w.+%-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by

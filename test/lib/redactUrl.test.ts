@@ -12,6 +12,8 @@ test.each([
   ['https://a.test/p?card=4111&phone=1', 'https://a.test/p?card=redacted&phone=redacted'],
   ['https://a.test/u/jo.doe@mail.com/x', 'https://a.test/u/redacted/x'],
   ['https://a.test/p?r=jo%40mail.com', 'https://a.test/p?r=redacted'],
+  // A plus-addressed email, URL-encoded (a search box's query): all of it, not `jane%redacted`.
+  ['https://s.ex/search?q=jane%2Bshop%40example.com', 'https://s.ex/search?q=redacted'],
   ['https://a.test/cb#access_token=x', 'https://a.test/cb'],
   ['https://a.test/p#section-2', 'https://a.test/p'],
   ['https://a.test/#/cart', 'https://a.test/#/cart'],
