@@ -9,9 +9,13 @@ const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|a
 // without it only `shop%40…` matched, which left `jane` and a broken `%` escape behind.
 const EMAIL = /[\w.+%-]+(@|%40)[\w-]+\.[\w.-]+/gi;
 
+/** Whether the query parameter `k` is on the deny-list or the site's own list. */
+const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.toLowerCase());
+
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
- * `redacted` and any email address masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
+ * `redacted` (also inside another parameter's value, one level deep) and any email address
+ * masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
  * except for a hash-router route (`#/cart`, `#!/cart`), which is kept up to any `?`.
  * Returns '' for anything that is not a URL.
  */
@@ -21,8 +25,13 @@ export function redactUrl(url: string, extra: string[] = []): string {
     // https://user:password@host/: credentials in the URL itself.
     u.username = u.password = '';
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
-    u.searchParams.forEach((_, k) => {
-      if (DENY.test(k) || extra.includes(k.toLowerCase())) u.searchParams.set(k, 'redacted');
+    u.searchParams.forEach((v, k) => {
+      // A value can hold a URL or a query of its own (next=/reset?token=…, return_to,
+      // redirect_uri): its deny-listed parameters are redacted too, one level deep, and the
+      // rest is kept as it reads. Only a changed value is set again: set() re-encodes the
+      // whole query, and a URL with nothing to hide is left exactly as it was.
+      const w = denied(k, extra) ? 'redacted' : v.replace(/([^?&=#]+)=[^&#]*/g, (m, n) => (denied(n, extra) ? n + '=redacted' : m));
+      if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
   } catch {

@@ -35,3 +35,22 @@ test.each([
 test('the site can add its own parameters (case-insensitive; pass them lower-cased)', () => {
   expect(redactUrl('https://a.test/?OrderId=7&q=1', ['orderid'])).toBe('https://a.test/?OrderId=redacted&q=1');
 });
+
+test.each([
+  // Login pages carry the page to return to, and a reset link's token rides along in it.
+  ['https://s.ex/login?next=%2Freset%3Ftoken%3Dabc123', 'https://s.ex/login?next=%2Freset%3Ftoken%3Dredacted'],
+  ['https://s.ex/login?return_to=https%3A%2F%2Fs.ex%2Fcb%3Fcode%3Dxyz%26state%3D1&x=1', 'https://s.ex/login?return_to=https%3A%2F%2Fs.ex%2Fcb%3Fcode%3Dredacted%26state%3D1&x=1'],
+  ['https://s.ex/oauth?redirect_uri=/cb?session_id=s1&client=web', 'https://s.ex/oauth?redirect_uri=%2Fcb%3Fsession_id%3Dredacted&client=web'],
+  // A fragment in a value: the parent URL drops its own, not this one.
+  ['https://s.ex/login?next=%2Fcb%23access_token%3Dt1', 'https://s.ex/login?next=%2Fcb%23access_token%3Dredacted'],
+  // A bare query in a value, with no `?`.
+  ['https://s.ex/p?state=a%3D1%26otp%3D9876', 'https://s.ex/p?state=a%3D1%26otp%3Dredacted'],
+  // Nothing to redact inside: the URL is left exactly as it was.
+  ['https://s.ex/login?next=/cart?step=2&q=a=b', 'https://s.ex/login?next=/cart?step=2&q=a=b'],
+])('a deny-listed parameter inside another parameter is redacted: %s', (input, output) => {
+  expect(redactUrl(input)).toBe(output);
+});
+
+test('the site\'s own parameters are redacted inside another parameter too', () => {
+  expect(redactUrl('https://a.test/?next=%2Forder%3FOrderId%3D7', ['orderid'])).toBe('https://a.test/?next=%2Forder%3FOrderId%3Dredacted');
+});
