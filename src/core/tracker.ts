@@ -734,7 +734,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {
         return fail('config', 'feedback() needs { score: number, scale: "csat" | "nps" | "ces" }');
       }
-      t.track('Feedback Submitted', { ...f, comment: f.comment ? mask(('' + f.comment).slice(0, 1e3)) : undefined, stage: t.stage });
+      t.track('Feedback Submitted', { ...f, comment: f.comment ? mask('' + f.comment).slice(0, 1e3) : undefined, stage: t.stage });
     }),
     flush: () => flush(),
     on: (name, fn) => {

@@ -184,6 +184,16 @@ describe('events', () => {
     expect(errors.filter((e) => e.code == 'config')).toHaveLength(2);
   });
 
+  test('a feedback comment is masked before it is cut: an email or number across the cut does not leave half of itself', async () => {
+    const { events } = await run({}, (t) => {
+      t.feedback({ score: 1, scale: 'csat', comment: 'x'.repeat(990) + ' jane.doe@example.com' });
+      t.feedback({ score: 1, scale: 'csat', comment: 'x'.repeat(993) + ' 4111111111111111' });
+    });
+    const comments = events.map((e) => e.properties!.comment as string);
+    for (const c of comments) expect(c.length).toBeLessThanOrEqual(1000);
+    expect(comments.join()).not.toMatch(/jane|41111/);
+  });
+
   test('track() without a name is reported, not thrown', async () => {
     const { events, errors } = await run({}, (t) => {
       t.track();
