@@ -220,6 +220,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       fail('plugin', p.name + ' ' + name + ': ' + err);
     }
   };
+  /** Runs a hook of every plugin, in order; what they return, as one array. (Size: one loop for the four places that call every plugin.) */
+  const each = (name: 'restore' | 'teardown' | 'reset', arg?: any): any[] => plugins.flatMap((p) => call(p, name, arg) || []);
 
   const run = (e: WaymarkEvent | null) => {
     // A hook that fails keeps the event as it was.
@@ -638,7 +640,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Called without a saved visitor too ({}): the plugins learn the read is over.
         // A plugin may return held events that the saved state made void (the stage engine's
         // entries guessed before it was known): they are not stored.
-        const gone = plugins.flatMap((p) => call(p, 'restore', saved && !fresh ? saved : {}) || []).map((e: WaymarkEvent) => e.messageId);
+        const gone = each('restore', saved && !fresh ? saved : {}).map((e: WaymarkEvent) => e.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
@@ -697,7 +699,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
     fresh = revoke ? 0 : 1;
     t.stage = null;
-    for (const p of plugins) call(p, 'reset');
+    each('reset');
   };
 
   // ---- the public surface ----
@@ -758,7 +760,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       unhold();
       // From here on public calls are ignored and nothing is sent; what is held is still written.
       dead = true;
-      for (const p of plugins) call(p, 'teardown');
+      each('teardown');
       // A plugin's teardown that throws must not keep the tracker's own listeners in place.
       offs.splice(0).forEach((f) => {
         try {
@@ -837,11 +839,11 @@ export function createTracker(options: TrackerOptions): Tracker {
           .then((saved?: Visitor) => {
             if (!saved || store != s || state != 'granted') return;
             // A logout on another page: this page's plugins forget the visitor who left.
-            if (saved.a != was) (t.stage = null), plugins.forEach((p) => call(p, 'reset'));
+            if (saved.a != was) (t.stage = null), each('reset');
             v = saved;
             for (const e of waiting)
               if (e.anonymousId == was) touch(Date.parse(e.timestamp)), Object.assign(e, { anonymousId: v.a, userId: v.u ?? null }), (e.context.session = { id: v.s!, number: v.n! });
-            for (const p of plugins) call(p, 'restore', saved);
+            each('restore', saved);
             dirty = true;
           })
           .catch(() => {})
