@@ -276,7 +276,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!out.length) return;
     const count = mine.size;
     writing = s
-      .put(out)
+      // After pagehide (web vitals and the page's own listeners on the visibilitychange that
+      // follows it), nothing else will commit this write before the page is torn down.
+      .put(out, [], !!hiding)
       .catch((err) => storageFailed(s, err, out))
       // Not returned: flush() waits for `writing`, so returning it here would deadlock.
       .then(() => {

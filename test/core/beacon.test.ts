@@ -404,6 +404,24 @@ describe('a regular batch cancelled by the page going away', () => {
 // The Fetch spec's keepalive quota is 64 KiB for all of a page's keepalive bodies in flight
 // together, not per request: closing a tab fires visibilitychange, then pagehide, and each
 // sends one. What the browser refuses there is refused in a task a closing page never runs.
+// The HTML spec fires pagehide before the visibilitychange of an unloading page, and web vitals
+// (CLS, INP) and a page's own listeners track on that visibilitychange: after the last beacon.
+test('an event tracked after pagehide is written in a transaction committed at once: the torn-down page keeps it', async () => {
+  fakeCollector();
+  const t = await tracker();
+  const unload = teardown();
+  hide();
+  await settle();
+  setVisibility('hidden');
+  t.track('Tracked After Pagehide');
+  // Its write has started; then the page is torn down.
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  unload();
+  await settle();
+  expect((await queued(idb)).map((e) => e.event)).toContain('Tracked After Pagehide');
+  await t.shutdown();
+});
+
 describe('the keepalive quota, shared by the page-hide requests in flight', () => {
   /** A collector that never answers a keepalive request, and refuses one over the quota as Chromium does. */
   function quotaCollector(closing = false) {
