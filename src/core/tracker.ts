@@ -321,7 +321,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       // "{}" (a Promise, from an async transform) or nothing (undefined, from one that changed
       // the body in place), and a 2xx would settle events the collector never got.
       if (typeof r == 'string' && r) return r;
-      if (Object(r) !== r || typeof r.then == 'function') throw 'must return an object or a string, synchronously';
+      if (!r || typeof r != 'object' || typeof r.then == 'function') throw 'must return an object or a string, synchronously';
       return JSON.stringify(r);
     } catch (err) {
       fail('config', 'transform: ' + err + '; the batch stays queued');

@@ -195,6 +195,7 @@ describe('a transform that throws, or returns no body', () => {
     ['returns a Promise (async)', async (b: BatchBody) => ({ ...b, writeKey: 'k' })],
     ['returns nothing (it changed the body in place)', (b: BatchBody) => void ((b as any).writeKey = 'k')],
     ['returns a number', () => 42],
+    ['returns a function', () => () => 0],
   ] as const) {
     test(`${what}: nothing is sent, the batch stays queued, and a config error says why, at flush and at page hide`, async () => {
       const c = fakeCollector();
