@@ -837,9 +837,11 @@ export function createTracker(options: TrackerOptions): Tracker {
         // moves onto the saved visitor, its session counted from the saved activity.
         const release = t.hold();
         const was = v.a;
+        // A read that does not answer in 5 s (as at a grant) lets the page go on with what it knew.
+        let late: any = setTimeout(() => ((late = 0), release()), 5e3);
         s.get('v')
           .then((saved?: Visitor) => {
-            if (!saved || store != s || state != 'granted') return;
+            if (!late || !saved || store != s || state != 'granted') return;
             // A logout on another page: this page's plugins forget the visitor who left.
             if (saved.a != was) (t.stage = null), each('reset');
             v = saved;
@@ -849,7 +851,7 @@ export function createTracker(options: TrackerOptions): Tracker {
             dirty = true;
           })
           .catch(() => {})
-          .finally(release);
+          .finally(() => (clearTimeout(late), release()));
       }),
     );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the

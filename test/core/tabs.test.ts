@@ -141,6 +141,28 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await a.shutdown();
   });
 
+  test('a read of the saved visitor that never answers when Back shows the page holds its events 5 s, not for good', async () => {
+    fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
+    await a.flush();
+    await settle();
+    const seen: string[] = [];
+    a.on('event', (e) => seen.push(e.type));
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    // The read never answers (a stuck storage).
+    vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(() => ({}) as IDBRequest);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    window.dispatchEvent(kept('pageshow')); // pageViews() counts the return: it waits for the read
+    expect(seen).toEqual([]);
+    vi.advanceTimersByTime(5000);
+    expect(seen).toEqual(['page']);
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    await a.shutdown();
+  });
+
   test('on the memory fallback (no database for a revoke to delete), a page in the back/forward cache still hears a revoke', async () => {
     vi.stubGlobal('indexedDB', undefined);
     const c = fakeCollector();
