@@ -67,7 +67,10 @@ export function createTracker(options: TrackerOptions): Tracker {
   const handed = new Set<string>();
   /** Keys whose write has not completed yet: a closing page may take them down with it. */
   const unconfirmed = new Set<string>();
-  const started = Date.now();
+  /** When this page started, or was last shown again from the back/forward cache. */
+  let started = Date.now();
+  /** Counts the times unhold() forced the holds open: a hold taken before is not one to release after. */
+  let forced = 0;
 
   let state = o.consent;
   let dead = !browser;
@@ -165,19 +168,14 @@ export function createTracker(options: TrackerOptions): Tracker {
     return { ...at, title: mask(document.title) };
   };
 
-  /** Activity at `now`: the session goes on, or after sessionTimeout idle a new one starts. */
-  const touch = (now: number) => {
-    if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
-    v.t = now;
-    dirty = true;
-  };
-
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
     const now = Date.now();
     const e = {} as WaymarkEvent;
     // Made before identify() while the saved visitor is unread: it belongs to the saved user.
     if (!ready && !named) pre.add(e);
-    touch(now);
+    if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
+    v.t = now;
+    dirty = true;
     return Object.assign(e, {
       type,
       ...fields,
@@ -479,7 +477,7 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   /** Runs what a hold kept back, for a page (or tracker) that cannot wait; each pass runs at least one event. */
   const unhold = () => {
-    while (waiting.length && !draining) (holds = 0), drain();
+    while (waiting.length && !draining) (holds = 0), forced++, drain();
   };
 
   /**
@@ -603,12 +601,15 @@ export function createTracker(options: TrackerOptions): Tracker {
   const adopt = (e: WaymarkEvent) => {
     if (!temp) return;
     if (e.anonymousId == temp.a) e.anonymousId = v.a;
-    if (!named || pre.has(e)) e.userId ??= savedUser!;
+    // (Null before: no identify() yet. Or, on a page shown again from the back/forward cache,
+    // the user it knew, whom another page may have logged out.)
+    if (!named || pre.has(e)) e.userId = savedUser ?? null;
     if (e.context.session.id == temp.s) e.context.session = { id: v.s!, number: v.n! };
   };
 
-  const grant = () => {
-    const s = (store = idbStore(o.storageName));
+  /** `again`: the page is shown again from the back/forward cache, and reads the saved visitor again on this store. */
+  const grant = (again?: Store) => {
+    const s = again || (store = idbStore(o.storageName));
     // Events wait, in order, until the saved visitor is read and the plugins restored, so that
     // stage rules judge this page's first events against the saved stage. A storage that
     // never answers (Safari 14.1's open, a blocked open) must not stop the page's tracking
@@ -629,6 +630,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (hydrated != h) return;
         // A reset() on this page (a logout) already replaced the saved visitor: it stays gone.
         if (saved && !fresh) {
+          // Another page logged out meanwhile: the plugins forget the visitor who left.
+          if (again && saved.a != v.a) (t.stage = null), each('reset');
           // Taken now, not at the grant: the page view made since then started the session.
           temp = { ...v };
           savedUser = saved.u;
@@ -642,7 +645,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Called without a saved visitor too ({}): the plugins learn the read is over.
         // A plugin may return held events that the saved state made void (the stage engine's
         // entries guessed before it was known): they are not stored.
-        const gone = each('restore', saved && !fresh ? saved : {}).map((e: WaymarkEvent) => e.messageId);
+        const gone = each('restore', saved && !fresh ? saved : {}).map((e: WaymarkEvent) => e?.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
@@ -749,8 +752,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     report: (e) => fail(e.code, e.message, e),
     hold: () => {
       let on = ++holds;
-      // A page hide may have forced the holds open already (see beacon).
-      return () => on && ((on = 0), holds && holds--, drain());
+      const f = forced;
+      // A page hide may have forced the holds open already (see beacon): then this one is gone,
+      // and releasing it must not release a hold taken since.
+      return () => on && ((on = 0), f == forced && holds && holds--, drain());
     },
     save: (key, value) => ((v[key] = value), (dirty = true)),
     setStage: (s) => (t.stage = s),
@@ -829,30 +834,19 @@ export function createTracker(options: TrackerOptions): Tracker {
       }),
       listen(window, 'pageshow', (e) => {
         hiding = 0;
-        const s = store;
         if (!(e as PageTransitionEvent).persisted || channel || dead) return;
         open();
-        if (state != 'granted' || !ready || !s) return;
-        // What this page tracks meanwhile (the page view of the return) waits for the read, then
-        // moves onto the saved visitor, its session counted from the saved activity.
-        const release = t.hold();
-        const was = v.a;
-        // A read that does not answer in 5 s (as at a grant) lets the page go on with what it knew.
-        let late: any = setTimeout(() => ((late = 0), release()), 5e3);
-        s.get('v')
-          .then((saved?: Visitor) => {
-            if (!late || !saved || store != s || state != 'granted') return;
-            // A logout on another page: this page's plugins forget the visitor who left.
-            if (saved.a != was) (t.stage = null), each('reset');
-            v = saved;
-            for (const e of waiting)
-              if (e.anonymousId == was) touch(Date.parse(e.timestamp)), Object.assign(e, { anonymousId: v.a, userId: v.u ?? null }), (e.context.session = { id: v.s!, number: v.n! });
-            each('restore', saved);
-            dirty = true;
-          })
-          .catch(() => {})
-          .finally(() => (clearTimeout(late), release()));
-      }),
+        if (!ready) return;
+        // Shown again from the back/forward cache: the saved visitor is read again, as at a
+        // grant and on the same store, for what the other pages did meanwhile (a logout, the
+        // journey). What this page does until then (the page view of the return, a reset(), an
+        // identify()) is handled as before a grant's read, and the page writes no visitor of
+        // its own until then.
+        ready = false;
+        named = fresh = 0;
+        pre = new WeakSet();
+        started = Date.now();
+        grant(store);      }),
     );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.

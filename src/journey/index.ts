@@ -240,6 +240,12 @@ export function journey(source: Rules | string): Plugin {
       judge(e, m);
     },
     restore(v) {
+      // Read again (the back/forward cache shows the page again): what is saved is the other
+      // pages' news, taken as another tab's message is, over what this page reached itself.
+      if (restored && rules && v.j) {
+        const { c, k, ...j } = v.j as any;
+        return void take(v.j, j);
+      }
       saved = v.j;
       restored = true;
       merge();

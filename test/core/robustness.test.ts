@@ -239,6 +239,17 @@ describe('what a hook returns', () => {
       expect(errors.map((e) => e.code)).toEqual(typeof setup() == 'function' ? ['plugin'] : []);
     });
 
+  test('a plugin restore() that returns an array holding a non-event does not stop the tracker', async () => {
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', plugins: [{ name: 'odd', restore: () => [undefined] as any }] });
+    t.track('First');
+    await settle();
+    await t.flush();
+    await settle();
+    expect(c.names()).toContain('First');
+    await t.shutdown();
+  });
+
   test('beforeSend and transform that are not functions (a data- attribute cannot carry one) are setup errors', () => {
     for (const k of ['beforeSend', 'transform']) expect(() => createTracker({ endpoint, [k]: 'x => x' } as any)).toThrow(`option "${k}" must be a function`);
   });

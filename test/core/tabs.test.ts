@@ -141,6 +141,71 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await a.shutdown();
   });
 
+  test('a reset() (logout) made while Back reads the saved visitor again is not undone when the read answers', async () => {
+    const c = fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.identify('user-123');
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    window.dispatchEvent(kept('pageshow')); // the read is in flight
+    a.reset(); // the site logs the user out right on the return
+    await settle();
+    a.track('After logout');
+    await a.flush();
+    await settle();
+    const e = c.events().find((x) => x.event == 'After logout')!;
+    const old = c.events().find((x) => x.type == 'identify')!.anonymousId;
+    expect([e.userId, e.anonymousId == old]).toEqual([null, false]);
+    expect((await dump(idb)).v.u ?? null).toBeNull();
+    await a.shutdown();
+  });
+
+  test('an identify() made while Back reads the saved visitor again keeps its user', async () => {
+    const c = fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    window.dispatchEvent(kept('pageshow'));
+    a.identify('user-9'); // the site logs the user in right on the return
+    await settle();
+    a.track('After login');
+    await a.flush();
+    await settle();
+    const id = c.events().find((x) => x.type == 'identify')!;
+    const e = c.events().find((x) => x.event == 'After login')!;
+    expect([id.userId, e.userId]).toEqual(['user-9', 'user-9']);
+    expect((await dump(idb)).v.u).toBe('user-9');
+    await a.shutdown();
+  });
+
+  test('Back, then away again or shutdown() before the read answers: the page does not write the visitor it knew over a logout saved by another page', async () => {
+    fakeCollector();
+    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+    for (const leave of ['pagehide', 'shutdown']) {
+      const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
+      await settle();
+      a.identify('user-123');
+      await settle();
+      window.dispatchEvent(kept('pagehide'));
+      await settle();
+      await set('v', { a: 'after-logout', n: 1 }, createStore('waymark', 'q')); // another page logged out
+      window.dispatchEvent(kept('pageshow')); // the read is in flight; the return's page view waits
+      if (leave == 'pagehide') window.dispatchEvent(kept('pagehide'));
+      await a.shutdown();
+      await settle();
+      const d = await dump(idb);
+      expect([leave, d.v.a, d.v.u ?? null]).toEqual([leave, 'after-logout', null]);
+      const views = Object.entries(d).filter(([k]) => k[0] == 'e').map(([, x]: any) => JSON.parse(x[0])).filter((e) => e.type == 'page');
+      for (const pv of views) expect(pv.userId).toBeNull();
+      await freshIndexedDB();
+    }
+  });
+
   test('a read of the saved visitor that never answers when Back shows the page holds its events 5 s, not for good', async () => {
     fakeCollector();
     const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
@@ -156,7 +221,7 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     window.dispatchEvent(kept('pageshow')); // pageViews() counts the return: it waits for the read
     expect(seen).toEqual([]);
-    vi.advanceTimersByTime(5000);
+    await vi.advanceTimersByTimeAsync(5000);
     expect(seen).toEqual(['page']);
     vi.useRealTimers();
     vi.restoreAllMocks();

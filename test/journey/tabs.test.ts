@@ -1,6 +1,6 @@
 // Open tabs of one visitor share the journey (and who the visitor is) over BroadcastChannels:
 // only from granted tabs, never counted twice, and not lost while a tab's rules load.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createStore, set } from 'idb-keyval';
 import { createTracker, pageViews } from '../../src';
 import { journey } from '../../src/journey';
@@ -279,4 +279,49 @@ test('the page view Back makes is judged against the saved journey: its stage is
   await settle();
   expect(c.events().filter((e) => e.event == 'Journey Stage Entered').map((e) => e.properties!.stage)).toEqual(['awareness', 'consideration']);
   expect(heard).toEqual(['awareness', 'consideration']);
+});
+
+describe('Back and away again before the saved visitor is read again', () => {
+  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
+  const rules = {
+    stages: ['awareness', 'consideration', 'decision'],
+    rules: [
+      { stage: 'awareness', when: { type: 'page' } },
+      { stage: 'consideration', when: { type: 'page', count: { gte: 2 } } },
+      { stage: 'decision', when: { type: 'page', count: { gte: 3 } } },
+    ],
+  } as Rules;
+
+  test('the journey the page reached is not rolled back', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules), flushInterval: 60_000 });
+    running.push(a);
+    await a.flush();
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    window.dispatchEvent(kept('pageshow')); // page view 2 waits for the read
+    window.dispatchEvent(kept('pagehide')); // the page hide runs it: consideration
+    await settle();
+    expect(c.events().filter((e) => e.event == 'Journey Stage Entered').map((e) => e.properties!.stage)).toEqual(['awareness', 'consideration']);
+    expect(a.stage).toBe('consideration');
+  });
+
+  test('Back, away, Back: each stage is entered once, and the journey keeps all three page views', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules), flushInterval: 60_000 });
+    running.push(a);
+    await a.flush();
+    await settle();
+    window.dispatchEvent(kept('pagehide'));
+    await settle();
+    window.dispatchEvent(kept('pageshow'));
+    window.dispatchEvent(kept('pagehide'));
+    window.dispatchEvent(kept('pageshow')); // page view 3 waits for the second read
+    await settle();
+    await a.flush();
+    await settle();
+    expect(c.events().filter((e) => e.event == 'Journey Stage Entered').map((e) => e.properties!.stage)).toEqual(['awareness', 'consideration', 'decision']);
+    expect(a.stage).toBe('decision');
+  });
 });
