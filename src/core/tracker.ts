@@ -694,10 +694,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     emit('consent', state);
   };
 
-  /** `a`: the new anonymous id another tab chose at its reset(). */
   /** Who the visitor is, to the other tabs: only from a granted tab (a pending or denied one shares nothing). */
   const tell = (m: object) => state == 'granted' && channel?.postMessage(m);
 
+  /** `a`: the new anonymous id another tab chose at its reset(). */
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
     v = { a, n: revoke ? 0 : v.n };
     dirty = true;
@@ -846,7 +846,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         named = fresh = 0;
         pre = new WeakSet();
         started = Date.now();
-        grant(store);      }),
+        grant(store);
+      }),
     );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.

@@ -53,14 +53,15 @@ export function journey(source: Rules | string): Plugin {
 
   /**
    * Takes in journey `j`, with the counts (`c`) and rule fingerprints (`k`) that came with it:
-   * the one earlier visits stored (taken into a blank journey, see merge()), or another
-   * tab's. Another tab's counts include what the visitor saved, so each rule keeps the
+   * a stored one (its own fields are the journey, so `j` defaults to them: earlier visits',
+   * taken into a blank journey, see merge(), or read again at a back/forward-cache return),
+   * or another tab's message (`{ j, c, k }`). Another tab's counts include what the visitor saved, so each rule keeps the
    * higher count (a sum would count what the tabs share twice). The further stage wins;
    * under `latest`, a different one (it is the latest). Without sharing, the last tab to
    * save would write its own journey over the other's (a tab still at awareness over a
    * purchase).
    */
-  const take = ({ c, k }: any, j: any) => {
+  const take = ({ c, k, ...stored }: any, j: any = stored) => {
     // A rules file edited since: each count follows its rule by fingerprint (a rule that
     // changed starts again from 0), not whichever rule now sits at its old position.
     for (const i in c) {
@@ -85,13 +86,12 @@ export function journey(source: Rules | string): Plugin {
         // moved them onto the saved visitor and session. The entries guessed are not stored
         // (see restore): a returning customer is not sent back through awareness, and what a
         // denied page did counts for nothing.
-        const { c, k, ...j } = saved || {};
         // The hook heard this page's guesses: judged again, it hears only a stage they never reached.
         const told = guesses.map((g) => g.properties!.stage);
         missed = 0;
         voided = guesses;
         blank();
-        if (saved) take(saved, j);
+        if (saved) take(saved);
         early.forEach(([e, m]) => judge(e, m, 1));
         ctx.setStage(st.stage);
         save();
@@ -153,10 +153,10 @@ export function journey(source: Rules | string): Plugin {
       const change = { ...st, rule: i };
       ctx.setStage(st.stage);
       ctx.track(ENTERED, {
-          ...change,
-          ruleName: rules!.rules[i].name,
-          touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
-        });
+        ...change,
+        ruleName: rules!.rules[i].name,
+        touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
+      });
       // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt. Judged
       // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
       // has just been entered, so it is not null.
@@ -242,10 +242,7 @@ export function journey(source: Rules | string): Plugin {
     restore(v) {
       // Read again (the back/forward cache shows the page again): what is saved is the other
       // pages' news, taken as another tab's message is, over what this page reached itself.
-      if (restored && rules && v.j) {
-        const { c, k, ...j } = v.j as any;
-        return void take(v.j, j);
-      }
+      if (restored && rules && v.j) return void take(v.j);
       saved = v.j;
       restored = true;
       merge();
