@@ -39,6 +39,9 @@ export function freshIndexedDB() {
 
 export const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
+/** The page goes into the back/forward cache (`pagehide`) or comes back from it (`pageshow`). */
+export const bfcache = (type: 'pagehide' | 'pageshow') => window.dispatchEvent(Object.assign(new Event(type), { persisted: true }));
+
 /** Polls `cond` on real timers; fails with `what` after ~2 s. */
 export async function until(cond: () => unknown, what = 'condition', ms = 2000) {
   const end = Date.now() + ms;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createStore, set } from 'idb-keyval';
 import { createTracker, pageViews } from '../../src';
-import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
+import type { TrackerOptions } from '../../src/types';
+import { bfcache, databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -119,20 +120,24 @@ describe('several tabs share one queue', () => {
 });
 
 describe('who the visitor is belongs to the site, not the tab', () => {
+  /** A tab with consent whose page knew `user`, now kept in the back/forward cache. */
+  async function cachedAs(user: string, options: Partial<TrackerOptions> = {}) {
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, ...options });
+    await settle();
+    a.identify(user);
+    await settle();
+    bfcache('pagehide');
+    await settle();
+    return a;
+  }
+
   // A page in the back/forward cache listens on no channel (a message would evict it): what
   // the other pages did meanwhile is read back from the saved visitor when it is shown again.
   test("the page view that Back makes, before the saved visitor is read again, is the saved visitor's", async () => {
     const c = fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
-    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
-    await a.flush();
-    await settle();
-    a.identify('user-123');
-    await settle();
-    window.dispatchEvent(kept('pagehide'));
-    await settle();
+    const a = await cachedAs('user-123', { capture: [pageViews()] });
     await set('v', { a: 'after-logout', n: 3, s: 'open-session', t: Date.now() }, createStore('waymark', 'q'));
-    window.dispatchEvent(kept('pageshow')); // pageViews() counts the return at once
+    bfcache('pageshow'); // pageViews() counts the return at once
     await settle();
     await a.flush();
     await settle();
@@ -143,14 +148,8 @@ describe('who the visitor is belongs to the site, not the tab', () => {
 
   test('a reset() (logout) made while Back reads the saved visitor again is not undone when the read answers', async () => {
     const c = fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
-    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
-    await settle();
-    a.identify('user-123');
-    await settle();
-    window.dispatchEvent(kept('pagehide'));
-    await settle();
-    window.dispatchEvent(kept('pageshow')); // the read is in flight
+    const a = await cachedAs('user-123');
+    bfcache('pageshow'); // the read is in flight
     a.reset(); // the site logs the user out right on the return
     await settle();
     a.track('After logout');
@@ -165,12 +164,11 @@ describe('who the visitor is belongs to the site, not the tab', () => {
 
   test('an identify() made while Back reads the saved visitor again keeps its user', async () => {
     const c = fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
     await settle();
-    window.dispatchEvent(kept('pagehide'));
+    bfcache('pagehide');
     await settle();
-    window.dispatchEvent(kept('pageshow'));
+    bfcache('pageshow');
     a.identify('user-9'); // the site logs the user in right on the return
     await settle();
     a.track('After login');
@@ -185,17 +183,11 @@ describe('who the visitor is belongs to the site, not the tab', () => {
 
   test('Back, then away again or shutdown() before the read answers: the page does not write the visitor it knew over a logout saved by another page', async () => {
     fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
     for (const leave of ['pagehide', 'shutdown']) {
-      const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
-      await settle();
-      a.identify('user-123');
-      await settle();
-      window.dispatchEvent(kept('pagehide'));
-      await settle();
+      const a = await cachedAs('user-123', { capture: [pageViews()] });
       await set('v', { a: 'after-logout', n: 1 }, createStore('waymark', 'q')); // another page logged out
-      window.dispatchEvent(kept('pageshow')); // the read is in flight; the return's page view waits
-      if (leave == 'pagehide') window.dispatchEvent(kept('pagehide'));
+      bfcache('pageshow'); // the read is in flight; the return's page view waits
+      if (leave == 'pagehide') bfcache('pagehide');
       await a.shutdown();
       await settle();
       const d = await dump(idb);
@@ -208,18 +200,17 @@ describe('who the visitor is belongs to the site, not the tab', () => {
 
   test('a read of the saved visitor that never answers when Back shows the page holds its events 5 s, not for good', async () => {
     fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
     const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
     await a.flush();
     await settle();
     const seen: string[] = [];
     a.on('event', (e) => seen.push(e.type));
-    window.dispatchEvent(kept('pagehide'));
+    bfcache('pagehide');
     await settle();
     // The read never answers (a stuck storage).
     vi.spyOn(IDBObjectStore.prototype, 'get').mockImplementation(() => ({}) as IDBRequest);
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    window.dispatchEvent(kept('pageshow')); // pageViews() counts the return: it waits for the read
+    bfcache('pageshow'); // pageViews() counts the return: it waits for the read
     expect(seen).toEqual([]);
     await vi.advanceTimersByTimeAsync(5000);
     expect(seen).toEqual(['page']);
@@ -231,18 +222,17 @@ describe('who the visitor is belongs to the site, not the tab', () => {
   test('on the memory fallback (no database for a revoke to delete), a page in the back/forward cache still hears a revoke', async () => {
     vi.stubGlobal('indexedDB', undefined);
     const c = fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
     await a.flush();
     await settle();
-    window.dispatchEvent(kept('pagehide'));
+    bfcache('pagehide');
     await settle();
     const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
     await settle();
     b.consent('denied');
     await tick(20);
     await b.shutdown();
-    window.dispatchEvent(kept('pageshow'));
+    bfcache('pageshow');
     await settle();
     a.track('After the revoke');
     await a.flush();
@@ -253,17 +243,11 @@ describe('who the visitor is belongs to the site, not the tab', () => {
 
   test('a logout on another page while this one is in the back/forward cache holds when Back shows it again', async () => {
     const c = fakeCollector();
-    const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
-    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
-    await settle();
-    a.identify('user-123');
-    await settle();
-    window.dispatchEvent(kept('pagehide')); // A goes into the cache
-    await settle();
+    const a = await cachedAs('user-123');
     // A logout on the next page: it saves a new visitor (its message would evict A in a browser).
     const visitor = { a: 'after-logout', n: 1 };
     await set('v', visitor, createStore('waymark', 'q'));
-    window.dispatchEvent(kept('pageshow')); // Back: A is shown again
+    bfcache('pageshow'); // Back: A is shown again
     await settle();
     a.track('After Back');
     await a.flush();

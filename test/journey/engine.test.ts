@@ -457,6 +457,15 @@ describe('loading rules', () => {
 });
 
 describe('persistence and consent', () => {
+  /** A first visit, with consent, that placed an order: what the next visit finds saved. */
+  async function purchased(rules: Rules) {
+    const first = start(journey(rules), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+  }
+
   const form = () => tree(['form', { id: 'checkout', 'data-target': 1 }]);
 
   test('the stage survives a reload (after consent): tracker.stage and the next event', async () => {
@@ -664,11 +673,7 @@ describe('persistence and consent', () => {
   // visitor did, and the same events are judged again from the saved journey.
   test('a returning customer whose consent comes after the first page view is not sent back through awareness', async () => {
     const c = fakeCollector();
-    const first = start(journey(PRODUCT), { consent: 'granted' });
-    await first.t.flush();
-    first.t.track('Order Completed');
-    await first.t.flush();
-    await first.t.shutdown();
+    await purchased(PRODUCT);
     const firstVisit = c.events().length;
     const second = start(journey(PRODUCT));
     second.t.page();
@@ -745,11 +750,7 @@ describe('persistence and consent', () => {
 
   test('a beforeSend that returns a copy does not bring back the entry guessed before consent', async () => {
     const c = fakeCollector();
-    const first = start(journey(PRODUCT), { consent: 'granted' });
-    await first.t.flush();
-    first.t.track('Order Completed');
-    await first.t.flush();
-    await first.t.shutdown();
+    await purchased(PRODUCT);
     c.requests.length = 0;
     const s = start(journey(PRODUCT), { beforeSend: (e: WaymarkEvent) => ({ ...e, properties: { ...e.properties, app: 'shop' } }) });
     s.t.page(); // guessed: awareness entered
@@ -768,11 +769,7 @@ describe('persistence and consent', () => {
       ],
     } as Rules;
     const c = fakeCollector();
-    const first = start(journey(rules), { consent: 'granted' });
-    await first.t.flush();
-    first.t.track('Order Completed');
-    await first.t.flush();
-    await first.t.shutdown();
+    await purchased(rules);
     c.requests.length = 0;
     const s = start(journey(rules));
     s.t.track('Order Completed'); // guessed: purchase; with the saved order, the second: loyalty

@@ -7,7 +7,7 @@ import { journey } from '../../src/journey';
 import type { Rules } from '../../src/journey/rules';
 import type { Tracker } from '../../src/types';
 import product from './fixtures/product.json';
-import { dump, fakeCollector, freshIndexedDB, settle, tick } from '../helpers';
+import { bfcache, dump, fakeCollector, freshIndexedDB, settle, tick } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -209,13 +209,12 @@ test('a count change still waiting to be shared goes to the other tabs at page h
 // listens to nothing, and takes the saved journey when it is shown again.
 test('a page in the back/forward cache hears no other page, and takes the saved journey when Back shows it', async () => {
   fakeCollector();
-  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
   const a = await tab('granted');
   a.page();
   await a.flush();
   await settle();
   expect(a.stage).toBe('awareness');
-  window.dispatchEvent(kept('pagehide'));
+  bfcache('pagehide');
   await settle();
   const b = createTracker({ endpoint, consent: 'granted', stages: journey(RULES) });
   await b.flush();
@@ -225,23 +224,22 @@ test('a page in the back/forward cache hears no other page, and takes the saved 
   await b.shutdown();
   await tick(20);
   expect(a.stage).toBe('awareness'); // kept in the cache: nothing reached it
-  window.dispatchEvent(kept('pageshow'));
+  bfcache('pageshow');
   await settle();
   expect(a.stage).toBe('purchase');
 });
 
 test('a logout on another page while this one is in the back/forward cache: Back does not give the new visitor the old journey', async () => {
   const c = fakeCollector();
-  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
   const a = await tab('granted');
   a.track('Order Completed');
   await a.flush();
   await settle();
   expect(a.stage).toBe('purchase');
-  window.dispatchEvent(kept('pagehide'));
+  bfcache('pagehide');
   await settle();
   await set('v', { a: 'after-logout', n: 1 }, createStore('waymark', 'q'));
-  window.dispatchEvent(kept('pageshow'));
+  bfcache('pageshow');
   await settle();
   expect(a.stage).toBeNull();
   a.track('After Back');
@@ -254,7 +252,6 @@ test('a logout on another page while this one is in the back/forward cache: Back
 
 test('the page view Back makes is judged against the saved journey: its stage is entered once', async () => {
   const c = fakeCollector();
-  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
   const rules = {
     stages: ['awareness', 'consideration', 'decision'],
     rules: [
@@ -269,9 +266,9 @@ test('the page view Back makes is judged against the saved journey: its stage is
   await a.flush();
   await settle();
   expect(a.stage).toBe('awareness');
-  window.dispatchEvent(kept('pagehide'));
+  bfcache('pagehide');
   await settle();
-  window.dispatchEvent(kept('pageshow')); // the second page view: consideration
+  bfcache('pageshow'); // the second page view: consideration
   await settle();
   expect(a.stage).toBe('consideration');
   a.page();
@@ -282,7 +279,6 @@ test('the page view Back makes is judged against the saved journey: its stage is
 });
 
 describe('Back and away again before the saved visitor is read again', () => {
-  const kept = (type: string) => Object.assign(new Event(type), { persisted: true });
   const rules = {
     stages: ['awareness', 'consideration', 'decision'],
     rules: [
@@ -292,32 +288,32 @@ describe('Back and away again before the saved visitor is read again', () => {
     ],
   } as Rules;
 
-  test('the journey the page reached is not rolled back', async () => {
+  /** A page at awareness (its landing page view), now kept in the cache. */
+  async function cached() {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules), flushInterval: 60_000 });
     running.push(a);
     await a.flush();
     await settle();
-    window.dispatchEvent(kept('pagehide'));
+    bfcache('pagehide');
     await settle();
-    window.dispatchEvent(kept('pageshow')); // page view 2 waits for the read
-    window.dispatchEvent(kept('pagehide')); // the page hide runs it: consideration
+    return { c, a };
+  }
+
+  test('the journey the page reached is not rolled back', async () => {
+    const { c, a } = await cached();
+    bfcache('pageshow'); // page view 2 waits for the read
+    bfcache('pagehide'); // the page hide runs it: consideration
     await settle();
     expect(c.events().filter((e) => e.event == 'Journey Stage Entered').map((e) => e.properties!.stage)).toEqual(['awareness', 'consideration']);
     expect(a.stage).toBe('consideration');
   });
 
   test('Back, away, Back: each stage is entered once, and the journey keeps all three page views', async () => {
-    const c = fakeCollector();
-    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules), flushInterval: 60_000 });
-    running.push(a);
-    await a.flush();
-    await settle();
-    window.dispatchEvent(kept('pagehide'));
-    await settle();
-    window.dispatchEvent(kept('pageshow'));
-    window.dispatchEvent(kept('pagehide'));
-    window.dispatchEvent(kept('pageshow')); // page view 3 waits for the second read
+    const { c, a } = await cached();
+    bfcache('pageshow');
+    bfcache('pagehide');
+    bfcache('pageshow'); // page view 3 waits for the second read
     await settle();
     await a.flush();
     await settle();
