@@ -199,6 +199,25 @@ describe('journey queries', () => {
     ]);
   });
 
+  test('channels: cumulative as the funnel is, so a visitor who skips a stage counts in it with their channel', () => {
+    const F = { anon: 'F', campaign: { channel: 'paid social', first: { channel: 'paid social' } } };
+    store.insertBatch(
+      [
+        page({ ...F, at: T0 + 3 * MIN, path: '/pricing', stage: 'consideration' }),
+        entered({ ...F, at: T0 + 3 * MIN, path: '/pricing', stage: 'consideration' }, 'consideration', { type: 'page', path: '/pricing' }),
+      ],
+      { receivedAt: T0 + 22 * MIN, sentAt: null, dropped: 0 },
+    );
+    const r = store.report(FROM, TO);
+    const per = (rows: any[]) => rows.reduce((m, x) => ((m[x.stage] = (m[x.stage] || 0) + x.visitors), m), {});
+    // Every stage's channels add up to the funnel's visitors for it.
+    expect(per(r.channels)).toEqual(Object.fromEntries(r.funnel.filter((x: any) => x.visitors).map((x: any) => [x.stage, x.visitors])));
+    expect(r.channels.filter((x: any) => x.channel == 'paid social')).toEqual([
+      { stage: 'awareness', channel: 'paid social', visitors: 1 },
+      { stage: 'consideration', channel: 'paid social', visitors: 1 },
+    ]);
+  });
+
   test('touchpoints: what moved visitors into each stage, the engine-less visitor included', () => {
     expect(store.report(FROM, TO).touchpoints).toEqual([
       { stage: 'awareness', touchpoint: 'page view of /', visitors: 3 },

@@ -1,15 +1,22 @@
 -- Through which channel the visitors in each stage first arrived (first touch): on each
 -- visitor's earliest event, the first touch the SDK remembered (campaign.first), else that
--- event's own channel. Visitors as in funnel.sql.
+-- event's own channel. Visitors as in funnel.sql, cumulative: a visitor counts in every stage
+-- up to the furthest reached, so each stage's channels add up to its funnel bar.
 WITH active AS (
   SELECT DISTINCT anonymous_id FROM events WHERE ts >= :from AND ts < :to
 ),
-reached AS (
-  SELECT se.anonymous_id, s.stage, s.position
+furthest AS (
+  SELECT se.anonymous_id, MAX(s.position) AS position
   FROM stage_entries se
   JOIN stages s ON s.stage = se.stage
   JOIN active a ON a.anonymous_id = se.anonymous_id
   WHERE se.entered_at < :to
+  GROUP BY se.anonymous_id
+),
+reached AS (
+  SELECT f.anonymous_id, s.stage, s.position
+  FROM furthest f
+  JOIN stages s ON s.position <= f.position
 ),
 touches AS (
   SELECT anonymous_id, COALESCE(first_channel, channel) AS channel,
