@@ -57,6 +57,8 @@ export function checkOptions(options: TrackerOptions): Resolved {
     if (typeof defaults[k] == 'number' && !(typeof x == 'number' && x >= min && x < 1 / 0)) bad(k, 'a finite number from ' + min);
   }
   o.batchSize = Math.floor(o.batchSize);
+  // setTimeout takes a 32-bit delay: a longer one fires at once, and would send at every event.
+  o.flushInterval = Math.min(o.flushInterval, 2 ** 31 - 1);
   // A single name is accepted as a list of one.
   o.redact = ([] as string[]).concat(o.redact || []).map((k) => ('' + k).toLowerCase());
   return o;

@@ -97,6 +97,16 @@ describe('triggers', () => {
     await t.shutdown();
   });
 
+  test('a flushInterval beyond what setTimeout holds (2^31 - 1 ms, 24.8 days) waits that long, not 0 ms', async () => {
+    const c = fakeCollector();
+    const { t } = await granted({ flushInterval: 2 ** 32 });
+    t.track('Patient');
+    await settle();
+    await advance(60_000);
+    expect(c.requests).toHaveLength(0);
+    await t.shutdown();
+  });
+
   test('a backlog larger than batchSize goes out in several requests, oldest first', async () => {
     const c = fakeCollector(() => status(503));
     const { t } = await granted({ batchSize: 3 });
