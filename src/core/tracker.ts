@@ -560,6 +560,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       s.put(keys.map((k, i) => [k, [parts[i]]])).catch(() => {});
     };
     try {
+      // Firefox before 133 ignores keepalive: the request would die with the closing page, and
+      // its events with it. sendBeacon outlives the page there.
+      if (!('keepalive' in Request.prototype)) throw 0;
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
       fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual' })
         .finally(() => (ka -= n))

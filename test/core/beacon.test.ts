@@ -246,6 +246,27 @@ describe('page hide', () => {
     await t.shutdown();
   });
 
+  test('where fetch ignores keepalive (Firefox before 133), sendBeacon carries the page-hide body: a fetch would die with the closing page', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('A');
+    await settle();
+    const keepalive = Object.getOwnPropertyDescriptor(Request.prototype, 'keepalive')!;
+    delete (Request.prototype as any).keepalive;
+    const sendBeacon = vi.fn(() => true);
+    Object.defineProperty(navigator, 'sendBeacon', { value: sendBeacon, configurable: true });
+    try {
+      hide();
+      await settle();
+      expect(beacons(c)).toHaveLength(0);
+      expect(sendBeacon).toHaveBeenCalledWith(endpoint, expect.stringContaining('"event":"A"'));
+    } finally {
+      Object.defineProperty(Request.prototype, 'keepalive', keepalive);
+      delete (navigator as any).sendBeacon;
+    }
+    await t.shutdown();
+  });
+
   test('no beacon while offline: the queue keeps the events for later', async () => {
     const c = fakeCollector();
     const t = await tracker();
