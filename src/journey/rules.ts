@@ -73,7 +73,7 @@ export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o
 
 /**
  * Checks a rules file. Returns one message per problem, each naming the JSON path and what
- * was expected (`rules[3].when.path: expected a non-empty string or array of strings`); empty when
+ * was expected (`rules[3].when.event: expected a non-empty string or array of strings`); empty when
  * valid. The single source of truth: the engine and the CLI both use it, and the shipped
  * JSON Schema is tested against it.
  */
@@ -128,7 +128,9 @@ export function validate(rules: unknown): string[] {
   const conditions = {
     type: t((v) => isStrs(v) && all(v, (x) => ['page', 'track', 'identify'].includes(x as string)), 'page, track or identify'),
     event: strs,
-    path: strs,
+    // `context.page.path` starts at its `/`, and has no query and no #anchor (a hash-router
+    // route, #/cart, stays): a glob naming them, a domain or a relative path, can match nothing.
+    path: t((v) => isStrs(v) && all(v, (g) => /^[/*]([^?#]|#!?\/)*$/.test(g as string)), 'a path glob (/…, no ?query or #anchor) or an array of them'),
     selector: str,
     form: str,
     properties: props,

@@ -70,7 +70,7 @@ describe('waymark validate', () => {
       stages: ['a', 'b'],
       rules: [
         { stage: 'a', when: { type: 'page' } },
-        { stage: 'c', when: { path: 3 } },
+        { stage: 'c', when: { path: '/pricing?plan=pro' } },
         { stage: 'b', when: { properties: { total: { gte: '10' }, 'order.total': { gt: '10' } } } },
       ],
     });
@@ -80,7 +80,7 @@ describe('waymark validate', () => {
       stderr:
         `${bad}: 4 problems\n` +
         '  rules[1].stage: expected a stage (a,b)\n' +
-        '  rules[1].when.path: expected a non-empty string or array of strings\n' +
+        '  rules[1].when.path: expected a path glob (/…, no ?query or #anchor) or an array of them\n' +
         '  rules[2].when.properties.total.gte: expected a number\n' +
         '  rules[2].when.properties["order.total"].gt: expected a number\n',
     });

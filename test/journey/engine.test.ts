@@ -260,7 +260,7 @@ describe('selectors', () => {
     const rules: Rules = {
       stages,
       rules: [
-        { stage: 'visitor', when: { path: 'toString' } },
+        { stage: 'visitor', when: { path: '/toString' } },
         { stage: 'constructor', when: { selector: 'constructor' } },
       ],
       feedback: { visitor: 'nps' },
@@ -354,7 +354,7 @@ describe('loading rules', () => {
     ['unreachable', 'Not Found', 404, '/journey.json: HTTP 404'],
     ['not JSON', '{"stages": [', 200, '/journey.json: SyntaxError'],
     ['invalid', { stages: STAGES, rules: [{ stage: 'awareness', when: { path: 3 } }, { stage: 'nope', when: {} }] }, 200,
-      'rules[0].when.path: expected a non-empty string or array of strings; rules[1].stage: expected a stage (awareness,consideration,decision,purchase,post_purchase,loyalty)'],
+      'rules[0].when.path: expected a path glob (/…, no ?query or #anchor) or an array of them; rules[1].stage: expected a stage (awareness,consideration,decision,purchase,post_purchase,loyalty)'],
   ])('a rules file that is %s: tracking goes on without stages, and the error says why', async (_, body, status, message) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const server = serve(body, status);

@@ -29,6 +29,7 @@ const track = (event: string, properties: Record<string, unknown> = {}, context:
   context,
 });
 const noDom: SelectorTest = () => false;
+const PATH = 'expected a path glob (/…, no ?query or #anchor) or an array of them';
 
 describe('validate', () => {
   test('the PRODUCT.md example is valid as written', () => {
@@ -70,6 +71,7 @@ describe('validate', () => {
       ],
     }],
     ['an empty condition (matches every event)', withWhen({})],
+    ['globs from the root, or from a wildcard, and hash-router routes', withWhen({ path: ['/', '/docs/**', '**/checkout', '*/settings', '/app#/cart', '/#!/orders/*', '/100%/*'] })],
     ['count as a plain number', withWhen({ count: 3 })],
     ['feedback for no stage', { ...base, feedback: {} }],
   ])('valid: %s', (_, rules) => {
@@ -96,11 +98,18 @@ describe('validate', () => {
     ['when as an array', withWhen([]), ['rules[0].when: expected an object']],
     ['an unknown condition', withWhen({ url: '/x' }), ['rules[0].when.url: expected one of type,event,path,selector,form,properties,campaign,count,session,any,all,not']],
     ['"constructor" is not a condition', withWhen({ constructor: 1 }), ['rules[0].when.constructor: expected one of type,event,path,selector,form,properties,campaign,count,session,any,all,not']],
-    ['path as a number', withWhen({ path: 3 }), ['rules[0].when.path: expected a non-empty string or array of strings']],
-    ['path as an empty string', withWhen({ path: '' }), ['rules[0].when.path: expected a non-empty string or array of strings']],
-    ['path as an empty array', withWhen({ path: [] }), ['rules[0].when.path: expected a non-empty string or array of strings']],
+    ['path as a number', withWhen({ path: 3 }), ['rules[0].when.path: ' + PATH]],
+    ['path as an empty string', withWhen({ path: '' }), ['rules[0].when.path: ' + PATH]],
+    ['path as an empty array', withWhen({ path: [] }), ['rules[0].when.path: ' + PATH]],
     ['event as an empty string', withWhen({ event: '' }), ['rules[0].when.event: expected a non-empty string or array of strings']],
-    ['path with a number inside', withWhen({ path: ['/a', 1] }), ['rules[0].when.path: expected a non-empty string or array of strings']],
+    ['path with a number inside', withWhen({ path: ['/a', 1] }), ['rules[0].when.path: ' + PATH]],
+    // context.page.path is the path alone, from its first `/`: a query string, an #anchor (a
+    // hash-router route, #/cart, is kept), a domain or a relative path never match.
+    ...['/pricing?plan=pro', '/pricing#faq', 'https://shop.example/pricing', 'pricing', '/a/**?x'].map((g): [string, unknown, string[]] => [
+      `a glob that no path can match: ${g}`,
+      withWhen({ path: ['/ok', g] }),
+      ['rules[0].when.path: ' + PATH],
+    ]),
     ['event as an object', withWhen({ event: { eq: 'x' } }), ['rules[0].when.event: expected a non-empty string or array of strings']],
     ['unknown type', withWhen({ type: 'pageview' }), ['rules[0].when.type: expected page, track or identify']],
     ['unknown type in an array', withWhen({ type: ['page', 'click'] }), ['rules[0].when.type: expected page, track or identify']],
@@ -133,7 +142,7 @@ describe('validate', () => {
     ['count exists', withWhen({ count: { exists: false } }), ['rules[0].when.count.exists: expected one of eq,in,gt,gte,lt,lte']],
     ['any empty', withWhen({ any: [] }), ['rules[0].when.any: expected a non-empty array']],
     ['all as an object', withWhen({ all: {} }), ['rules[0].when.all: expected a non-empty array']],
-    ['a nested bad condition', withWhen({ any: [{ type: 'page' }, { all: [{ path: 1 }] }] }), ['rules[0].when.any[1].all[0].path: expected a non-empty string or array of strings']],
+    ['a nested bad condition', withWhen({ any: [{ type: 'page' }, { all: [{ path: 1 }] }] }), ['rules[0].when.any[1].all[0].path: ' + PATH]],
     ['not as an array', withWhen({ not: [{ type: 'page' }] }), ['rules[0].when.not: expected an object']],
     ['feedback for an unknown stage', { ...base, feedback: { c: 'csat' } }, ['feedback.c: expected a stage (a,b)']],
     ['feedback with an unknown scale', { ...base, feedback: { a: 'stars' } }, ['feedback.a: expected csat or nps or ces']],
@@ -142,7 +151,7 @@ describe('validate', () => {
       'rules[0].when' + '.not'.repeat(33) + ': expected at most 32 nested any/all/not',
     ]],
     ['several problems are all reported', { stages: ['a'], rules: [{ stage: 'a', when: { path: 1 } }, { stage: 'z', when: { count: 'x' } }] }, [
-      'rules[0].when.path: expected a non-empty string or array of strings',
+      'rules[0].when.path: ' + PATH,
       'rules[1].stage: expected a stage (a)',
       'rules[1].when.count: expected a number, an array of them or {eq,in,gt,gte,lt,lte}',
     ]],

@@ -127,6 +127,19 @@ describe('the schema and the validator agree', () => {
     expect(crossField).toBeGreaterThan(10);
   }, 60_000);
 
+  // The path of an event is from its first `/`, without a query or an #anchor (a hash-router
+  // route, #/cart, stays): a glob that names them can match nothing, and both refuse it.
+  test.each<[string, boolean]>([
+    ['/pricing', true], ['**/checkout', true], ['*/settings', true], ['/app#/cart', true], ['/#!/orders/*', true],
+    ['/pricing?plan=pro', false], ['/pricing#faq', false], ['https://shop.example/pricing', false], ['pricing', false], ['', false],
+  ])('a path glob %s: valid %s for both', (g, ok) => {
+    for (const path of [g, ['/ok', g]]) {
+      const doc = { stages: ['a'], rules: [{ stage: 'a', when: { path } }] };
+      expect(validate(doc).length == 0).toBe(ok);
+      expect(schemaOk(doc)).toBe(ok);
+    }
+  });
+
   test.each<[string, unknown]>([
     ['a rule for a stage not in the list', { stages: ['a'], rules: [{ stage: 'b', when: {} }] }],
     ['feedback for a stage not in the list', { stages: ['a'], rules: [{ stage: 'a', when: {} }], feedback: { b: 'nps' } }],
