@@ -11,7 +11,7 @@ const ENTERED = 'Journey Stage Entered';
  * The journey-stage engine: `createTracker({ stages: journey(rules) })`.
  * `source` is a rules object, the URL of a rules JSON file, or `#id` of an inline
  * `<script type="application/json">` (before or after the Waymark script). While a file loads,
- * events wait (up to 5 s) so they get their stage. Invalid or unreachable rules never break
+ * events wait (up to 5 s, and a later file still counts from then on) so they get their stage. Invalid or unreachable rules never break
  * the page: tracking goes on without stages and the problem is reported as a `rules` error
  * naming the JSON path.
  */
@@ -190,8 +190,9 @@ export function journey(source: Rules | string): Plugin {
       if (typeof source != 'string') load(source);
       else {
         const release = c.hold();
-        // `timer` doubles as "still waiting": whichever of load, failure, timeout or teardown
-        // comes first wins. The hold is released whatever happens, or the page's events would wait forever.
+        // `timer` doubles as "still wanted": whichever of load, failure or teardown comes first
+        // wins. The hold is released whatever happens, or the page's events would wait forever:
+        // at 5 s too, and then a file that comes later still gives the events after it their stage.
         const done = (r: unknown, err?: unknown) => {
           if (timer)
             try {
@@ -201,7 +202,7 @@ export function journey(source: Rules | string): Plugin {
               release();
             }
         };
-        timer = setTimeout(done, 5e3, 0, 'timed out');
+        timer = setTimeout(() => (load(0, 'timed out'), release()), 5e3);
         const el = () => document.getElementById(source.slice(1));
         // An async script can run before the parser reaches an inline block placed after its
         // tag, or while the block is still arriving (its text cut short): then the block is

@@ -388,6 +388,26 @@ describe('loading rules', () => {
     expect(s.t.stage).toBe(null);
   });
 
+  test('a file that comes after the 5 s: the events that waited went on without stages, the ones after it get theirs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = serve(PRODUCT);
+    const s = start(journey('/journey.json'));
+    s.t.page();
+    vi.advanceTimersByTime(5000);
+    expect(s.names()).toEqual(['page']);
+    expect(s.errors.map((e) => [e.code, e.message])).toEqual([['rules', '/journey.json: timed out']]);
+    // A slow CDN, not a missing file: the rest of the page's life (an SPA's, say) has stages.
+    server.release();
+    await settle();
+    nav('/pricing');
+    s.t.page();
+    expect(s.names()).toEqual(['page', 'page', ENTERED]);
+    expect(s.journeys()[1]).toMatchObject({ stage: 'consideration' });
+    expect(s.t.stage).toBe('consideration');
+    expect(s.errors).toHaveLength(1);
+  });
+
   test('from an inline <script type="application/json">, by #id', async () => {
     const script = document.createElement('script');
     script.type = 'application/json';
