@@ -145,7 +145,8 @@ export function validate(rules: unknown): string[] {
   obj(
     {
       $schema: str,
-      stages: t((v) => isArr(v) && isStrs(v) && new Set(v).size == v.length, 'a non-empty array of unique names'),
+      // A stage "" could never be entered: a visitor in it would be in none.
+      stages: t((v) => isArr(v) && isStrs(v) && !v.includes('') && new Set(v).size == v.length, 'a non-empty array of unique names'),
       progression: one('forward', 'latest'),
       rules: list(obj({ stage, when: cond, name: str }, ['stage', 'when'])),
       feedback: obj({ '*': (x, q, k) => (stage(k, q, k), one('csat', 'nps', 'ces')(x, q, k)) }),

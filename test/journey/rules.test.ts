@@ -85,6 +85,8 @@ describe('validate', () => {
     ['duplicate stages', { ...base, stages: ['a', 'a'] }, ['stages: expected a non-empty array of unique names']],
     ['empty stages', { ...base, stages: [] }, ['stages: expected a non-empty array of unique names', 'rules[0].stage: expected a stage ()']],
     ['a stage that is not a string', { ...base, stages: ['a', 1] }, ['stages: expected a non-empty array of unique names']],
+    // A visitor in stage "" would be in no stage (tracker.stage is falsy): its rules could never enter it.
+    ['an empty stage name', { ...base, stages: ['', 'a'], rules: [{ stage: '', when: {} }] }, ['stages: expected a non-empty array of unique names']],
     ['bad progression', { ...base, progression: 'backward' }, ['progression: expected forward or latest']],
     ['progression in an array', { ...base, progression: ['forward'] }, ['progression: expected forward or latest']],
     ['unknown top-level key', { ...base, stage: [] }, ['stage: expected one of $schema,stages,progression,rules,feedback']],
