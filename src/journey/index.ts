@@ -208,7 +208,7 @@ export function journey(source: Rules | string): Plugin {
         // tag, or while the block is still arriving (its text cut short): then the block is
         // read once the document is parsed. Once something follows it, it is complete.
         new Promise((r) => (source[0] != '#' || el()?.nextSibling || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
-          .then(() => (source[0] == '#' ? JSON.parse(el()!.textContent!) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
+          .then(() => (source[0] == '#' ? (el() ? JSON.parse(el()!.textContent!) : Promise.reject('not found')) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
           .then(done, (e) => done(0, e));
       }
       // One teardown for rules of every kind: for a rules object, `off` is still the no-op and
