@@ -159,12 +159,14 @@ export function validate(rules: unknown): string[] {
 /**
  * A path glob as a RegExp: `*` stays within one segment, `**` crosses them, and a `**` that is
  * a whole segment may also be none, as in minimatch and .gitignore (`/docs/**` is `/docs` and
- * everything under it).
+ * everything under it). A trailing slash is optional.
  */
 export const glob = (g: string): RegExp =>
   // A `/**` followed by a slash or the end (`(?![^/])`) is `(/.*)?`, an optional run of whole
   // segments: `/shop/**/checkout` is `^/shop(/.*)?/checkout$`, and takes `/shop/checkout`.
-  RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*(?![^/])|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '$');
+  // A trailing slash is optional on both sides (`/pricing` takes `/pricing/`, as WordPress and
+  // most static sites serve it): a marketer writes the page's name, not the server's habit.
+  RegExp('^' + g.replace(/(.)\/$/, '$1').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*(?![^/])|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '/?$');
 
 const is = (m: any, x: any): boolean =>
   isArr(m)

@@ -165,7 +165,13 @@ describe('validate', () => {
 describe('glob', () => {
   test.each<[string, string, boolean]>([
     ['/pricing', '/pricing', true],
-    ['/pricing', '/pricing/', false],
+    // A trailing slash is optional, on either side: WordPress and most static sites add one.
+    ['/pricing', '/pricing/', true],
+    ['/pricing/', '/pricing', true],
+    ['/pricing/', '/pricing/', true],
+    ['/pricing', '/pricing//', false],
+    ['/', '/', true],
+    ['/', '/pricing', false],
     ['/pricing', '/pricingx', false],
     ['/compare/*', '/compare/a', true],
     ['/compare/*', '/compare/', true],
