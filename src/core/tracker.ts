@@ -120,14 +120,21 @@ export function createTracker(options: TrackerOptions): Tracker {
   let channel: BroadcastChannel | undefined;
   let v: Visitor = { a: uuid() };
 
-  const emit = (name: string, data: unknown) =>
-    subs[name]?.forEach((fn) => {
-      try {
-        fn(data);
-      } catch {
-        // A listener's bug is the site's; it must not stop delivery.
-      }
-    });
+  const hear = (fn: (d: any) => void, data: unknown) => {
+    try {
+      fn(data);
+    } catch {
+      // A listener's bug is the site's; it must not stop delivery.
+    }
+  };
+  // What is told inside createTracker() (a rules error, the landing page view, its stage) is
+  // told again to a listener added before the next microtask: the site can only subscribe
+  // once createTracker() has returned.
+  let told: [string, unknown][] | 0 = [];
+  const emit = (name: string, data: unknown) => {
+    told && told.push([name, data]);
+    subs[name]?.forEach((fn) => hear(fn, data));
+  };
 
   const fail = (code: Code, message: string, extra?: object) => {
     emit('error', { code, message, ...extra });
@@ -749,6 +756,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     flush: () => flush(),
     on: (name, fn) => {
       (subs[name] ||= new Set()).add(fn);
+      told && told.forEach(([n, d]) => n == name && hear(fn, d));
       return () => void subs[name].delete(fn);
     },
     emit,
@@ -873,5 +881,6 @@ export function createTracker(options: TrackerOptions): Tracker {
         }),
       );
   }
+  queueMicrotask(() => (told = 0));
   return t;
 }

@@ -370,6 +370,27 @@ describe('the pipeline', () => {
     expect(got).toEqual(['A']);
   });
 
+  test('what createTracker() tells (a setup error, the landing page view) reaches listeners added right after it, once, in order', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const broken: Plugin = { name: 'broken', setup: (c) => c.report({ code: 'plugin', message: 'broken at setup' }) };
+    const t = createTracker({ endpoint, consent: 'pending', capture: [broken, pageViews()] });
+    const errors: string[] = [];
+    const got: string[] = [];
+    t.on('error', (e) => errors.push(e.message));
+    t.on('event', (e) => got.push(e.type));
+    t.track('After');
+    expect(errors).toEqual(['broken at setup']);
+    expect(got).toEqual(['page', 'track']);
+    // Once createTracker()'s task is over, a new listener hears only what comes next.
+    await Promise.resolve();
+    const late: string[] = [];
+    t.on('event', (e) => late.push(e.type));
+    t.track('Later');
+    expect(late).toEqual(['track']);
+    expect(got).toEqual(['page', 'track', 'track']);
+    await t.shutdown();
+  });
+
   test('the element a plugin passes is never serialised', async () => {
     const el = document.createElement('button');
     const { events } = await run({}, (t) => t.track('Clicked', {}, el));
