@@ -241,18 +241,24 @@ describe('selectors', () => {
     expect(s.t.stage).toBe(null);
   });
 
-  test('a selector the browser cannot parse matches nothing and breaks nothing', () => {
+  test('a selector the browser cannot parse matches nothing, breaks nothing, and is named once at load', () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
     const rules: Rules = {
       stages: STAGES,
       rules: [
         { stage: 'decision', when: { selector: 'button[[' } },
         { stage: 'awareness', when: { selector: 'button' } },
+        { stage: 'purchase', when: { any: [{ event: 'x' }, { all: [{ not: { event: 'y' } }, { form: '#a b[' }] }] } },
       ],
     };
     const s = start(journey(rules));
     s.on('Element Clicked', tree(['button', { 'data-target': 1 }]));
+    s.on('Element Clicked', tree(['button', { 'data-target': 1 }]));
     expect(s.t.stage).toBe('awareness');
-    expect(s.errors).toEqual([]);
+    expect(s.errors).toEqual([
+      { code: 'rules', message: 'rules[0].when.selector: "button[[" is not a selector this browser reads; it matches nothing' },
+      { code: 'rules', message: 'rules[2].when.any[1].all[1].form: "#a b[" is not a selector this browser reads; it matches nothing' },
+    ]);
   });
 
   test('names every object has are selectors, globs and stages like any other', () => {
