@@ -68,7 +68,9 @@ export function journey(source: Rules | string): Plugin {
       const at = k ? ids.indexOf(k[i]) : +i;
       if (at >= 0) counts[at] = Math.max(counts[at] || 0, c[i]);
     }
-    if (rules!.progression == 'latest' ? j.stage != st.stage : rules!.stages.indexOf(j.stage) > rules!.stages.indexOf(st.stage!)) st = j;
+    // A stage the rules file no longer has (renamed since) is not taken, under `latest` either.
+    const at = rules!.stages.indexOf(j.stage);
+    if (at >= 0 && (rules!.progression == 'latest' ? j.stage != st.stage : at > rules!.stages.indexOf(st.stage!))) st = j;
     ctx.setStage(st.stage);
     save();
   };

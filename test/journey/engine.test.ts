@@ -607,6 +607,29 @@ describe('persistence and consent', () => {
     expect(saved.c).toEqual({ 5: 1, 6: 2 });
   });
 
+  test('latest: a saved stage that the edited rules file no longer has is not taken back', async () => {
+    fakeCollector();
+    const latest: Rules = { ...PRODUCT, progression: 'latest' };
+    const first = start(journey(latest), { consent: 'granted' });
+    await first.t.flush();
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    // The analyst renames purchase to customer.
+    const renamed: Rules = {
+      ...latest,
+      stages: latest.stages.map((x) => (x == 'purchase' ? 'customer' : x)),
+      rules: latest.rules.map((u) => (u.stage == 'purchase' ? { ...u, stage: 'customer' } : u)),
+    };
+    const second = start(journey(renamed), { consent: 'granted' });
+    await second.t.flush();
+    await settle();
+    expect(second.t.stage).toBe(null);
+    second.t.track('Order Completed');
+    expect(second.t.stage).toBe('loyalty');
+    await second.t.shutdown();
+  });
+
   test('counts saved before rule fingerprints existed are taken by position', async () => {
     fakeCollector();
     const first = start(journey(PRODUCT), { consent: 'granted' });
