@@ -92,8 +92,9 @@ export function forms(): Plugin {
       return stepDone(form, String(e.detail?.step || ''));
     }
     const form = el.form;
-    // Buttons have a `form` too, and these types.
-    if (!form || /^(submit|button|reset|image)$/.test(el.type)) return;
+    // Buttons have a `form` too, and these types. A field outside its form (form="id") is
+    // not inside the form's data-waymark-ignore subtree: the form itself is checked.
+    if (!form || form.closest('[data-waymark-ignore]') || /^(submit|button|reset|image)$/.test(el.type)) return;
     if (type == 'invalid') {
       // Undefined for a sensitive field, else never empty.
       const field = fieldName(el);

@@ -285,6 +285,18 @@ test('ignored forms and fields outside forms are invisible; buttons are not fiel
   expect(c.names()).toEqual([]);
 });
 
+test('an ignored form stays invisible through a field outside it (form="id")', async () => {
+  const { c, t } = start();
+  document.body.innerHTML =
+    '<div data-waymark-ignore><form id="secret"><input name="a"></form></div><input name="outside" form="secret" required>';
+  fill($('[name=outside]'), 'x');
+  $<HTMLInputElement>('[name=outside]').value = '';
+  $<HTMLFormElement>('#secret').checkValidity();
+  window.dispatchEvent(new Event('pagehide'));
+  await t.flush();
+  expect(c.names()).toEqual([]);
+});
+
 test('sensitive fields are never named: started on a password field, invalid card field', async () => {
   const { props } = start();
   document.body.innerHTML =
