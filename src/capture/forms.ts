@@ -15,7 +15,7 @@ interface FormState {
   l?: string;
   e?: Element;
   /** fields the user changed (a `change` event: a value was committed; the value itself is never read) */
-  n: Set<Element>;
+  n: Set<Element | string>;
   /** the step container the user is in, and the steps completed */
   s?: Element | null;
   d: Set<Element | string>;
@@ -108,7 +108,8 @@ export function forms(): Plugin {
     }
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
-    if (type == 'change') s.n.add(el);
+    // A radio group is one field: its options share a name (a radio without one is a group of its own).
+    if (type == 'change') s.n.add((el.type == 'radio' && el.name) || el);
     // Still in the same field (every keystroke lands here): its name and step are known.
     if (el == s.e) return;
     s.e = el;

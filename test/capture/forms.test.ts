@@ -285,6 +285,23 @@ test('ignored forms and fields outside forms are invisible; buttons are not fiel
   expect(c.names()).toEqual([]);
 });
 
+test('a radio group is one field, however many of its options were picked; a select and a checkbox count too', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="plan"><input type="radio" name="tier" id="a"><input type="radio" name="tier" id="b"><input type="radio" name="tier" id="c">' +
+    '<select name="seats"><option>1</option><option>2</option></select><input type="checkbox" name="terms"></form>';
+  for (const id of ['a', 'b', 'c', 'b']) {
+    focus($('#' + id));
+    $('#' + id).checked = true;
+    fire($('#' + id), 'input');
+    fire($('#' + id), 'change');
+  }
+  fire($('[name=seats]'), 'change');
+  fire($('[name=terms]'), 'change');
+  fire($('#plan'), 'submit');
+  expect((await props()).at(-1)).toEqual(['Form Submitted', { form: 'plan', fields: 3, duration: 0 }]);
+});
+
 test('an ignored form stays invisible through a field outside it (form="id")', async () => {
   const { c, t } = start();
   document.body.innerHTML =
