@@ -53,7 +53,13 @@ export function attribution(): Plugin {
       if (i >= 0) c[IDS[i]] = q.get(IDS[i]);
       const ref = /^\w+:\/\/([^/:?#]+)/.exec(document.referrer)?.[1];
       const tagged = Object.keys(c).length;
-      if (ref && ref != location.hostname) c.referrer = ref;
+      // The site's own domain is no referral: its host, subdomains and parent domains, with
+      // `www.` dropped so that www.shop.com, shop.com and blog.shop.com are one site. (A
+      // leading dot makes endsWith match whole labels only: notshop.com is another site.)
+      const site = (h: string) => '.' + h.replace(/^www\./, '');
+      const h = site(location.hostname);
+      const r = ref && site(ref);
+      if (r && !h.endsWith(r) && !r.endsWith(h)) c.referrer = ref;
       if (tagged || c.referrer) {
         const m = c.medium || '';
         const s = c.source || c.referrer || '';

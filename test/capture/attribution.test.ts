@@ -116,6 +116,25 @@ test('internal navigation keeps the touch; a new campaign becomes the last touch
   expect(saved.v.c).toEqual({ f: google, l: mail });
 });
 
+test("the site's own domain is not a referral: www, subdomains and the parent domain are internal", async () => {
+  const happyDOM = (window as any).happyDOM;
+  try {
+    happyDOM.setURL('https://www.shop.test/');
+    const google = { channel: 'organic search', referrer: 'www.google.com' };
+    expect((await visit('/', 'https://www.google.com/'))[0]).toEqual({ ...google, first: google });
+    // The apex domain, a subdomain (the blog, the checkout) and the same host are this site.
+    for (const ref of ['https://shop.test/', 'https://blog.shop.test/post', 'https://checkout.shop.test/done', 'https://www.shop.test/a'])
+      expect((await visit('/pricing', ref))[0]).toEqual({ ...google, first: google });
+    happyDOM.setURL('https://checkout.shop.test/');
+    expect((await visit('/pay', 'https://www.shop.test/cart'))[0]).toEqual({ ...google, first: google });
+    // A look-alike host is another site.
+    const other = { channel: 'referral', referrer: 'notshop.test' };
+    expect((await visit('/pay', 'https://notshop.test/'))[0]).toEqual({ ...other, first: google });
+  } finally {
+    happyDOM.setURL('http://localhost:3000/');
+  }
+});
+
 test('events made before consent get the restored touches (the landing page view included)', async () => {
   await visit('/?utm_source=google&utm_medium=cpc', '');
   land('/', '');
