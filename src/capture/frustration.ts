@@ -10,7 +10,7 @@ import { safeListen } from '../lib/safeListen';
  * Frustration signals, from the user's own clicks only (not a script's). `Rage Click`: 3
  * clicks within 1 s and 30 px of the first, reported once per burst, unless they selected
  * the text they landed on (a triple click selects a paragraph). `Dead Click`: a click on an actionable element after which, for 1 s,
- * nothing happened: no navigation, no DOM change, no focus change. A link or a form
+ * nothing happened: no navigation, no DOM change, no focus change, no popover toggled. A link or a form
  * submission that the page did not prevent is not judged (it is loading another document).
  * DOM changes count in the document and in the open shadow roots the click went through. Both carry `selector`
  * and `text` of the element; a Rage Click on anything else (plain content, a field, an
@@ -84,7 +84,10 @@ export function frustration(): Plugin {
         }, 1e3);
       });
       const offSubmit = safeListen(document, 'submit', (e: Event) => (sub = e));
-      return () => (settle(), off(), offSubmit());
+      // A popover shown or hidden (popovertarget, showPopover()) changes the top layer only:
+      // no mutation, no focus change. Its `toggle` does not bubble; capture sees it.
+      const offToggle = safeListen(document, 'toggle', settle);
+      return () => (settle(), off(), offSubmit(), offToggle());
     },
   };
 }

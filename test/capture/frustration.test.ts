@@ -165,6 +165,18 @@ test('not dead: a DOM change, a navigation or a focus change within 1 s', async 
   expect(await props()).toEqual([]);
 });
 
+test('not dead: a button that opens a popover (popovertarget: the top layer changes, the DOM and focus do not)', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<button id="menu" popovertarget="m">Menu</button><div id="m" popover>Items</div>';
+  // What Chromium does for popovertarget: no mutation, no focus change, a (non-bubbling) toggle event a task later.
+  $('#menu').addEventListener('click', () => setTimeout(() => $('#m').dispatchEvent(new Event('toggle'))));
+  fakeTimers();
+  click($('#menu'));
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
 test('not judged: labels, new-tab and download links, modifier clicks, non-actionable elements', async () => {
   const { props } = await start();
   document.body.innerHTML =
@@ -277,7 +289,7 @@ test('shutdown while a click is pending: no Dead Click, observer disconnected, l
   click($('#x'));
   teardown();
   expect(off).toHaveBeenCalled();
-  expect(removed.sort()).toEqual(['click', 'submit']);
+  expect(removed.sort()).toEqual(['click', 'submit', 'toggle']);
   await wait(2000);
   for (const ms of [0, 1, 2]) click($('#x'), 0, 0, ms);
   await wait(2000);
