@@ -35,7 +35,9 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
       return console.error('[waymark] data-endpoint is missing on the script tag, so nothing is tracked. Example: data-endpoint="https://collect.example.com/v1/batch"');
     }
     // Lists and URLs are strings: a bare data-capture, data-redact or data-stages (read as true) is ignored.
-    const list = (x: unknown) => (typeof x == 'string' && x ? x.split(/[\s,]+/) : undefined);
+    // Names apart by spaces or commas, or a JSON list (["a","b"]): its brackets and quotes are
+    // separators too, and the empty names around them are dropped (no JSON.parse that could throw).
+    const list = (x: unknown) => (typeof x == 'string' && x ? x.split(/[\s,[\]"']+/).filter((n) => n) : undefined);
     const names = list(opts.capture) || Object.keys(modules);
     opts.capture = names.filter((n) => modules[n]).map((n) => modules[n](opts));
     opts.redact = list(opts.redact) || [];

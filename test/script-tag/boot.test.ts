@@ -58,6 +58,14 @@ test('data-capture picks the modules; the default is all of them', () => {
   expect(on).toEqual(['b']);
 });
 
+test('list options also take a JSON list: data-capture and data-redact', () => {
+  attrs({ endpoint: '/c', capture: '["b", "c"]', redact: '["order_id","Coupon"]' });
+  const on: string[] = [];
+  const mod = (n: string) => (o: any): Plugin => ({ name: n, setup: () => void on.push(n + ' ' + o.redact.join()) });
+  boot({ a: mod('a'), b: mod('b'), c: mod('c') });
+  expect(on).toEqual(['b order_id,Coupon', 'c order_id,Coupon']);
+});
+
 test('data-stages is handed to the stage engine', () => {
   attrs({ endpoint: '/c', stages: '#rules' });
   const journey = vi.fn((src: string): Plugin => ({ name: 'journey' }));
