@@ -331,6 +331,23 @@ test('sensitive fields are never named: started on a password field, invalid car
   );
 });
 
+test('a field shaped like a card number (numeric keypad, room for 16-19 digits) is never named, whatever its name', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="pay"><input name="numero" inputmode="numeric" maxlength="19" required><input name="kaart" type="tel" maxlength="23">' +
+    '<input name="zip" inputmode="numeric" maxlength="5"><input name="phone" type="tel"></form>';
+  for (const sel of ['[name=numero]', '[name=kaart]']) fill($(sel), '4111');
+  $('[name=numero]').value = '';
+  $<HTMLFormElement>('#pay').checkValidity(); // numero is invalid (required), and not described
+  for (const sel of ['[name=zip]', '[name=phone]']) fill($(sel), '1');
+  fill($('[name=kaart]'), '4111');
+  window.dispatchEvent(new Event('pagehide'));
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'pay' }],
+    ['Form Abandoned', { form: 'pay', fields: 4, duration: 0 }],
+  ]);
+});
+
 test('a password field turned into text by a "show password" toggle is still never named', async () => {
   const { props } = start();
   document.body.innerHTML =
