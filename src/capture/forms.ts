@@ -9,6 +9,9 @@ const CHECKS = 'valueMissing typeMismatch patternMismatch tooShort tooLong range
 
 /** One-letter keys: the state never leaves this module, and `_name` keys are only renamed by the script-tag build. */
 interface FormState {
+  /** the form's name as it started: a form removed from the page before it is abandoned (a
+   * router that updates the URL after rendering the next route) has a shorter selector */
+  f: string;
   /** started at (ms) */
   t: number;
   /** last field touched, unless it was sensitive; and its element */
@@ -52,12 +55,12 @@ export function forms(): Plugin {
   // events (Submitted, Abandoned) pass it, so this is also where the form is marked done:
   // one `s.x = 1` here instead of one at each caller (the assignment's 1 lets the && go on).
   const send = (event: string, form: Element, p?: Properties, s?: FormState) =>
-    t.track('Form ' + event, { form: nameOf(form), ...p, ...(s && (s.x = 1) && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
+    t.track('Form ' + event, { form: states.get(form)?.f || nameOf(form), ...p, ...(s && (s.x = 1) && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
 
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
     if (!s) {
-      states.set(form, (s = { t: Date.now(), n: new Set(), d: new Set() }));
+      states.set(form, (s = { f: nameOf(form), t: Date.now(), n: new Set(), d: new Set() }));
       send('Started', form, { field: field && fieldName(field) });
     }
     return s;

@@ -234,6 +234,20 @@ test('abandoned when the SPA route changes; forms start afresh on the new page',
   expect(abandoned.context.page.path).toBe('/');
 });
 
+test('a form without name or id, removed before the route changes (Next.js updates the URL after rendering), is abandoned under the name it started with', async () => {
+  const { props, t } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = '<main class="shop"><section class="cart"><form class="coupon"><input name="code"></form></section></main>';
+  fill($('[name=code]'), 'X');
+  $('form').remove(); // the component that rendered it is gone
+  history.pushState(null, '', '/next');
+  const forms_ = (await props()).filter(([name]) => name != 'page');
+  expect(forms_).toEqual([
+    ['Form Started', { form: 'main.shop>section.cart>form.coupon', field: 'code' }],
+    ['Form Abandoned', { form: 'main.shop>section.cart>form.coupon', lastField: 'code', fields: 1, duration: 0 }],
+  ]);
+});
+
 test("SPA route change: Form Abandoned carries the form's page (path, url, title), not the new route's", async () => {
   const { c, t } = start([pageViews(), forms()]);
   await t.flush();
