@@ -91,8 +91,10 @@ export function forms(): Plugin {
       return send('Submitted', el, {}, start(el));
     }
     if (type == 'waymark:step') {
-      const form = el.closest('form') || el;
-      return stepDone(form, String(e.detail?.step || ''));
+      // A Next button outside its form (form="id", in a sticky footer) has the form as `form`;
+      // closest() first, as a form's own `form` would be a field named "form".
+      const form = el.closest('form') || el.form || el;
+      return form.closest('[data-waymark-ignore]') || stepDone(form, String(e.detail?.step || ''));
     }
     const form = el.form;
     // Buttons have a `form` too, and these types. A field outside its form (form="id") is

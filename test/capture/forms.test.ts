@@ -119,6 +119,21 @@ test('custom wizards report steps with a waymark:step CustomEvent', async () => 
   expect(seen[1].element).toBe(document.querySelector('form'));
 });
 
+test('waymark:step from a Next button outside the form (form="id", a sticky footer) counts for that form, unless it is ignored', async () => {
+  const { props, seen } = start();
+  document.body.innerHTML =
+    '<form id="wiz"><input name="a"></form><footer><button type="button" form="wiz" id="next">Next</button></footer>' +
+    '<div data-waymark-ignore><form id="secret"></form></div><button type="button" form="secret" id="next2">Next</button>';
+  const step = (el: Element, name: string) => el.dispatchEvent(new CustomEvent('waymark:step', { bubbles: true, detail: { step: name } }));
+  step($('#next'), 'details');
+  step($('#next2'), 'hidden');
+  expect(await props()).toEqual([
+    ['Form Started', { form: 'wiz' }],
+    ['Form Step Completed', { form: 'wiz', step: 'details' }],
+  ]);
+  expect(seen.map((e) => e.element)).toEqual([$('#wiz'), $('#wiz')]);
+});
+
 test('field invalid: the failed check, once per field and check per page view; sensitive fields never', async () => {
   const { props } = start();
   document.body.innerHTML =
