@@ -64,9 +64,13 @@ export function attribution(): Plugin {
         const m = c.medium || '';
         const s = c.source || c.referrer || '';
         const social = i > 4 || /social/i.test(m) || SOCIAL.test(s);
+        const paid = /cpc|ppc|paid/i.test(m);
+        // A search click id (gclid…) is paid search even from a social referrer (a Google video
+        // ad on YouTube): only a social click id, or a paid medium with a social source, is paid social.
         c.channel =
           i == 4 || /display|banner|cpm/i.test(m) ? 'display'
-          : (i >= 0 && i < 8) || /cpc|ppc|paid/i.test(m) ? social ? 'paid social' : 'paid search'
+          : (i > 4 && i < 8) || (paid && social) ? 'paid social'
+          : (i >= 0 && i < 8) || paid ? 'paid search'
           : /mail|newsletter/i.test(m + ' ' + s) ? 'email'
           : social ? 'social'
           : /organic/i.test(m) || SEARCH.test(s) ? 'organic search'

@@ -87,6 +87,11 @@ test('the channel table', async () => {
     ['/?utm_source=google&utm_medium=cpc', '', 'paid search'],
     ['/?msclkid=1', '', 'paid search'],
     ['/?gbraid=1', '', 'paid search'],
+    // A Google Ads click id is paid search, also from a video ad on YouTube (a social referrer);
+    // a paid medium with a social source is paid social.
+    ['/?gclid=1', 'https://www.youtube.com/', 'paid search'],
+    ['/?gclid=1&utm_source=youtube&utm_medium=cpc', 'https://www.youtube.com/', 'paid social'],
+    ['/?utm_campaign=spring', 'https://partner.example.org/', 'other'],
     ['/?utm_medium=ppc', '', 'paid search'],
     ['/?utm_source=newsletter', '', 'email'],
     ['/?utm_medium=email&utm_source=google', '', 'email'],
