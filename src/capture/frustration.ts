@@ -10,7 +10,7 @@ import { safeListen } from '../lib/safeListen';
  * Frustration signals, from the user's own clicks only (not a script's). `Rage Click`: 3
  * clicks within 1 s and 30 px of the first, reported once per burst, unless they selected
  * the text they landed on (a triple click selects a paragraph). `Dead Click`: a click on an actionable element after which, for 1 s,
- * nothing happened: no navigation, no DOM change, no focus change, no popover toggled. A link or a form
+ * nothing happened: no navigation, no DOM change, no focus change (the page's included), no popover toggled. A link or a form
  * submission that the page did not prevent is not judged (it is loading another document).
  * DOM changes count in the document and in the open shadow roots the click went through. Both carry `selector`
  * and `text` of the element; a Rage Click on anything else (plain content, a field, an
@@ -74,7 +74,10 @@ export function frustration(): Plugin {
           settle();
           // A link or a form submission that the page did not prevent is loading another
           // document: the URL stays until its response arrives, which can take over 1 s.
+          // A page without focus gave it to what the click opened (window.open: a new tab, a
+          // share popup), which changes neither the DOM nor the URL.
           if (
+            document.hasFocus() &&
             url == location.href &&
             focus == document.activeElement &&
             (e.defaultPrevented || /^(javascript:|$)/.test((el as HTMLAnchorElement).href || '')) &&

@@ -177,6 +177,20 @@ test('not dead: a button that opens a popover (popovertarget: the top layer chan
   expect(await props()).toEqual([]);
 });
 
+test('not dead: a button that opens a new tab or a popup with window.open (a share button): the page lost focus', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<button id="share">Share</button>';
+  let focused = true;
+  vi.spyOn(document, 'hasFocus').mockImplementation(() => focused);
+  // What the browser does for window.open: the new tab or popup takes the focus, the DOM and URL stay.
+  $('#share').addEventListener('click', () => setTimeout(() => (focused = false), 50));
+  fakeTimers();
+  click($('#share'));
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
+
 test('not judged: labels, new-tab and download links, modifier clicks, non-actionable elements', async () => {
   const { props } = await start();
   document.body.innerHTML =
