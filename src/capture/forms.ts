@@ -123,7 +123,9 @@ export function forms(): Plugin {
     const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
     // contains(null) is false, so no `step &&`.
     const inForm = form.contains(step) ? step : null;
-    if (s.s && inForm != s.s) stepDone(form, s.s);
+    // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
+    // to fix an address, does not complete the step left.
+    if (s.s && inForm != s.s && !(inForm && s.s.compareDocumentPosition(inForm) & 2)) stepDone(form, s.s);
     s.s = inForm;
   };
 

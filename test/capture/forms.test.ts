@@ -108,6 +108,22 @@ test('[data-waymark-step] containers take precedence over fieldsets; each step c
   ]);
 });
 
+test('going back to an earlier step does not complete the step the user left: only moving on does', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset name="shipping"><input name="street"></fieldset><fieldset name="payment"><input name="coupon"></fieldset>' +
+    '<fieldset name="review"><input name="note"></fieldset></form>';
+  fill($('[name=street]'), 's');
+  focus($('[name=coupon]'));
+  focus($('[name=street]')); // back, to fix the address: payment is not done
+  window.dispatchEvent(new Event('pagehide'));
+  expect((await props()).map(([name, p]) => name + ' ' + ((p as any).step || ''))).toEqual([
+    'Form Started ',
+    'Form Step Completed shipping',
+    'Form Abandoned ',
+  ]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
