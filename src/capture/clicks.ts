@@ -27,9 +27,15 @@ export function clicks(): Plugin {
         document,
         'click',
         (e: MouseEvent) => {
+          const path = e.composedPath() as any[];
+          // A click in a web component's open shadow root (a design system's <x-button>) has
+          // its target inside it, where closest() stops: the host, in the page's own tree, is
+          // what the site wrote, and it stands for the click when what was clicked in it is
+          // actionable. (Browsers retarget e.target to the host for this listener; happy-dom does not.)
+          const host = eventElement({ target: path.find((n) => n.getRootNode?.() == document) } as any);
           // Null too for a click inside a field (or the click a label forwards to its field),
           // which is the forms module's business, and for a click in an editor.
-          const el = actionable(eventElement(e));
+          const el = host && (actionable(host) || (path[0] != host && actionable(path[0]) ? host : 0));
           if (!el) return;
           const id = el.getAttribute('id');
           let p: Record<string, unknown> = {};

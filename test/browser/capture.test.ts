@@ -119,16 +119,19 @@ describe('capture through the script tag', () => {
     await t.page.click('#contact');
     await t.page.click('#private-button');
     await t.page.click('h1');
+    // Inside the web component's shadow root: the component, as the site wrote it.
+    await t.page.click('#trial >> button');
     await t.cmd('track', 'Done Clicking');
     await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the clicks');
     const clicked = only(events(), 'Element Clicked');
     expect(clicked.map((e) => e.properties)).toEqual([
       expect.objectContaining({ tag: 'button', id: 'newsletter', text: 'Subscribe to the newsletter', selector: '#newsletter' }),
       expect.objectContaining({ tag: 'button', id: 'contact', text: 'Contact *** or call ***' }),
+      { plan: 'pro', tag: 'x-button', id: 'trial', text: 'Start a free trial', selector: '#trial' },
     ]);
     // The page's own handler ran after the capture listener saw the click.
     const mine = ['Element Clicked', 'Newsletter Subscribed', 'Done Clicking'];
-    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Done Clicking']);
+    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Element Clicked', 'Done Clicking']);
     for (const p of collector.posts()) expect(p.body).not.toMatch(/ada\.lovelace|0123456789012|Internal tools|private-button/);
     env.account({ expected: ctx.tracked() });
   });

@@ -266,3 +266,29 @@ test('teardown: no click is tracked after it', () => {
   click($('#b'));
   expect(track).toHaveBeenCalledTimes(1);
 });
+
+test("a button inside a web component's open shadow root (a design system's <x-button>) is the component's click, described as the site wrote it", async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<main><x-button id="buy" class="cta" data-waymark-plan="pro">Buy now</x-button>' +
+    '<x-card id="card">Card</x-card><a href="https://docs.test/start"><x-icon id="icon"></x-icon></a></main>';
+  const shadow = (host: string, html: string) => {
+    const root = $(host).attachShadow({ mode: 'open' });
+    root.innerHTML = html;
+    return root;
+  };
+  const inner = (root: ShadowRoot, sel: string) => root.querySelector(sel)!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const button = shadow('#buy', '<button part="base" class="internal"><span class="label"><slot></slot></span></button>');
+  const card = shadow('#card', '<div class="body"><slot></slot></div>');
+  const icon = shadow('#icon', '<svg><path></path></svg>');
+  inner(button, 'span.label');
+  // Nothing actionable inside, nor around: not a click on anything.
+  inner(card, 'div.body');
+  // Nothing actionable inside, but a link around the component: the link, as before.
+  inner(icon, 'path');
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { plan: 'pro', tag: 'x-button', id: 'buy', classes: ['cta'], text: 'Buy now', selector: '#buy' },
+    { tag: 'a', href: 'https://docs.test/start', selector: 'main>a' },
+  ]);
+});
