@@ -19,7 +19,9 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
     setup(t) {
       const H = history;
       let live = true;
-      const route = () => location.pathname + (options.hash ? location.hash : '');
+      // Only a hash-router route (#/cart, #!/cart, up to its query) is a page: an in-page anchor
+      // (#faq) is not, and the core sends both as they are redacted, without the anchor.
+      const route = () => location.pathname + ((options.hash && /^#!?\/[^?&=]*/.exec(location.hash)?.[0]) || '');
       let lastRoute = route();
       // Route and query apart: /a?y#x and /a#x?y are different pages, and a URL's fragment
       // cannot hold a space (the parser encodes it).

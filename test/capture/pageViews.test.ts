@@ -110,6 +110,18 @@ test('with { hash: true }, a query before the hash and the same text inside it a
   expect((await pages()).map((p) => p.context.page.search)).toEqual(['?y', '']);
 });
 
+test('with { hash: true }, an in-page anchor (#faq) is not a page view: only a hash-router route (#/…, #!/…) is', async () => {
+  proto.replaceState.call(history, null, '', '/guide');
+  const { pages } = start({ hash: true });
+  const go = (url: string) => (proto.pushState.call(history, null, '', url), window.dispatchEvent(new HashChangeEvent('hashchange')));
+  go('/guide#install');
+  go('/guide#faq');
+  go('/guide#!/setup');
+  go('/guide#!/setup?step=2');
+  go('/guide#/setup');
+  expect((await pages()).map((p) => p.context.page.path)).toEqual(['/guide', '/guide#!/setup', '/guide#/setup']);
+});
+
 // The core keeps a hash-router route (#/settings) in url and path, while dropping other
 // fragments (OAuth tokens), so hash routes are distinguishable and the referrer advances.
 test('hash-router page views say which route they are', async () => {
