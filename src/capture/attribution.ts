@@ -3,6 +3,8 @@ import type { Campaign, Plugin, WaymarkEvent } from '../types';
 /** Click ids in channel order: 0-3 paid search, 4 display, 5-7 paid social, 8 social (Facebook adds fbclid to organic shares too). */
 const IDS = 'gclid msclkid wbraid gbraid dclid ttclid li_fat_id twclid fbclid'.split(' ');
 const SEARCH = /google|bing|yahoo|duckduckgo|baidu|yandex|ecosia|search/i;
+/** Where a visitor goes to pay or sign in and comes back from: the return is no new touch (it would take the last touch from the campaign that brought them). */
+const ROUND_TRIP = /(^|\.)(stripe|paypal|klarna|adyen|mollie|braintreegateway|afterpay|affirm|accounts\.google|appleid\.apple|login\.microsoftonline|login\.live)\.com$/;
 const SOCIAL = /facebook|instagram|linkedin|lnkd|twitter|reddit|pinterest|tiktok|youtube|threads|bsky|^(t\.co|x\.com|fb|ig|x)$/i;
 
 interface Touches {
@@ -59,7 +61,7 @@ export function attribution(): Plugin {
       const site = (h: string) => '.' + h.replace(/^www\./, '');
       const h = site(location.hostname);
       const r = ref && site(ref);
-      if (r && !h.endsWith(r) && !r.endsWith(h)) c.referrer = ref;
+      if (r && !h.endsWith(r) && !r.endsWith(h) && !ROUND_TRIP.test(ref!)) c.referrer = ref;
       if (tagged || c.referrer) {
         const m = c.medium || '';
         const s = c.source || c.referrer || '';

@@ -140,6 +140,23 @@ test("the site's own domain is not a referral: www, subdomains and the parent do
   }
 });
 
+test('coming back from a payment page or a sign-in provider is not a new touch', async () => {
+  const mail = { channel: 'email', source: 'newsletter', medium: 'email' };
+  expect((await visit('/?utm_source=newsletter&utm_medium=email', ''))[0]).toEqual({ ...mail, first: mail });
+  for (const ref of [
+    'https://checkout.stripe.com/c/pay/cs_live_a1',
+    'https://hooks.stripe.com/3d_secure_2/hosted',
+    'https://www.paypal.com/checkoutnow?token=x',
+    'https://pay.klarna.com/eu/x',
+    'https://accounts.google.com/',
+    'https://appleid.apple.com/',
+    'https://login.microsoftonline.com/common/oauth2',
+  ])
+    expect((await visit('/thanks', ref))[0]).toEqual({ ...mail, first: mail });
+  // Google search is still organic search.
+  expect((await visit('/', 'https://www.google.com/'))[0]).toMatchObject({ channel: 'organic search', referrer: 'www.google.com' });
+});
+
 test('events made before consent get the restored touches (the landing page view included)', async () => {
   await visit('/?utm_source=google&utm_medium=cpc', '');
   land('/', '');
