@@ -17,7 +17,7 @@ let tarball: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'waymark-pack-'));
   const src = join(dir, 'src');
-  for (const f of ['package.json', 'tsconfig.json', 'rollup.config.mjs', 'README.md', 'src', 'bin', 'schema']) {
+  for (const f of ['package.json', 'tsconfig.json', 'rollup.config.mjs', 'README.md', 'src', 'bin', 'schema', 'scripts']) {
     cpSync(join(ROOT, f), join(src, f), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
@@ -46,4 +46,87 @@ test('npm pack builds first, and ships every file the exports map, main, module,
 
 test('the tarball holds no tests, sources or leftovers of an earlier build', () => {
   expect(files.filter((f) => /^(test|src|examples|node_modules)\//.test(f) || f.includes('0ld0ld'))).toEqual([]);
+});
+
+/**
+ * A consumer project with the tarball unpacked in node_modules/waymark, as npm would
+ * install it, and the dependencies linked from this repository's node_modules.
+ */
+function consumer(name: string, type: 'module' | 'commonjs', files: Record<string, string>) {
+  const c = join(dir, name);
+  mkdirSync(join(c, 'node_modules/waymark'), { recursive: true });
+  writeFileSync(join(c, 'package.json'), JSON.stringify({ name, private: true, type }));
+  execFileSync('tar', ['xzf', tarball, '-C', join(c, 'node_modules/waymark'), '--strip-components=1']);
+  for (const dep of ['idb-keyval', 'web-vitals']) symlinkSync(join(ROOT, 'node_modules', dep), join(c, 'node_modules', dep));
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(c, f), text);
+  return c;
+}
+
+/** `tsc --noEmit` in `cwd`; returns its diagnostics, '' when there are none. */
+function tsc(cwd: string, file: string, module: string, moduleResolution: string) {
+  const args = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--lib', 'es2020,dom', '--module', module, '--moduleResolution', moduleResolution, file];
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), ...args], { cwd, encoding: 'utf8' });
+    return '';
+  } catch (err: any) {
+    return String(err.stdout || err.message);
+  }
+}
+
+// Every entry with types, and the type exports a plugin author or an app uses.
+const CONSUMER = `
+import { createTracker, pageViews, clicks, forms, frustration, attribution, webVitals, journey } from 'waymark';
+import type { Plugin, Tracker, TrackerOptions } from 'waymark';
+import { createTracker as create } from 'waymark/tracker';
+import { pageViews as pv } from 'waymark/pageViews';
+import { clicks as cl } from 'waymark/clicks';
+import { forms as fo } from 'waymark/forms';
+import { frustration as fr } from 'waymark/frustration';
+import { attribution as at } from 'waymark/attribution';
+import { webVitals as wv } from 'waymark/webVitals';
+import { journey as jo } from 'waymark/journey';
+import { validate, test, step } from 'waymark/rules';
+const options: TrackerOptions = {
+  endpoint: '/v1/batch',
+  capture: [pageViews(), clicks(), forms(), frustration(), attribution(), webVitals(), pv(), cl(), fo(), fr(), at(), wv()],
+  stages: journey({ stages: ['a'], rules: [] }),
+};
+const tracker: Tracker = createTracker(options);
+const plugin: Plugin = jo('/journey.json');
+const stage: string | null = tracker.stage;
+console.log(create, plugin, stage, validate, test, step);
+`;
+
+test.each([
+  ['an ES module under node16', 'module', 'node16', 'node16'],
+  ['an ES module under nodenext', 'module', 'nodenext', 'nodenext'],
+  ['a CommonJS module under node16', 'commonjs', 'node16', 'node16'],
+  ['a CommonJS module under nodenext', 'commonjs', 'nodenext', 'nodenext'],
+  ['a bundled app under bundler', 'module', 'esnext', 'bundler'],
+  ['a CommonJS module under node10', 'commonjs', 'commonjs', 'node10'],
+] as const)('the types of every entry check in %s', (name, type, module, resolution) => {
+  const c = consumer(`${module}-${resolution}-${type}`, type, { 'app.ts': CONSUMER });
+  expect(tsc(c, 'app.ts', module, resolution)).toBe('');
+}, 60_000);
+
+test('the installed package loads in plain Node, by require and by import, without touching a browser global', () => {
+  const c = consumer('runtime', 'commonjs', {
+    'cjs.cjs': `const w = require('waymark'); const t = w.createTracker({ endpoint: 'https://c.example/v1/batch' }); t.track('x');
+      console.log(Object.keys(w).sort().join(), typeof require('waymark/rules').validate, require('waymark/stages.schema.json').type, t.stage);`,
+    'esm.mjs': `const w = await import('waymark'); const { journey } = await import('waymark/journey');
+      console.log(Object.keys(w).sort().join(), typeof journey, typeof globalThis.window);`,
+  });
+  const names = 'attribution,clicks,createTracker,forms,frustration,journey,pageViews,webVitals';
+  expect(execFileSync(process.execPath, ['cjs.cjs'], { cwd: c, encoding: 'utf8' }).trim()).toBe(`${names} function object null`);
+  expect(execFileSync(process.execPath, ['esm.mjs'], { cwd: c, encoding: 'utf8' }).trim()).toBe(`${names} function undefined`);
+});
+
+test('the installed CLI runs from its bin link, on the built rules module', () => {
+  const c = consumer('cli', 'commonjs', {
+    'journey.json': JSON.stringify({ stages: ['awareness', 'consideration'], rules: [{ stage: 'consideration', when: { type: 'page', path: '/pricing' } }] }),
+  });
+  mkdirSync(join(c, 'node_modules/.bin'));
+  symlinkSync('../waymark/bin/waymark.mjs', join(c, 'node_modules/.bin/waymark'));
+  const out = execFileSync(join(c, 'node_modules/.bin/waymark'), ['explain', 'journey.json', '--event', '{"type":"page","context":{"page":{"path":"/pricing"}}}'], { cwd: c, encoding: 'utf8' });
+  expect(out).toContain('Stage: none -> consideration');
 });

@@ -391,7 +391,8 @@ export async function bundleApp(entry: string, name: string): Promise<string> {
     resolveId(id: string) {
       if (id != pkg.name && !id.startsWith(pkg.name + '/')) return null;
       const target = pkg.exports['.' + id.slice(pkg.name.length)];
-      return target ? join(ROOT, typeof target == 'string' ? target : target.import) : null;
+      const file = typeof target == 'string' ? target : (target?.import?.default ?? target?.import);
+      return file ? join(ROOT, file) : null;
     },
   };
   const b = await rollup({ input: join(FIXTURES, entry), plugins: [self, nodeResolve({ browser: true })] });
