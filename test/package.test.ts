@@ -3,7 +3,7 @@
 // in a clean clone), then the tarball unpacked into throwaway consumer projects, as
 // `npm install waymark` would put it. Nothing here reads or writes the repository's dist/.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +63,8 @@ function consumer(name: string, type: 'module' | 'commonjs', files: Record<strin
 }
 
 /** `tsc --noEmit` in `cwd`; returns its diagnostics, '' when there are none. */
-function tsc(cwd: string, file: string, module: string, moduleResolution: string) {
-  const args = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--lib', 'es2020,dom', '--module', module, '--moduleResolution', moduleResolution, file];
+function tsc(cwd: string, file: string, module: string, moduleResolution: string, ...more: string[]) {
+  const args = [...more, '--noEmit', '--strict', '--skipLibCheck', 'false', '--lib', 'es2020,dom', '--module', module, '--moduleResolution', moduleResolution, file];
   try {
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), ...args], { cwd, encoding: 'utf8' });
     return '';
@@ -130,3 +130,18 @@ test('the installed CLI runs from its bin link, on the built rules module', () =
   const out = execFileSync(join(c, 'node_modules/.bin/waymark'), ['explain', 'journey.json', '--event', '{"type":"page","context":{"page":{"path":"/pricing"}}}'], { cwd: c, encoding: 'utf8' });
   expect(out).toContain('Stage: none -> consideration');
 });
+
+test("the README's npm sample type-checks as written, with the README's rules file and every example rules file imported as JSON", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)];
+  const sample = blocks.find(([, lang, text]) => lang == 'ts' && text.includes("import rules from './journey.json'"))![2];
+  const rules = blocks.find(([, lang, text]) => lang == 'json' && text.includes('"progression"'))![2];
+  const files: Record<string, string> = { 'app.ts': 'declare function showComparisonTable(): void;\n' + sample, 'journey.json': rules };
+  const examples = ['examples/site/journey.json', ...readdirSync(join(ROOT, 'examples/stages')).filter((f) => !f.includes('.events.')).map((f) => 'examples/stages/' + f)];
+  examples.forEach((f, i) => {
+    files[`r${i}.json`] = readFileSync(join(ROOT, f), 'utf8');
+    files[`r${i}.ts`] = `import { journey } from 'waymark';\nimport rules from './r${i}.json';\njourney(rules);\n`;
+  });
+  const c = consumer('readme', 'module', files);
+  expect(tsc(c, 'app.ts', 'esnext', 'bundler', '--resolveJsonModule', ...examples.map((_, i) => `r${i}.ts`))).toBe('');
+}, 60_000);

@@ -21,9 +21,12 @@ export interface Condition {
   selector?: string;
   /** Same test as `selector`, named for form events. */
   form?: string;
-  properties?: Record<string, ValueTest>;
+  // `| undefined`: TypeScript types a rules file imported as JSON with, in each rule's
+  // `properties`, every key another rule's `properties` use, as `undefined`. JSON has no
+  // undefined, so only a hand-written one reaches validate(), which reports it.
+  properties?: Record<string, ValueTest | undefined>;
   /** `context.campaign` fields: channel, source, medium, name, term, content… */
-  campaign?: Record<string, ValueTest>;
+  campaign?: Record<string, ValueTest | undefined>;
   /** How many times this rule has matched for the visitor, this event included (count tests taken as passing). */
   count?: ValueTest;
   /** The visitor's session number, 1-based. */
@@ -40,15 +43,18 @@ export interface Rule {
   name?: string;
 }
 
+// `(string & {})`: a rules file imported as JSON has these typed as any string, and must be
+// accepted as it is (`journey(rules)`); editors still offer the named values, and validate()
+// reports a wrong one at run time, with its JSON path.
 export interface Rules {
   $schema?: string;
   /** Stage names, in journey order. */
   stages: string[];
   /** `forward` (default): never go back to an earlier stage. `latest`: the latest match wins. */
-  progression?: 'forward' | 'latest';
+  progression?: 'forward' | 'latest' | (string & {});
   rules: Rule[];
   /** Stages in which the site wants to ask for feedback, and on which scale. */
-  feedback?: Record<string, FeedbackScale>;
+  feedback?: Record<string, FeedbackScale | (string & {})>;
 }
 
 /** Whether the event's element, or an element around it, matches a CSS selector. */
