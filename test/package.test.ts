@@ -48,6 +48,12 @@ test('the tarball holds no tests, sources or leftovers of an earlier build', () 
   expect(files.filter((f) => /^(test|src|examples|node_modules)\//.test(f) || f.includes('0ld0ld'))).toEqual([]);
 });
 
+test('the tarball declares only what the entries export, not the internal helpers or the script-tag entries', () => {
+  const declarations = files.filter((f) => /\.d\.c?ts$/.test(f));
+  expect(declarations.filter((f) => /^dist\/(lib|script-tag|browser|version|core\/(store|checkOptions))/.test(f))).toEqual([]);
+  expect(declarations).toContain('dist/types.d.ts');
+});
+
 /**
  * A consumer project with the tarball unpacked in node_modules/waymark, as npm would
  * install it, and the dependencies linked from this repository's node_modules.
