@@ -33,7 +33,8 @@ export function checkOptions(options: TrackerOptions): Resolved {
   };
   if (!o.endpoint || typeof o.endpoint != 'string') bad('endpoint', 'the collector URL, e.g. "/v1/batch"');
   if (!/^(pending|granted|denied)$/.test(o.consent)) bad('consent', '"pending", "granted" or "denied"');
-  if (![...o.capture, ...o.plugins].every(isPlugin)) bad('capture', 'an array of plugins, e.g. [pageViews()]');
+  // `capture: pageViews()`, brackets forgotten, is one plugin, not a list: say so, rather than "not iterable".
+  for (const k of ['capture', 'plugins'] as const) if (!(Array.isArray(o[k]) && o[k].every(isPlugin))) bad(k, 'an array of plugins, e.g. [pageViews()]');
   // A data- attribute brings a string: it would fail at every event or batch instead.
   for (const k of ['beforeSend', 'transform'] as const) if (o[k] && typeof o[k] != 'function') bad(k, 'a function');
   if (o.stages && !isPlugin(o.stages)) bad('stages', 'the stage engine: stages: journey(rules), with journey imported from "waymark"');

@@ -33,8 +33,11 @@ describe('options', () => {
     [{}, /endpoint/],
     [{ endpoint: '' }, /endpoint/],
     [{ endpoint, consent: 'yes' }, /consent/],
-    [{ endpoint, capture: [{}] }, /capture/],
-    [{ endpoint, capture: pageViews() }, /capture/],
+    [{ endpoint, capture: [{}] }, /option "capture" must be an array of plugins/],
+    // Brackets forgotten: a plugin, not a list of them.
+    [{ endpoint, capture: pageViews() }, /option "capture" must be an array of plugins/],
+    [{ endpoint, plugins: ['scrollDepth'] }, /option "plugins" must be an array of plugins/],
+    [{ endpoint, plugins: pageViews() }, /option "plugins" must be an array of plugins/],
     [{ endpoint, stages: { stages: ['a'], rules: [] } }, /journey\(rules\)/],
     [{ endpoint: 'ftp://collect.test/batch' }, /endpoint/],
     [{ endpoint: 'http://[collect' }, /endpoint/],
