@@ -32,10 +32,17 @@ export function clicks(): Plugin {
           // its target inside it, where closest() stops: the host, in the page's own tree, is
           // what the site wrote, and it stands for the click when what was clicked in it is
           // actionable. (Browsers retarget e.target to the host for this listener; happy-dom does not.)
-          const host = eventElement({ target: path.find((n) => n.getRootNode?.() == document) } as any);
+          // The first element from path[i] on that is in the page's own tree (null if ignored).
+          const top = (i: number) => eventElement({ target: path.slice(i).find((n) => n.getRootNode?.() == document) } as any);
+          const host = top(0);
+          // The first element the click went through in a shadow root: what was clicked there, or
+          // the <slot> showing what the site put in the component (<x-button><b>Buy</b></x-button>,
+          // an icon), whose click is the component's too. Text nodes have no closest().
+          const i = path.findIndex((n) => n.closest && n.getRootNode() != document);
           // Null too for a click inside a field (or the click a label forwards to its field),
-          // which is the forms module's business, and for a click in an editor.
-          const el = host && (actionable(host) || (path[0] != host && actionable(path[0]) ? host : 0));
+          // which is the forms module's business, and for a click in an editor: a field the
+          // site slotted into a component's <label> included.
+          const el = host && (actionable(host) || (!host.matches('input,select,textarea,option') && actionable(path[i]) && top(i)));
           if (!el) return;
           const id = el.getAttribute('id');
           let p: Record<string, unknown> = {};

@@ -121,6 +121,8 @@ describe('capture through the script tag', () => {
     await t.page.click('h1');
     // Inside the web component's shadow root: the component, as the site wrote it.
     await t.page.click('#trial >> button');
+    // On an element the site slotted into the component's <button>: the component too.
+    await t.page.click('#cart b');
     await t.cmd('track', 'Done Clicking');
     await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the clicks');
     const clicked = only(events(), 'Element Clicked');
@@ -128,10 +130,11 @@ describe('capture through the script tag', () => {
       expect.objectContaining({ tag: 'button', id: 'newsletter', text: 'Subscribe to the newsletter', selector: '#newsletter' }),
       expect.objectContaining({ tag: 'button', id: 'contact', text: 'Contact *** or call ***' }),
       { plan: 'pro', tag: 'x-button', id: 'trial', text: 'Start a free trial', selector: '#trial' },
+      { tag: 'x-button', id: 'cart', text: 'to cart', selector: '#cart' },
     ]);
     // The page's own handler ran after the capture listener saw the click.
     const mine = ['Element Clicked', 'Newsletter Subscribed', 'Done Clicking'];
-    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Element Clicked', 'Done Clicking']);
+    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Element Clicked', 'Element Clicked', 'Done Clicking']);
     for (const p of collector.posts()) expect(p.body).not.toMatch(/ada\.lovelace|0123456789012|Internal tools|private-button/);
     env.account({ expected: ctx.tracked() });
   });

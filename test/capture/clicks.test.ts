@@ -292,3 +292,33 @@ test("a button inside a web component's open shadow root (a design system's <x-b
     { tag: 'a', href: 'https://docs.test/start', selector: 'main>a' },
   ]);
 });
+
+test("an element the site slotted into a component's shadow button (<x-button><b>Buy</b> now</x-button>, an icon) is the component's click; a field slotted into a shadow label is not a click", async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<main><x-button id="buy"><b id="bold">Buy</b> now<x-icon id="cart" slot="prefix"></x-icon></x-button>' +
+    '<x-field id="email"><input id="in" name="email"></x-field></main>';
+  const shadow = (host: string, html: string) => ($(host).attachShadow({ mode: 'open' }).innerHTML = html);
+  shadow('#buy', '<button part="base"><slot name="prefix"></slot><span class="label"><slot></slot></span></button>');
+  shadow('#email', '<label>Email <slot></slot></label>');
+  // A slotted node's event path goes through its <slot> (DOM's "get the parent"), as in browsers;
+  // happy-dom's composedPath() skips the slot, so the path is given as a browser builds it.
+  const slotted = (el: Element, slot: string) => {
+    const e = new MouseEvent('click', { bubbles: true, cancelable: true, composed: true });
+    const host = el.parentElement!;
+    const inside: EventTarget[] = [];
+    for (let n: Node | null = host.shadowRoot!.querySelector(slot); n; n = n.parentNode) inside.push(n);
+    const around: EventTarget[] = [];
+    for (let n: Node | null = host; n; n = n.parentNode) around.push(n);
+    e.composedPath = () => [el, ...inside, ...around, window];
+    el.dispatchEvent(e);
+  };
+  slotted($('#bold'), 'slot:not([name])');
+  slotted($('#cart'), 'slot[name=prefix]');
+  slotted($('#in'), 'slot');
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { tag: 'x-button', id: 'buy', text: 'now', selector: '#buy' },
+    { tag: 'x-button', id: 'buy', text: 'now', selector: '#buy' },
+  ]);
+});
