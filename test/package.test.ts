@@ -15,7 +15,8 @@ let files: string[];
 let tarball: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'waymark-pack-'));
+  // A space in the path, as in a checkout under "My Projects": the build must not trip on it.
+  dir = mkdtempSync(join(tmpdir(), 'waymark pack-'));
   const src = join(dir, 'src');
   for (const f of ['package.json', 'tsconfig.json', 'rollup.config.mjs', 'README.md', 'src', 'bin', 'schema', 'scripts']) {
     cpSync(join(ROOT, f), join(src, f), { recursive: true });
