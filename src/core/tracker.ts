@@ -755,8 +755,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     }),
     flush: () => flush(),
     on: (name, fn) => {
+      // Told again first, then subscribed: what the listener causes meanwhile (a track() in it)
+      // is pushed to `told`, which for…of still reaches, so it comes after what was told before it.
+      for (const [n, d] of told || []) n == name && hear(fn, d);
       (subs[name] ||= new Set()).add(fn);
-      told && told.forEach(([n, d]) => n == name && hear(fn, d));
       return () => void subs[name].delete(fn);
     },
     emit,

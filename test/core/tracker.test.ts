@@ -394,6 +394,18 @@ describe('the pipeline', () => {
     await t.shutdown();
   });
 
+  test('a listener that tracks while it hears what createTracker() told hears everything in the order it was told', async () => {
+    const second: Plugin = { name: 'second', setup: (c) => void c.track('Second') };
+    const t = createTracker({ endpoint, consent: 'pending', capture: [pageViews(), second] });
+    const got: string[] = [];
+    t.on('event', (e) => {
+      got.push(e.event || e.type);
+      if (e.type == 'page') t.track('Reaction');
+    });
+    expect(got).toEqual(['page', 'Second', 'Reaction']);
+    await t.shutdown();
+  });
+
   test('the element a plugin passes is never serialised', async () => {
     const el = document.createElement('button');
     const { events } = await run({}, (t) => t.track('Clicked', {}, el));
