@@ -42,7 +42,9 @@ export function clicks(): Plugin {
           // Null too for a click inside a field (or the click a label forwards to its field),
           // which is the forms module's business, and for a click in an editor: a field the
           // site slotted into a component's <label> included.
-          const el = host && (actionable(host) || (!host.matches('input,select,textarea,option') && actionable(path[i]) && top(i)));
+          // data-waymark-ignore anywhere on the way, a component's shadow root included (closest()
+          // would stop at its boundary): the site's own component may mark a part of itself.
+          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches('input,select,textarea,option') && actionable(path[i]) && top(i)));
           if (!el) return;
           const id = el.getAttribute('id');
           let p: Record<string, unknown> = {};

@@ -322,3 +322,14 @@ test("an element the site slotted into a component's shadow button (<x-button><b
     { tag: 'x-button', id: 'buy', text: 'now', selector: '#buy' },
   ]);
 });
+
+test("a button in a data-waymark-ignore subtree inside a component's shadow root (the site's own component) is invisible: no click for the component either", async () => {
+  const { sent, t } = start();
+  document.body.innerHTML = '<main><x-panel id="admin">Admin</x-panel></main>';
+  const root = $('#admin').attachShadow({ mode: 'open' });
+  root.innerHTML = '<div data-waymark-ignore><button class="impersonate">Impersonate user</button></div>';
+  root.querySelector('button')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  t.track('Done');
+  const events = await sent();
+  expect(events.map((e) => e.event)).toEqual(['Done']);
+});
