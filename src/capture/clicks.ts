@@ -1,7 +1,6 @@
 import type { Plugin } from '../types';
-import { eventElement } from '../lib/eventElement';
 import { mask } from '../lib/mask';
-import { actionable } from '../lib/actionable';
+import { actionable, FIELDS } from '../lib/actionable';
 import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
 import { classes, cssPath, usableId } from '../lib/cssPath';
@@ -32,8 +31,9 @@ export function clicks(): Plugin {
           // its target inside it, where closest() stops: the host, in the page's own tree, is
           // what the site wrote, and it stands for the click when what was clicked in it is
           // actionable. (Browsers retarget e.target to the host for this listener; happy-dom does not.)
-          // The first element from path[i] on that is in the page's own tree (null if ignored).
-          const top = (i: number) => eventElement({ target: path.slice(i).find((n) => n.getRootNode?.() == document) } as any);
+          // The first element from path[i] on that is in the page's own tree (text nodes and the
+          // document have no closest()).
+          const top = (i: number) => path.slice(i).find((n) => n.closest && n.getRootNode() == document);
           const host = top(0);
           // The first element the click went through in a shadow root: what was clicked there, or
           // the <slot> showing what the site put in the component (<x-button><b>Buy</b></x-button>,
@@ -44,7 +44,7 @@ export function clicks(): Plugin {
           // site slotted into a component's <label> included.
           // data-waymark-ignore anywhere on the way, a component's shadow root included (closest()
           // would stop at its boundary): the site's own component may mark a part of itself.
-          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches('input,select,textarea,option') && actionable(path[i]) && top(i)));
+          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches(FIELDS) && actionable(path[i]) && top(i)));
           if (!el) return;
           const id = el.getAttribute('id');
           let p: Record<string, unknown> = {};

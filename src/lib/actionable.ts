@@ -1,3 +1,6 @@
+/** Form fields: what they hold is the forms module's business, never a click's. */
+export const FIELDS = 'input,select,textarea,option';
+
 /**
  * The nearest element (itself or an ancestor) that a user would think of as "clickable", or
  * null. Also null for a field inside such an element (a label forwards its click to its
@@ -7,5 +10,5 @@
 export const actionable = (el: Element | null): Element | null | undefined => {
   // Undefined for no element (eventElement's null).
   const a = el?.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
-  return (el as HTMLElement | null)?.isContentEditable || (a != el && el!.matches('input,select,textarea,option')) ? null : a;
+  return (el as HTMLElement | null)?.isContentEditable || (a != el && el!.matches(FIELDS)) ? null : a;
 };
