@@ -114,28 +114,25 @@ export function journey(source: Rules | string): Plugin {
 
   const load = (r: any, err?: unknown) => {
     let errors;
+    // A selector this browser cannot parse (a typo, or :has() in an older browser) matches
+    // nothing: said once, naming it, while the rest of the rules go on working.
+    const unread: string[] = [];
     try {
-      errors = err ? [source + ': ' + err] : validate(r);
+      errors = err
+        ? [source + ': ' + err]
+        : validate(r, (s, p) => {
+            try {
+              document.createDocumentFragment().querySelector(s);
+            } catch {
+              unread.push(`${p}: "${s}" is not a selector this browser reads; it matches nothing`);
+            }
+          });
     } catch (e) {
       errors = [source + ': ' + e];
     }
     if (errors[0]) return ctx.report({ code: 'rules', message: errors.join('; ') });
     rules = r;
-    // A selector this browser cannot parse (a typo, or :has() in an older browser) matches
-    // nothing: said once, naming it, while the rest of the rules go on working.
-    const css = (c: any, p: string): any =>
-      Object.keys(c).forEach((k) => {
-        const v = c[k];
-        if (k == 'not') css(v, p + '.not');
-        else if (k == 'any' || k == 'all') v.forEach((d: any, i: number) => css(d, p + '.' + k + `[${i}]`));
-        else if (k == 'selector' || k == 'form')
-          try {
-            document.createDocumentFragment().querySelector(v);
-          } catch {
-            ctx.report({ code: 'rules', message: `${p}.${k}: "${v}" is not a selector this browser reads; it matches nothing` });
-          }
-      });
-    r.rules.forEach((u: any, i: number) => css(u.when, `rules[${i}].when`));
+    unread.forEach((message) => ctx.report({ code: 'rules', message }));
     // A 32-bit string hash of the rule, in base 36.
     ids = r.rules.map((u: unknown) => {
       let h = 0;

@@ -81,9 +81,11 @@ export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o
  * Checks a rules file. Returns one message per problem, each naming the JSON path and what
  * was expected (`rules[3].when.event: expected a non-empty string or array of strings`); empty when
  * valid. The single source of truth: the engine and the CLI both use it, and the shipped
- * JSON Schema is tested against it.
+ * JSON Schema is tested against it. `css`, if given, is shown each `selector` and `form`
+ * with its JSON path: the engine asks the browser whether it can read them (only a browser
+ * can), and says so without refusing the file.
  */
-export function validate(rules: unknown): string[] {
+export function validate(rules: unknown, css?: (selector: string, path: string) => void): string[] {
   const out: string[] = [];
   const stages: unknown[] = isObj(rules) && isArr(rules.stages) ? rules.stages : [];
   // Size: the grammar is tables of "test, else push path + expectation". Paths are built
@@ -123,6 +125,7 @@ export function validate(rules: unknown): string[] {
   };
   const strs = t(isStrs, 'a non-empty string or array of strings');
   const str = t(isStr, 'a string');
+  const sel: Check = (v, p, k) => str(v, p, k) && css?.(v, p);
   // A count or a session number is always a number, and always there: a string `eq` or an
   // `exists` could never hold, so they are mistakes.
   const numbers = value(isNum, 'a number');
@@ -137,8 +140,8 @@ export function validate(rules: unknown): string[] {
     // `context.page.path` starts at its `/`, and has no query and no #anchor (a hash-router
     // route, #/cart, stays): a glob naming them, a domain or a relative path, can match nothing.
     path: t((v) => isStrs(v) && all(v, (g) => /^[/*]([^?#]|#!?\/)*$/.test(g as string)), 'a path glob (/…, no ?query or #anchor) or an array of them'),
-    selector: str,
-    form: str,
+    selector: sel,
+    form: sel,
     properties: props,
     campaign: props,
     count: numbers,
