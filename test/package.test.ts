@@ -18,7 +18,7 @@ beforeAll(() => {
   // A space in the path, as in a checkout under "My Projects": the build must not trip on it.
   dir = mkdtempSync(join(tmpdir(), 'waymark pack-'));
   const src = join(dir, 'src');
-  for (const f of ['package.json', 'tsconfig.json', 'rollup.config.mjs', 'README.md', 'src', 'bin', 'schema', 'scripts']) {
+  for (const f of ['package.json', 'tsconfig.json', 'rollup.config.mjs', 'README.md', 'LICENSE', 'src', 'bin', 'schema', 'scripts']) {
     cpSync(join(ROOT, f), join(src, f), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
@@ -43,6 +43,9 @@ test('npm pack builds first, and ships every file the exports map, main, module,
   };
   walk(pkg.exports);
   for (const t of targets) expect(files, t).toContain(t.replace(/^\.\//, ''));
+  // "license": "MIT" obliges every copy to carry the notice itself.
+  expect(pkg.license).toBe('MIT');
+  expect(files).toContain('LICENSE');
 });
 
 test('the tarball holds no tests, sources or leftovers of an earlier build', () => {
