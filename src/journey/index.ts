@@ -93,10 +93,9 @@ export function journey(source: Rules | string): Plugin {
         missed = 0;
         voided = guesses;
         blank();
-        if (saved) take(saved);
+        // take() hands the tracker the stage and saves, with no saved journey too ({}).
+        take(saved || {});
         early.forEach(([e, m]) => judge(e, m, 1));
-        ctx.setStage(st.stage);
-        save();
         // (Set by judge(): the type checker does not see the call change it.)
         const m = missed as StageChange | 0;
         if (m && !told.includes(m.stage)) ctx.emit('stage', m);
