@@ -120,8 +120,10 @@ export function journey(source: Rules | string): Plugin {
       errors = err
         ? [source + ': ' + err]
         : validate(r, (s, p) => {
+            // matches() parses the selector as querySelector() does, and throws the same
+            // SyntaxError: <html> is there whenever a script runs.
             try {
-              document.createDocumentFragment().querySelector(s);
+              document.documentElement.matches(s);
             } catch {
               unread.push(`${p}: "${s}" is not a selector this browser reads; it matches nothing`);
             }
