@@ -201,7 +201,9 @@ export function journey(source: Rules | string): Plugin {
       // A page kept in the back/forward cache listens to nothing (a message would evict it): the
       // core gives it the saved journey again when it is shown (restore).
       const offHide = listen(window, 'pagehide', (e) => (flush(), (e as PageTransitionEvent).persisted && (tabs?.close(), (tabs = undefined))));
-      const offShow = listen(window, 'pageshow', (e) => (e as PageTransitionEvent).persisted && !tabs && open());
+      // Size: only a page shown from the cache has no channel (or a browser without one, where
+      // open() does nothing), so `persisted` need not be read.
+      const offShow = listen(window, 'pageshow', () => tabs || open());
       if (typeof source != 'string') load(source);
       else {
         const release = c.hold();
