@@ -243,8 +243,9 @@ export function test(c: Condition, e: any, sel: SelectorTest, count?: number, re
 export function step(r: Rules, st: JourneyContext, counts: Record<string, number>, e: any, sel: SelectorTest, re = glob): number {
   const rank = (s: string | null | undefined) => r.stages.indexOf(s!);
   let best = -1;
+  // Before the first match, `rules[-1]` is undefined and ranks -1, below every stage.
   r.rules.forEach((u, i) => {
-    if (test(u.when, e, sel, undefined, re) && test(u.when, e, sel, (counts[i] = (counts[i] || 0) + 1), re) && (best < 0 || rank(u.stage) > rank(r.rules[best].stage))) best = i;
+    if (test(u.when, e, sel, undefined, re) && test(u.when, e, sel, (counts[i] = (counts[i] || 0) + 1), re) && rank(u.stage) > rank(r.rules[best]?.stage)) best = i;
   });
   const s = r.rules[best]?.stage;
   if (s && (r.progression == 'latest' ? s != st.stage : rank(s) > rank(st.stage))) {
