@@ -125,7 +125,9 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   };
   const strs = t(isStrs, 'a non-empty string or array of strings');
   const str = t(isStr, 'a string');
-  const sel: Check = (v, p, k) => str(v, p, k) && css?.(v, p);
+  // A failed check answers truthy (push's new length), so the string test comes first: css
+  // is only ever shown strings.
+  const sel: Check = (v, p, k) => (isStr(v) ? css?.(v, p) : str(v, p, k));
   // A count or a session number is always a number, and always there: a string `eq` or an
   // `exists` could never hold, so they are mistakes.
   const numbers = value(isNum, 'a number');

@@ -32,6 +32,24 @@ const noDom: SelectorTest = () => false;
 const PATH = 'expected a path glob (/…, no ?query or #anchor) or an array of them';
 
 describe('validate', () => {
+  test('css is shown each selector and form as a string with its path, and never a value that is not one', () => {
+    const seen: unknown[] = [];
+    const errors = validate(
+      {
+        stages: ['a'],
+        rules: [
+          { stage: 'a', when: { selector: '[data-plan]', all: [{ form: '#checkout' }] } },
+          { stage: 'a', when: { selector: 3, form: null } },
+        ],
+      },
+      (selector, path) => seen.push([selector, path]),
+    );
+    expect(seen).toEqual([
+      ['[data-plan]', 'rules[0].when.selector'],
+      ['#checkout', 'rules[0].when.all[0].form'],
+    ]);
+    expect(errors).toEqual(['rules[1].when.selector: expected a string', 'rules[1].when.form: expected a string']);
+  });
   test('the PRODUCT.md example is valid as written', () => {
     expect(validate(PRODUCT)).toEqual([]);
   });
