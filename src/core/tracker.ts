@@ -26,14 +26,15 @@ import { dropDatabase, idbStore, memoryStore, type Store } from './store';
  * Fetch spec's keepalive quota): the events of a batch stay under it with room for the envelope.
  */
 const MAX_BATCH = 6e4;
-/** A string's UTF-8 bytes: the keepalive quota is 64 KiB of body bytes, not characters. */
-const bytes = (s: string) => new TextEncoder().encode(s).length;
+/** A string's UTF-8 bytes: the keepalive quota is 64 KiB of body bytes, not characters. (A Blob: shorter than a TextEncoder.) */
+const bytes = (s: string) => new Blob([s]).size;
 const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
 const pad = (n: number) => n.toString(36).padStart(4, '0');
 /** A monotonic clock for waits: a wall clock set back must not park the queue. */
 const mono = () => performance.now();
-const retryable = (status: number) => !status || status == 408 || status == 429 || status > 499;
+/** A network error (0), a redirect (0 in browsers, 3xx elsewhere), 408, 429 or 5xx: worth trying again. */
+const retryable = (status: number) => status < 400 || status == 408 || status == 429 || status > 499;
 
 /** The visitor record: anonymousId, userId, session id, last activity, session count; plugins add keys. */
 interface Visitor {
@@ -177,13 +178,10 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
     const now = Date.now();
-    const e = {} as WaymarkEvent;
-    // Made before identify() while the saved visitor is unread: it belongs to the saved user.
-    if (!ready && !named) pre.add(e);
     if (!v.s || now - v.t! > o.sessionTimeout) (v.s = uuid()), (v.n = (v.n || 0) + 1);
     v.t = now;
     dirty = true;
-    return Object.assign(e, {
+    const e: WaymarkEvent = {
       type,
       ...fields,
       messageId: uuid(),
@@ -197,7 +195,10 @@ export function createTracker(options: TrackerOptions): Tracker {
         locale: navigator.language,
         session: { id: v.s, number: v.n! },
       },
-    });
+    };
+    // Made before identify() while the saved visitor is unread: it belongs to the saved user.
+    if (!ready && !named) pre.add(e);
+    return e;
   };
 
   const enqueue = (e: WaymarkEvent) => {
@@ -360,7 +361,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** Picks the oldest events that may be sent, after enforcing the bounds if `first`. */
   const take = async (s: Store, first: boolean) => {
     if (first) await bound(s);
-    const dropped = (await s.get('d')) || 0;
+    // None yet (undefined) is as good as 0 for envelope() and settled().
+    const dropped = await s.get('d');
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
@@ -428,8 +430,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // the tabs that wrote these are told (see settled()).
         await settled(s, keys, b.dropped);
         emit('sent', { count: keys.length, status });
-      } else if (status < 400 || retryable(status)) {
-        // A network error (0), a redirect (0 in browsers, 3xx elsewhere), 408, 429 or 5xx.
+      } else if (retryable(status)) {
         if (store != s) return;
         const wait = retryDelay(++attempt, res?.headers.get('Retry-After'));
         const next = `retry ${attempt} in ${Math.round(wait / 1e3)} s`;
@@ -575,7 +576,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         .finally(() => (ka -= n))
         .then(
           // A redirect (status 0 in browsers, 3xx elsewhere) delivered nothing either.
-          (r) => r.ok || (r.status < 400 || retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
+          (r) => r.ok || (retryable(r.status) ? back() : fail('rejected', `HTTP ${r.status}: ${count} events dropped`, { status: r.status, count })),
           back,
         );
       ka += n;
@@ -719,8 +720,7 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   // ---- the public surface ----
 
-  const nav: any = browser ? navigator : {};
-  const gpc = o.respectGpc && (nav.globalPrivacyControl === true || nav.doNotTrack == '1');
+  const gpc = browser && o.respectGpc && ((navigator as any).globalPrivacyControl === true || navigator.doNotTrack == '1');
 
   const t: PluginContext & { stage: string | null; consentState: ConsentState } = {
     stage: null,
@@ -767,8 +767,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       let on = ++holds;
       const f = forced;
       // A page hide may have forced the holds open already (see beacon): then this one is gone,
-      // and releasing it must not release a hold taken since.
-      return () => on && ((on = 0), f == forced && holds && holds--, drain());
+      // and releasing it must not release a hold taken since. Not forced: `holds` counts this one still.
+      return () => on && ((on = 0), f == forced && holds--, drain());
     },
     save: (key, value) => ((v[key] = value), (dirty = true)),
     setStage: (s) => (t.stage = s),
