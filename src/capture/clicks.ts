@@ -49,7 +49,6 @@ export function clicks(): Plugin {
           // would stop at its boundary): the site's own component may mark a part of itself.
           const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches(FIELDS) && actionable(path[i]) && top(i)));
           if (!el) return;
-          const id = el.getAttribute('id');
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;
@@ -64,7 +63,7 @@ export function clicks(): Plugin {
             tag: el.localName,
             // Only an id the selector could use: not an email (id="jane@example.com") nor one
             // with a long digit run, grouped or not (an account, order or card number).
-            id: usableId(id) && id,
+            id: usableId(el.getAttribute('id')),
             // A class is never empty, so cls[0] is falsy only for no classes.
             classes: cls[0] && cls,
             role: el.getAttribute('role'),

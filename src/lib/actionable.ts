@@ -8,7 +8,7 @@ export const FIELDS = 'input,select,textarea,option';
  * text, and describing them could describe a password field.
  */
 export const actionable = (el: Element | null): Element | null | undefined => {
-  // Undefined for no element (eventElement's null).
+  // Undefined for no element (a click's path with no shadow root has no path[i]).
   const a = el?.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
   return (el as HTMLElement | null)?.isContentEditable || (a != el && el!.matches(FIELDS)) ? null : a;
 };

@@ -7,9 +7,11 @@ export const personal = (s: string | null): boolean => /@|\d([\s\u2010-\u2015-]*
 
 /**
  * Whether an id may be reported, in a selector or as itself: it must be a plain CSS
- * identifier (no escaping needed), and not personal().
+ * identifier (no escaping needed), and not personal(). Returns it, or a falsy value.
  */
-export const usableId = (id: string | null): boolean | '' | null => id && /^[a-z][\w-]*$/i.test(id) && !personal(id);
+export const usableId = (id: string | null): string | false | null | '' =>
+  // The id itself when usable, so that a caller needs no copy of its own.
+  id && /^[a-z][\w-]*$/i.test(id) && !personal(id) && id;
 
 /**
  * The element's classes that are safe and stable to report: letters, `-` and `_` only.
