@@ -26,19 +26,21 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
       // Route and query apart: /a?y#x and /a#x?y are different pages, and a URL's fragment
       // cannot hold a space (the parser encodes it).
       let lastUrl = lastRoute + ' ' + location.search;
-      const view = (routeOnly?: boolean) => {
+      // Given what called it: replaceState counts only a new route; pushState, popstate and
+      // hashchange (an event) count a new query too. Passed straight, so no wrapper per listener.
+      const view = (by: unknown) => {
         const r = route();
         const u = r + ' ' + location.search;
-        if (live && (routeOnly ? r != lastRoute : u != lastUrl)) t.page();
+        if (live && (by == 'replaceState' ? r != lastRoute : u != lastUrl)) t.page();
         lastRoute = r;
         lastUrl = u;
       };
-      const patch = (name: HistoryMethod, routeOnly: boolean) => {
+      const patch = (name: HistoryMethod) => {
         const orig: any = H[name];
         const wrapped: any = function (this: History, ...args: Parameters<History[HistoryMethod]>) {
           const r = orig.apply(this, args);
           try {
-            view(routeOnly);
+            view(name);
           } catch {}
           return r;
         };
@@ -55,13 +57,13 @@ export function pageViews(options: PageViewOptions = {}): Plugin {
         };
       };
       const undo = [
-        patch('pushState', false),
-        patch('replaceState', true),
-        listen(window, 'popstate', () => view()),
+        patch('pushState'),
+        patch('replaceState'),
+        listen(window, 'popstate', view),
         // Back or forward to a page kept in the back/forward cache: the browser shows it again
         // without loading it, and the visitor sees it again (a journey may go back to /pricing).
         listen(window, 'pageshow', (e) => (e as PageTransitionEvent).persisted && t.page()),
-        ...(options.hash ? [listen(window, 'hashchange', () => view())] : []),
+        ...(options.hash ? [listen(window, 'hashchange', view)] : []),
       ];
       t.page();
       return () => {
