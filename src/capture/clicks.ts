@@ -35,19 +35,21 @@ export function clicks(): Plugin {
           // a shadow root, undefined for the rest (text nodes, the document, window: no closest()).
           // One map read by indexOf, instead of two walks that each test the root.
           const inPage = path.map((n) => n.closest && n.getRootNode() == document);
-          // The first element from path[i] on that is in the page's own tree.
-          const top = (i: number) => path[inPage.indexOf(true, i)];
-          const host = top(0);
+          // The first element that is in the page's own tree.
+          const host = path[inPage.indexOf(true)];
           // The first element the click went through in a shadow root: what was clicked there, or
           // the <slot> showing what the site put in the component (<x-button><b>Buy</b></x-button>,
           // an icon), whose click is the component's too.
           const i = inPage.indexOf(false);
+          // When what was clicked there is actionable, the click is the component's: the first
+          // page-tree element after path[i] (its host), looked up in place (a helper for the two
+          // indexOf(true) reads compresses worse).
           // Null too for a click inside a field (or the click a label forwards to its field),
           // which is the forms module's business, and for a click in an editor: a field the
           // site slotted into a component's <label> included.
           // data-waymark-ignore anywhere on the way, a component's shadow root included (closest()
           // would stop at its boundary): the site's own component may mark a part of itself.
-          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches(FIELDS) && actionable(path[i]) && top(i)));
+          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches(FIELDS) && actionable(path[i]) && path[inPage.indexOf(true, i)]));
           if (!el) return;
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
