@@ -1,6 +1,6 @@
 import type { Plugin } from '../types';
 import { mask } from '../lib/mask';
-import { actionable, FIELDS } from '../lib/actionable';
+import { actionable } from '../lib/actionable';
 import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
 import { classes, cssPath, usableId } from '../lib/cssPath';
@@ -27,30 +27,30 @@ export function clicks(): Plugin {
         'click',
         (e: MouseEvent) => {
           const path = e.composedPath() as any[];
-          // A click in a web component's open shadow root (a design system's <x-button>) has
-          // its target inside it, where closest() stops: the host, in the page's own tree, is
-          // what the site wrote, and it stands for the click when what was clicked in it is
-          // actionable. (Browsers retarget e.target to the host for this listener; happy-dom does not.)
-          // For each node on the path: true for an element in the page's own tree, false for one in
-          // a shadow root, undefined for the rest (text nodes, the document, window: no closest()).
-          // One map read by indexOf, instead of two walks that each test the root.
-          const inPage = path.map((n) => n.closest && n.getRootNode() == document);
-          // The first element that is in the page's own tree.
-          const host = path[inPage.indexOf(true)];
-          // The first element the click went through in a shadow root: what was clicked there, or
-          // the <slot> showing what the site put in the component (<x-button><b>Buy</b></x-button>,
-          // an icon), whose click is the component's too.
-          const i = inPage.indexOf(false);
-          // When what was clicked there is actionable, the click is the component's: the first
-          // page-tree element after path[i] (its host), looked up in place (a helper for the two
-          // indexOf(true) reads compresses worse).
-          // Null too for a click inside a field (or the click a label forwards to its field),
-          // which is the forms module's business, and for a click in an editor: a field the
-          // site slotted into a component's <label> included.
           // data-waymark-ignore anywhere on the way, a component's shadow root included (closest()
           // would stop at its boundary): the site's own component may mark a part of itself.
-          const el = !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && host && (actionable(host) || (!host.matches(FIELDS) && actionable(path[i]) && path[inPage.indexOf(true, i)]));
+          if (path.some((n) => n.hasAttribute?.('data-waymark-ignore'))) return;
+          // What was clicked: the nearest clickable around the first element of each tree the click
+          // went through, innermost first. closest() stops at a shadow root's edge, so each tree is
+          // asked in turn: an icon's own shadow root, then the <slot> of the button it sits in, then
+          // the page. (Browsers retarget e.target to the host for this listener; the path is whole.)
+          // A field or an editor ends it: the forms module's business (a label forwards its click
+          // to its field, a field may be slotted into a component's <label>).
+          let el: Element | null | false | undefined;
+          let tree: Node | undefined;
+          for (const n of path)
+            if (n.closest && n.getRootNode() != tree) {
+              tree = n.getRootNode();
+              if ((el = actionable(n)) != null) break;
+            }
           if (!el) return;
+          // Described as the site wrote it: the outermost of the clickable and the components
+          // around it that names itself. A design system's <x-button>Buy</x-button> is the click
+          // (its inner <button> holds only a <slot>); in an app whose whole page is one component
+          // (<my-app>, which names nothing), the button in its template is.
+          const around = [el];
+          for (let h: any = el; (h = (h.getRootNode() as ShadowRoot).host); ) around.unshift(h);
+          el = around.find((h) => directText(h) || h.getAttribute('aria-label') || h.getAttribute('name')) || around[0];
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;

@@ -241,7 +241,9 @@ export function journey(source: Rules | string): Plugin {
       // chain is collected here, and each distinct selector is tested once against it (and
       // the answers kept, should the event be judged again once the saved journey is read).
       const chain: Element[] = [];
-      for (let n: Element | null | undefined = e.element; n; n = n.parentElement) chain.push(n);
+      // Out of a shadow root through its host: a click in a component's template is also a
+      // click in the component, and in the page around it ([data-plan] on a <my-app> matches).
+      for (let n: any = e.element; n; n = n.parentElement || n.parentNode?.host) chain.push(n);
       const m = memo((s) =>
         chain.some((n) => {
           try {

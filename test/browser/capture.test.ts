@@ -123,6 +123,11 @@ describe('capture through the script tag', () => {
     await t.page.click('#trial >> button');
     // On an element the site slotted into the component's <button>: the component too.
     await t.page.click('#cart b');
+    // An app that is one component: the button in its template, a component there that names
+    // itself, and an icon (a shadow root of its own) slotted into a labelled one.
+    await t.page.click('#shell button.upgrade');
+    await t.page.click('#shell x-button.next');
+    await t.page.click('#shell x-icon');
     await t.cmd('track', 'Done Clicking');
     await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the clicks');
     const clicked = only(events(), 'Element Clicked');
@@ -131,10 +136,13 @@ describe('capture through the script tag', () => {
       expect.objectContaining({ tag: 'button', id: 'contact', text: 'Contact *** or call ***' }),
       { plan: 'pro', tag: 'x-button', id: 'trial', text: 'Start a free trial', selector: '#trial' },
       { tag: 'x-button', id: 'cart', text: 'to cart', selector: '#cart' },
+      { tag: 'button', classes: ['upgrade'], text: 'Upgrade', selector: 'nav>button.upgrade' },
+      { tag: 'x-button', classes: ['next'], text: 'Next', selector: 'nav>x-button.next' },
+      { tag: 'x-button', label: 'Add to wishlist', selector: 'nav>span.wish>x-button' },
     ]);
     // The page's own handler ran after the capture listener saw the click.
     const mine = ['Element Clicked', 'Newsletter Subscribed', 'Done Clicking'];
-    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', 'Element Clicked', 'Element Clicked', 'Element Clicked', 'Done Clicking']);
+    expect(events().map(label).filter((n) => mine.includes(n))).toEqual(['Element Clicked', 'Newsletter Subscribed', ...Array(6).fill('Element Clicked'), 'Done Clicking']);
     for (const p of collector.posts()) expect(p.body).not.toMatch(/ada\.lovelace|0123456789012|Internal tools|private-button/);
     env.account({ expected: ctx.tracked() });
   });

@@ -323,6 +323,50 @@ test("an element the site slotted into a component's shadow button (<x-button><b
   ]);
 });
 
+test("an app whose whole page is one component (<my-app>, naming nothing): the button in its template is the click, and a component in it that names itself is", async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<my-app id="app"></my-app>';
+  const app = $('#app').attachShadow({ mode: 'open' });
+  app.innerHTML =
+    '<nav><button class="buy" data-waymark-plan="pro">Buy now</button><a href="https://shop.test/cart?session=s3cr3t">Cart</a></nav>' +
+    '<x-button class="next">Next step</x-button><x-button class="bare"></x-button>';
+  for (const b of app.querySelectorAll('x-button')) b.attachShadow({ mode: 'open' }).innerHTML = '<button part="base"><span><slot></slot></span></button>';
+  const inner = (el: Element) => el.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  inner(app.querySelector('button.buy')!);
+  inner(app.querySelector('a')!);
+  inner(app.querySelector('x-button.next')!.shadowRoot!.querySelector('span')!);
+  // Nothing names itself anywhere: the outermost, as for a design system's icon button.
+  inner(app.querySelector('x-button.bare')!.shadowRoot!.querySelector('span')!);
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { plan: 'pro', tag: 'button', classes: ['buy'], text: 'Buy now', selector: 'nav>button.buy' },
+    { tag: 'a', text: 'Cart', href: 'https://shop.test/cart?session=redacted', selector: 'nav>a' },
+    { tag: 'x-button', classes: ['next'], text: 'Next step', selector: 'x-button.next' },
+    { tag: 'my-app', id: 'app', selector: '#app' },
+  ]);
+});
+
+test('an icon with its own shadow root, slotted into a button component (<x-button><x-icon slot=prefix>): the button component is the click', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<main><x-button id="add" aria-label="Add to cart"><x-icon slot="prefix"></x-icon></x-button></main>';
+  const button = $('#add');
+  button.attachShadow({ mode: 'open' }).innerHTML = '<button part="base"><slot name="prefix"></slot></button>';
+  const icon = button.querySelector('x-icon')!;
+  icon.attachShadow({ mode: 'open' }).innerHTML = '<svg><path></path></svg>';
+  // The path as a browser builds it (happy-dom's composedPath() skips the slot): the icon's
+  // shadow tree, the icon, the button's <slot> and <button>, its shadow root, then the page.
+  const up = (n: Node | null, out: EventTarget[] = []) => {
+    for (; n; n = n.parentNode) out.push(n);
+    return out;
+  };
+  const e = new MouseEvent('click', { bubbles: true, cancelable: true, composed: true });
+  const svgPath = icon.shadowRoot!.querySelector('path')!;
+  e.composedPath = () => [...up(svgPath), icon, ...up(button.shadowRoot!.querySelector('slot')), ...up(button), window];
+  svgPath.dispatchEvent(e);
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([{ tag: 'x-button', id: 'add', label: 'Add to cart', selector: '#add' }]);
+});
+
 test("a button in a data-waymark-ignore subtree inside a component's shadow root (the site's own component) is invisible: no click for the component either", async () => {
   const { sent, t } = start();
   document.body.innerHTML = '<main><x-panel id="admin">Admin</x-panel></main>';

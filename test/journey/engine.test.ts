@@ -235,6 +235,19 @@ describe('selectors', () => {
     expect(JSON.stringify(s.events[1])).not.toContain('element');
   });
 
+  test("out of a shadow root through its host: a button in a component's template matches a selector on an element around the component", () => {
+    const s = start(journey(PRODUCT));
+    document.body.innerHTML = '<section data-plan="pro"><my-app></my-app></section><my-app id="other"></my-app>';
+    const [inPlan, other] = [...document.querySelectorAll('my-app')].map((host) => {
+      host.attachShadow({ mode: 'open' }).innerHTML = '<nav><button>Buy</button></nav>';
+      return host.shadowRoot!.querySelector('button')!;
+    });
+    s.on('Element Clicked', other);
+    expect(s.t.stage).toBe(null);
+    s.on('Element Clicked', inPlan);
+    expect(s.t.stage).toBe('consideration');
+  });
+
   test('an event without an element never matches a selector', () => {
     const s = start(journey(PRODUCT));
     s.t.track('Element Clicked');
