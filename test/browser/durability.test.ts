@@ -147,10 +147,13 @@ describe('durability', () => {
 
   it('an event tracked right before the tab closes arrives, by a CORS-simple keepalive request', async () => {
     const { collector } = env;
-    env.site.set({ consent: 'granted' });
+    // Not the suite's 200 ms interval: on a busy machine the close could come later than the
+    // regular flush, which would send the event first, as JSON, and test nothing here.
+    env.site.set({ consent: 'granted', flushInterval: 5000 });
     const ctx = await env.context();
     const t = await ctx.open('/landing.html');
     // Idle first (page view delivered and deleted), so only the last event is left to send.
+    await t.cmd('flush');
     await collector.waitFor((c) => c.events().length == 1, 'the page view');
     await expect.poll(() => t.queued()).toEqual([]);
     await t.cmd('track', 'Last Words');
