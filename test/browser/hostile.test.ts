@@ -125,8 +125,9 @@ describe('hostile and strict pages', () => {
     page.on('console', (m) => m.type() == 'debug' && debug.push(m.text()));
     await page.goto(env.site.origin + '/landing.html');
     await collector.waitFor((c) => c.events().some((e) => e.type == 'page'), 'the page view');
-    // Debug mode logs every event it processes.
-    expect(debug.some((line) => line.startsWith('[waymark] granted page'))).toBe(true);
+    // Debug mode logs every event it processes. (Polled: the page's console messages reach the
+    // test over another channel than the collector's request, and may come after it.)
+    await expect.poll(() => debug.some((line) => line.startsWith('[waymark] granted page'))).toBe(true);
     env.account({ expected: [] });
   });
 
