@@ -1,6 +1,6 @@
 import type { Plugin } from '../types';
 import { mask } from '../lib/mask';
-import { actionable } from '../lib/actionable';
+import { clickTarget } from '../lib/clickTarget';
 import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
 import { classes, cssPath, usableId } from '../lib/cssPath';
@@ -26,31 +26,9 @@ export function clicks(): Plugin {
         document,
         'click',
         (e: MouseEvent) => {
-          const path = e.composedPath() as any[];
-          // data-waymark-ignore anywhere on the way, a component's shadow root included (closest()
-          // would stop at its boundary): the site's own component may mark a part of itself.
-          if (path.some((n) => n.hasAttribute?.('data-waymark-ignore'))) return;
-          // What was clicked: the nearest clickable around the first element of each tree the click
-          // went through, innermost first. closest() stops at a shadow root's edge, so each tree is
-          // asked in turn: an icon's own shadow root, then the <slot> of the button it sits in, then
-          // the page. (Browsers retarget e.target to the host for this listener; the path is whole.)
-          // A field or an editor ends it: the forms module's business (a label forwards its click
-          // to its field, a field may be slotted into a component's <label>).
-          let el: Element | null | false | undefined;
-          let tree: Node | undefined;
-          for (const n of path)
-            if (n.closest && n.getRootNode() != tree) {
-              tree = n.getRootNode();
-              if ((el = actionable(n)) != null) break;
-            }
+          // What was clicked, and the element that stands for it (a web component's, see clickTarget).
+          const [, el] = clickTarget(e) || [];
           if (!el) return;
-          // Described as the site wrote it: the outermost of the clickable and the components
-          // around it that names itself. A design system's <x-button>Buy</x-button> is the click
-          // (its inner <button> holds only a <slot>); in an app whose whole page is one component
-          // (<my-app>, which names nothing), the button in its template is.
-          const around = [el];
-          for (let h: any = el; (h = (h.getRootNode() as ShadowRoot).host); ) around.unshift(h);
-          el = around.find((h) => directText(h) || h.getAttribute('aria-label') || h.getAttribute('name')) || around[0];
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (el as HTMLAnchorElement).href;

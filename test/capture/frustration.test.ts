@@ -224,6 +224,30 @@ test('not judged: a click in an editor, or in a field inside a label', async () 
   expect(await props()).toEqual([]);
 });
 
+test("web components: a design system's button is judged and described as the site wrote it; what its inner link does is what counts; an ignored part is invisible", async () => {
+  const { props } = await start();
+  document.body.innerHTML =
+    '<x-button id="buy" data-waymark-plan="pro">Buy now</x-button><x-link id="docs">Docs</x-link><x-panel id="admin">Admin</x-panel>';
+  const shadow = (sel: string, html: string) => (($(sel).attachShadow({ mode: 'open' }).innerHTML = html), $(sel).shadowRoot!);
+  const buy = shadow('#buy', '<button class="internal"><slot></slot></button>').querySelector('button')!;
+  const docs = shadow('#docs', '<a href="https://docs.test/" target="_blank"><slot></slot></a>').querySelector('a')!;
+  const ignored = shadow('#admin', '<div data-waymark-ignore><button>Impersonate</button></div>').querySelector('button')!;
+  const composed = (el: Element, time: number, x = 0) => click(el, x, 0, time, { composed: true });
+  fakeTimers();
+  // A dead button inside the component, a link opening a new tab (not judged from here).
+  composed(buy, 0);
+  await wait(2000);
+  composed(docs, 5000);
+  await wait(2000);
+  // Three clicks on an ignored part: no Rage Click, not even one for the component.
+  composed(ignored, 10000, 500);
+  composed(ignored, 10100, 500);
+  composed(ignored, 10200, 500);
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([['Dead Click', { selector: '#buy', text: 'Buy now' }]]);
+});
+
 test('not dead: the click changed a shadow root (inside a component, or slotted into one)', async () => {
   const { props } = await start();
   document.body.innerHTML =
