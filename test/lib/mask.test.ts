@@ -15,6 +15,13 @@ test.each([
   ['4111—1111—1111—1111', '***'],
   ['call 0612\u2011345\u2011678', 'call ***'],
   ['rooms 12, 3456', 'rooms 12, 3456'],
+  // Dots and slashes group digits too: phones as France and the US print them, dates of
+  // birth, IP addresses. Short versions and prices stay.
+  ['call 06.12.34.56.78', 'call ***'],
+  ['555.123.4567', '***'],
+  ['born 12/05/1985', 'born ***'],
+  ['from 192.168.100.200', 'from ***'],
+  ['v1.2.3, €49.99, 1.299,00 €', 'v1.2.3, €49.99, 1.299,00 €'],
 ])('%j → %j', (input, output) => {
   expect(mask(input)).toBe(output);
 });
