@@ -377,3 +377,14 @@ test("a button in a data-waymark-ignore subtree inside a component's shadow root
   const events = await sent();
   expect(events.map((e) => e.event)).toEqual(['Done']);
 });
+
+test("REVIEW: a design-system button whose host names nothing (its label is a property the shadow <button> renders) is described as the site wrote it: the host's id and data-waymark-* are kept", async () => {
+  const { sent } = start();
+  // Lit: <x-buy .label=${'Buy Pro'}> renders <button>${this.label}</button>; the site annotated the host.
+  document.body.innerHTML = '<main><x-buy id="buy-pro" data-waymark-plan="pro" data-waymark-event="upgrade"></x-buy></main>';
+  $('#buy-pro').attachShadow({ mode: 'open' }).innerHTML = '<button part="base">Buy Pro</button>';
+  $('#buy-pro').shadowRoot!.querySelector('button')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  // Before 2348153/a9b0867 this was the host; now the shadow <button> (selector "button", plan and event lost).
+  expect(events.map((e) => e.properties)).toEqual([{ event: 'upgrade', plan: 'pro', tag: 'x-buy', id: 'buy-pro', selector: '#buy-pro' }]);
+});
