@@ -388,3 +388,19 @@ test("REVIEW: a design-system button whose host names nothing (its label is a pr
   // Before 2348153/a9b0867 this was the host; now the shadow <button> (selector "button", plan and event lost).
   expect(events.map((e) => e.properties)).toEqual([{ event: 'upgrade', plan: 'pro', tag: 'x-buy', id: 'buy-pro', selector: '#buy-pro' }]);
 });
+
+test('REVIEW: in an app that is one component, a link in a container component that names itself (<site-nav aria-label="Main">) is the click, not the container', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<my-app id="app"></my-app>';
+  const app = $('#app').attachShadow({ mode: 'open' });
+  app.innerHTML = '<site-nav aria-label="Main"></site-nav>';
+  const nav = app.querySelector('site-nav')!.attachShadow({ mode: 'open' });
+  nav.innerHTML = '<a href="https://shop.test/pricing">Pricing</a><a href="https://shop.test/docs">Docs</a>';
+  for (const a of nav.querySelectorAll('a')) a.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  // Actual: both are { tag: 'site-nav', label: 'Main', selector: 'site-nav' }: no href, no text, indistinguishable.
+  expect(events.map((e) => e.properties)).toEqual([
+    { tag: 'a', text: 'Pricing', href: 'https://shop.test/pricing', selector: 'a' },
+    { tag: 'a', text: 'Docs', href: 'https://shop.test/docs', selector: 'a' },
+  ]);
+});
