@@ -403,3 +403,27 @@ describe('timers', () => {
     vi.useRealTimers();
   });
 });
+
+test("REVIEW: in an app that is one component (Lit), a button whose effect renders in a sibling component's shadow root is not a Dead Click", async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<my-app id="app"></my-app>';
+  const app = $('#app').attachShadow({ mode: 'open' });
+  app.innerHTML = '<add-item></add-item><cart-list></cart-list>';
+  const add = app.querySelector('add-item')!.attachShadow({ mode: 'open' });
+  add.innerHTML = '<button class="add">Add to cart</button>';
+  const list = app.querySelector('cart-list')!.attachShadow({ mode: 'open' });
+  list.innerHTML = '<ul></ul><p class="count">0 items</p>';
+  // What Lit does: my-app's state changes, it passes `.items` to <cart-list> (a property: no
+  // DOM change in my-app's shadow root), and <cart-list> re-renders its own shadow root.
+  add.querySelector('button')!.addEventListener('click', () => {
+    list.querySelector('ul')!.append(document.createElement('li'));
+    list.querySelector('.count')!.textContent = '1 item';
+  });
+  fakeTimers();
+  click(add.querySelector('button')!, 0, 0, 0, { composed: true });
+  expect(list.querySelector('.count')!.textContent).toBe('1 item'); // the user saw the cart change
+  await wait(2000);
+  vi.useRealTimers();
+  // Actual: [['Dead Click', { selector: 'button.add', text: 'Add to cart' }]]
+  expect(await props()).toEqual([]);
+});
