@@ -404,3 +404,15 @@ test('REVIEW: in an app that is one component, a link in a container component t
     { tag: 'a', text: 'Docs', href: 'https://shop.test/docs', selector: 'a' },
   ]);
 });
+
+test('REVIEW: a password field component (<x-password name="password">) is never described: a click on its own "Show" button does not name the field', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<form><x-password id="new-password" name="password" autocomplete="new-password"></x-password></form>';
+  const root = $('#new-password').attachShadow({ mode: 'open' });
+  root.innerHTML = '<input type="password"><button type="button" class="toggle">Show</button>';
+  root.querySelector('button')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  // Actual: [{ tag: 'x-password', id: 'new-password', label: 'password', selector: '#new-password' }]:
+  // the field component, by its name, though isSensitive() says it must never be described.
+  expect(events.map((e) => e.properties?.tag)).not.toContain('x-password');
+});
