@@ -416,3 +416,15 @@ test('REVIEW: a password field component (<x-password name="password">) is never
   // the field component, by its name, though isSensitive() says it must never be described.
   expect(events.map((e) => e.properties?.tag)).not.toContain('x-password');
 });
+
+test('REVIEW: a click in an editor on a component the editor holds (a mention chip with a link in its shadow root) describes nothing: the chip holds the user\'s text', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<div id="ed" contenteditable="true">Dear team, <x-mention id="m">@Jane Doe</x-mention> will call.</div>';
+  const root = $('#m').attachShadow({ mode: 'open' });
+  root.innerHTML = '<a href="/u/jane"><slot></slot></a>';
+  // Chromium's path for a click on the chip's text starts at the <slot> (checked: e.composedPath()[0] is the slot).
+  root.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  // Actual: [{ tag: 'x-mention', id: 'm', text: '@Jane Doe', selector: '#m' }]
+  expect(events.map((e) => e.properties)).toEqual([]);
+});
