@@ -428,3 +428,15 @@ test('REVIEW: a click in an editor on a component the editor holds (a mention ch
   // Actual: [{ tag: 'x-mention', id: 'm', text: '@Jane Doe', selector: '#m' }]
   expect(events.map((e) => e.properties)).toEqual([]);
 });
+
+test('REVIEW: a design-system button wrapped in a link (<a href><x-button>See pricing</x-button></a>, a router <Link> around <sl-button>) is the link: its href is reported', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<main><a id="go" href="https://shop.test/pricing"><x-button>See pricing</x-button></a></main>';
+  const root = $('x-button').attachShadow({ mode: 'open' });
+  root.innerHTML = '<button part="base"><slot></slot></button>';
+  // Chromium's path for a click on the slotted text starts at the <slot>.
+  root.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: false }));
+  const events = await sent();
+  // At 9e336bd: the link. Actual: { tag: 'x-button', text: 'See pricing', selector: '#go>x-button' }, no href.
+  expect(events.map((e) => e.properties)).toEqual([{ tag: 'a', id: 'go', href: 'https://shop.test/pricing', selector: '#go' }]);
+});

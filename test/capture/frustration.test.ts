@@ -441,3 +441,23 @@ test("REVIEW: not judged, and never described: a click in an editor on a compone
   // Actual: [['Dead Click', { selector: '#m', text: '@Jane Doe' }]]: the user's own text in the editor.
   expect(await props()).toEqual([]);
 });
+
+test('REVIEW: not dead: a design-system button wrapped in a link (<a href><x-button>) that loads another document slowly', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<main><a id="go" href="/pricing"><x-button id="see">See pricing</x-button></a></main>';
+  const root = $('#see').attachShadow({ mode: 'open' });
+  root.innerHTML = '<button part="base"><slot></slot></button>';
+  // As in the slow-link test above: the browser keeps the old document (and URL) until the response arrives.
+  const nav = (window as any).happyDOM.settings.navigation;
+  nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = true;
+  fakeTimers();
+  try {
+    click(root.querySelector('slot')!, 0, 0, 0, { composed: true });
+    await wait(1500);
+  } finally {
+    nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = false;
+  }
+  vi.useRealTimers();
+  // Actual: [['Dead Click', { selector: '#see', text: 'See pricing' }]]: the inner <button> is judged, the link never seen.
+  expect(await props()).toEqual([]);
+});
