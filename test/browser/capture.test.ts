@@ -193,6 +193,21 @@ describe('capture through the script tag', () => {
     env.account({ expected: ctx.tracked() });
   });
 
+  it.skipIf(!frustrationReady)('REVIEW: a link around a design-system button (<a href><x-button>) loading another document slowly is no Dead Click, and its click is the link', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', delays: { '/pricing.html': 3000 } });
+    const ctx = await env.context();
+    const t = await ctx.open('/review-shadow.html');
+    // On the button's text; the response takes 3 s, so the page and its URL stay for the verdict.
+    const t0 = Date.now();
+    await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#see', { noWaitAfter: true })]);
+    expect(Date.now() - t0).toBeGreaterThan(2000); // the old page stayed for the verdict
+    await collector.quiet(600);
+    // Actual (2348153): Dead Click { selector: '#see', text: 'See pricing' }; Element Clicked { tag: 'x-button', ... } without href.
+    expect(only(events(), 'Dead Click').map((e) => e.properties)).toEqual([]);
+    expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'a', id: 'go', href: expect.stringContaining('/pricing.html') })]);
+  });
+
   it.skipIf(!formsReady)('forms: start, invalid, steps and submit, in order, without a single typed value', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted' });
