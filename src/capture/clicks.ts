@@ -26,8 +26,8 @@ export function clicks(): Plugin {
         document,
         'click',
         (e: MouseEvent) => {
-          // What was clicked, and the element that stands for it (a web component's, see clickTarget).
-          const [, el] = clickTarget(e) || [];
+          // The element the click stands for (a web component's: see clickTarget).
+          const el = clickTarget(e);
           if (!el) return;
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.

@@ -1,5 +1,5 @@
 import type { Plugin } from '../types';
-import { clickTarget } from '../lib/clickTarget';
+import { actionable } from '../lib/actionable';
 import { cssPath } from '../lib/cssPath';
 import { directText } from '../lib/directText';
 import { eventElement } from '../lib/eventElement';
@@ -43,17 +43,13 @@ export function frustration(): Plugin {
       // clientX/Y and timeStamp come with the event, so nothing here forces layout.
       const off = safeListen(document, 'click', (e: MouseEvent) => {
         const target = eventElement(e);
-        // The clickable (for what it does) and the element that stands for it (for the report):
-        // a web component's, or a button in an app that is one component. Undefined: a click
-        // in an ignored part of a component, where closest() in eventElement() cannot see.
-        const found = clickTarget(e);
-        if (!target || found === undefined) return;
+        if (!target) return;
         // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration;
         // but one made while the user's click is dispatched (an upload button calling
         // input.click()) is the page reacting, so the click being judged is not dead.
         if (!e.isTrusted) return cur?.eventPhase && settle();
         cur = e;
-        const [a, el] = found || [];
+        const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
           // A triple click on plain content that selected the text it landed on is the
           // selection gesture, not rage; on a button or link it is rage whatever it selected.
@@ -66,7 +62,7 @@ export function frustration(): Plugin {
         settle();
         // Labels toggle checkboxes without a DOM mutation; new-tab and download links and
         // modifier clicks act outside this page. None of them can be judged from here.
-        if (!a || a.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
+        if (!el || el.matches('label,[target],[download]') || e.metaKey || e.ctrlKey || e.shiftKey) return;
         const url = location.href;
         const focus = document.activeElement;
         sub = 0;
@@ -84,10 +80,10 @@ export function frustration(): Plugin {
             document.hasFocus() &&
             url == location.href &&
             focus == document.activeElement &&
-            (e.defaultPrevented || /^(javascript:|$)/.test((a as HTMLAnchorElement).href || '')) &&
+            (e.defaultPrevented || /^(javascript:|$)/.test((el as HTMLAnchorElement).href || '')) &&
             !(sub && !sub.defaultPrevented)
           )
-            report('Dead Click', el!);
+            report('Dead Click', el);
         }, 1e3);
       });
       const offSubmit = safeListen(document, 'submit', (e: Event) => (sub = e));

@@ -2,35 +2,40 @@ import { actionable } from './actionable';
 import { directText } from './directText';
 
 /**
- * What a click was on: `[clickable, described]`; else null for a click on nothing clickable,
- * false for one in a field or an editor (the forms module's business: a label forwards its
- * click to its field, a field may be slotted into a component's <label>), and undefined for
- * one in a `data-waymark-ignore` subtree anywhere on its path (a component's shadow root
- * included: closest() would stop at its boundary, and the site's own component may mark a
- * part of itself), which must not be seen at all.
+ * The element a click stands for, as the site wrote it; else null for a click on nothing
+ * clickable, false for one in a field or an editor (the forms module's business, and the
+ * user's own text), undefined for one in a `data-waymark-ignore` subtree anywhere on its path
+ * (a component's shadow root included, where closest() cannot see).
  *
- * `clickable` is the nearest clickable around the first element of each tree the click went
- * through, innermost first: closest() stops at a shadow root's edge, so each tree is asked in
- * turn (an icon's own shadow root, then the <slot> of the button it sits in, then the page).
- * `described` stands for it, as the site wrote it: the outermost of the clickable and the
- * components around it that names itself (own text, aria-label or name), else the outermost.
- * A design system's <x-button>Buy</x-button> is the click (its inner <button> holds only a
- * <slot>); in an app whose whole page is one component (<my-app>, naming nothing), the button
- * in its template is. Browsers retarget e.target to the outermost host for a listener on the
- * document; the path is whole.
+ * Web components: closest() stops at a shadow root's edge, so the first element of each tree
+ * the click went through is asked in turn, innermost first (an icon's own shadow root, the
+ * <slot> of the button it sits in, the page). A clickable around the component then wins, as
+ * its handler runs and it says where the click goes (a router link around a design system's
+ * button). The component stands for a clickable in its shadow root when that names nothing
+ * (its text is the site's, slotted: <x-button>Buy</x-button>) or the site annotated the
+ * component (data-waymark-*); not otherwise, so that in an app that is one component the
+ * links of its <site-nav> stay apart; and never a component with a name, a form field's
+ * (<x-password name="password">), which is never described.
  */
-export const clickTarget = (e: Event): Element[] | undefined | null | false => {
+export const clickTarget = (e: Event): Element | null | false | undefined => {
   const path = e.composedPath() as any[];
   if (path.some((n) => n.hasAttribute?.('data-waymark-ignore'))) return;
-  let el: Element | null | false | undefined;
+  const firsts: Element[] = [];
   let tree: Node | undefined;
-  for (const n of path)
-    if (n.closest && n.getRootNode() != tree) {
-      tree = n.getRootNode();
-      if ((el = actionable(n)) != null) break;
-    }
+  for (const n of path) if (n.closest && n.getRootNode() != tree) firsts.push(n), (tree = n.getRootNode());
+  // An editor anywhere on the way (a mention chip in a message being written) holds the user's text.
+  if (firsts.some((n) => (n as HTMLElement).isContentEditable)) return false;
+  let el: Element | null | false = null;
+  for (const n of firsts) if ((el = actionable(n)) != null) break;
   if (!el) return el;
-  const around = [el];
-  for (let h: any = el; (h = (h.getRootNode() as ShadowRoot).host); ) around.unshift(h);
-  return [el, around.find((h) => directText(h) || h.getAttribute('aria-label') || h.getAttribute('name')) || around[0]];
+  // The components around it, outermost first: a clickable around one of them wins, as it is.
+  const hosts: Element[] = [];
+  for (let h: any = el; (h = (h.getRootNode() as ShadowRoot).host); ) hosts.unshift(h);
+  for (const h of hosts) {
+    const around = actionable(h);
+    if (around) return around;
+  }
+  const h = hosts.pop();
+  const named = directText(el) || el.getAttribute('aria-label') || el.getAttribute('name');
+  return h && !h.hasAttribute('name') && (!named || [...h.attributes].some((a) => !a.name.indexOf('data-waymark-'))) ? h : el;
 };

@@ -1,7 +1,13 @@
 /**
- * The element an event is about, or a falsy value when it is not an element (document, window, a
- * text node) or sits in a `data-waymark-ignore` subtree, which Waymark must not see.
+ * The element an event is about, as a listener on the document sees it in a browser: the first
+ * element of the page's own tree on its path (a browser retargets what happened inside a
+ * component's shadow root to its host; happy-dom does not, so it is done here). A falsy value
+ * when there is none (document, window) or a `data-waymark-ignore` subtree holds it, which
+ * Waymark must not see: anywhere on the path, so a component's ignored part too.
  */
-export const eventElement = ({ target: el }: Event & { target: any }): Element | false | undefined =>
+export const eventElement = (e: Event): Element | false | undefined => {
+  const path = e.composedPath() as any[];
+  const el: Element | undefined = path.find((n) => n.closest && n.getRootNode() == document);
   // `&& el` rather than `? el : null`: both callers only test the answer for truthiness.
-  el.closest && !el.closest('[data-waymark-ignore]') && el;
+  return el && !path.some((n) => n.hasAttribute?.('data-waymark-ignore')) && el;
+};

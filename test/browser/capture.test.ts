@@ -157,22 +157,20 @@ describe('capture through the script tag', () => {
     await t.page.click('#sizes');
     await t.page.waitForTimeout(1200);
     await t.page.keyboard.press('Escape');
-    await t.page.click('#contact');
-    await t.page.waitForTimeout(1200);
-    // In an app that is one component, the button in its template: judged, and named, as for clicks.
+    // A button inside a component's shadow root is not judged: what it changes may render in
+    // another component's shadow root, which cannot be watched (a Lit app's state passed down).
     await t.page.click('#shell button.upgrade');
-    await collector.waitFor((c) => c.events().filter((e) => e.event == 'Dead Click').length == 2, 'the dead clicks');
+    await t.page.waitForTimeout(1200);
+    await t.page.click('#contact');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Dead Click'), 'the dead click');
     await collector.quiet(400);
     const evs = events();
     expect(only(evs, 'Rage Click').map((e) => e.properties)).toEqual([expect.objectContaining({ selector: '#promo' })]);
-    expect(only(evs, 'Dead Click').map((e) => e.properties)).toEqual([
-      expect.objectContaining({ selector: '#contact', text: 'Contact *** or call ***' }),
-      { selector: 'nav>button.upgrade', text: 'Upgrade' },
-    ]);
+    expect(only(evs, 'Dead Click').map((e) => e.properties)).toEqual([expect.objectContaining({ selector: '#contact', text: 'Contact *** or call ***' })]);
     env.account({ expected: ctx.tracked() });
   });
 
-  it.skipIf(!frustrationReady)('REVIEW: web components: no Dead Click for an editor\'s mention chip (the user\'s text), nor for a button whose effect shows in a sibling component', async () => {
+  it.skipIf(!frustrationReady)('web components: no Dead Click for an editor\'s mention chip (the user\'s text), nor for a button whose effect shows in a sibling component', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted' });
     const ctx = await env.context();
@@ -187,13 +185,12 @@ describe('capture through the script tag', () => {
     await t.cmd('track', 'Done Clicking');
     await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the marker');
     await collector.quiet(400);
-    // Actual (2348153): [{ selector: '#m', text: '@Jane Doe' }, { selector: 'button.add', text: 'Add to cart' }]
     expect(only(events(), 'Dead Click').map((e) => e.properties)).toEqual([]);
     for (const p of collector.posts()) expect(p.body).not.toMatch(/Jane/);
     env.account({ expected: ctx.tracked() });
   });
 
-  it.skipIf(!frustrationReady)('REVIEW: a link around a design-system button (<a href><x-button>) loading another document slowly is no Dead Click, and its click is the link', async () => {
+  it.skipIf(!frustrationReady)('a link around a design-system button (<a href><x-button>) loading another document slowly is no Dead Click, and its click is the link', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted', delays: { '/pricing.html': 3000 } });
     const ctx = await env.context();
@@ -203,7 +200,6 @@ describe('capture through the script tag', () => {
     await Promise.all([t.page.waitForURL('**/pricing.html'), t.page.click('#see', { noWaitAfter: true })]);
     expect(Date.now() - t0).toBeGreaterThan(2000); // the old page stayed for the verdict
     await collector.quiet(600);
-    // Actual (2348153): Dead Click { selector: '#see', text: 'See pricing' }; Element Clicked { tag: 'x-button', ... } without href.
     expect(only(events(), 'Dead Click').map((e) => e.properties)).toEqual([]);
     expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'a', id: 'go', href: expect.stringContaining('/pricing.html') })]);
   });

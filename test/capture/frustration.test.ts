@@ -224,30 +224,6 @@ test('not judged: a click in an editor, or in a field inside a label', async () 
   expect(await props()).toEqual([]);
 });
 
-test("web components: a design system's button is judged and described as the site wrote it; what its inner link does is what counts; an ignored part is invisible", async () => {
-  const { props } = await start();
-  document.body.innerHTML =
-    '<x-button id="buy" data-waymark-plan="pro">Buy now</x-button><x-link id="docs">Docs</x-link><x-panel id="admin">Admin</x-panel>';
-  const shadow = (sel: string, html: string) => (($(sel).attachShadow({ mode: 'open' }).innerHTML = html), $(sel).shadowRoot!);
-  const buy = shadow('#buy', '<button class="internal"><slot></slot></button>').querySelector('button')!;
-  const docs = shadow('#docs', '<a href="https://docs.test/" target="_blank"><slot></slot></a>').querySelector('a')!;
-  const ignored = shadow('#admin', '<div data-waymark-ignore><button>Impersonate</button></div>').querySelector('button')!;
-  const composed = (el: Element, time: number, x = 0) => click(el, x, 0, time, { composed: true });
-  fakeTimers();
-  // A dead button inside the component, a link opening a new tab (not judged from here).
-  composed(buy, 0);
-  await wait(2000);
-  composed(docs, 5000);
-  await wait(2000);
-  // Three clicks on an ignored part: no Rage Click, not even one for the component.
-  composed(ignored, 10000, 500);
-  composed(ignored, 10100, 500);
-  composed(ignored, 10200, 500);
-  await wait(2000);
-  vi.useRealTimers();
-  expect(await props()).toEqual([['Dead Click', { selector: '#buy', text: 'Buy now' }]]);
-});
-
 test('not dead: the click changed a shadow root (inside a component, or slotted into one)', async () => {
   const { props } = await start();
   document.body.innerHTML =
@@ -404,7 +380,7 @@ describe('timers', () => {
   });
 });
 
-test("REVIEW: in an app that is one component (Lit), a button whose effect renders in a sibling component's shadow root is not a Dead Click", async () => {
+test("in an app that is one component (Lit), a button whose effect renders in a sibling component's shadow root is not a Dead Click", async () => {
   const { props } = await start();
   document.body.innerHTML = '<my-app id="app"></my-app>';
   const app = $('#app').attachShadow({ mode: 'open' });
@@ -424,11 +400,10 @@ test("REVIEW: in an app that is one component (Lit), a button whose effect rende
   expect(list.querySelector('.count')!.textContent).toBe('1 item'); // the user saw the cart change
   await wait(2000);
   vi.useRealTimers();
-  // Actual: [['Dead Click', { selector: 'button.add', text: 'Add to cart' }]]
   expect(await props()).toEqual([]);
 });
 
-test("REVIEW: not judged, and never described: a click in an editor on a component the editor holds (a mention chip: <x-mention>@Jane Doe</x-mention>, its role=button in its shadow root)", async () => {
+test("not judged, and never described: a click in an editor on a component the editor holds (a mention chip: <x-mention>@Jane Doe</x-mention>, its role=button in its shadow root)", async () => {
   const { props } = await start();
   document.body.innerHTML = '<div id="ed" contenteditable="true">Dear team, <x-mention id="m">@Jane Doe</x-mention> will call.</div>';
   const link = $('#m').attachShadow({ mode: 'open' });
@@ -438,11 +413,10 @@ test("REVIEW: not judged, and never described: a click in an editor on a compone
   click(link.querySelector('slot')!, 0, 0, 0, { composed: true });
   await wait(2000);
   vi.useRealTimers();
-  // Actual: [['Dead Click', { selector: '#m', text: '@Jane Doe' }]]: the user's own text in the editor.
   expect(await props()).toEqual([]);
 });
 
-test('REVIEW: not dead: a design-system button wrapped in a link (<a href><x-button>) that loads another document slowly', async () => {
+test('not dead: a design-system button wrapped in a link (<a href><x-button>) that loads another document slowly', async () => {
   const { props } = await start();
   document.body.innerHTML = '<main><a id="go" href="/pricing"><x-button id="see">See pricing</x-button></a></main>';
   const root = $('#see').attachShadow({ mode: 'open' });
@@ -458,6 +432,5 @@ test('REVIEW: not dead: a design-system button wrapped in a link (<a href><x-but
     nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = false;
   }
   vi.useRealTimers();
-  // Actual: [['Dead Click', { selector: '#see', text: 'See pricing' }]]: the inner <button> is judged, the link never seen.
   expect(await props()).toEqual([]);
 });

@@ -28,22 +28,36 @@ test('the three falsy answers mean different things: nothing clickable (null), a
   expect(on($('#field'))).toBe(false);
   expect(on($('#edit'))).toBe(false);
   expect(on($('#hidden'))).toBe(undefined);
-  // A child of a button is the button's click, and the button stands for itself.
-  expect(on($('#icon'))).toEqual([$('#ok'), $('#ok')]);
+  // A child of a button is the button's click.
+  expect(on($('#icon'))).toBe($('#ok'));
 });
 
-test("a design system's button: the clickable is inside, the component that names itself stands for it", () => {
-  document.body.innerHTML = '<x-button id="buy">Buy</x-button><x-button id="bare"></x-button>';
-  const inner = $('button', shadow($('#buy'), '<button><slot></slot></button>'));
-  const bare = $('button', shadow($('#bare'), '<button><slot></slot></button>'));
-  expect(on(inner)).toEqual([inner, $('#buy')]);
-  // Nothing names itself: the outermost, the component.
-  expect(on(bare)).toEqual([bare, $('#bare')]);
+test("a design system's button stands for the button inside it when that names nothing, or the site annotated it; never a field component", () => {
+  document.body.innerHTML =
+    '<x-button id="buy">Buy</x-button><x-buy id="pro" data-waymark-plan="pro"></x-buy><x-icon-button id="del"></x-icon-button>' +
+    '<x-password id="pw" name="password"></x-password>';
+  const slotted = $('button', shadow($('#buy'), '<button><slot></slot></button>'));
+  const own = $('button', shadow($('#pro'), '<button>Buy Pro</button>'));
+  const labelled = $('button', shadow($('#del'), '<button aria-label="Delete">x</button>'));
+  const show = $('button', shadow($('#pw'), '<input type="password"><button>Show</button>'));
+  expect(on(slotted)).toBe($('#buy'));
+  expect(on(own)).toBe($('#pro'));
+  // Names itself, and nothing of the site's on the component: the button.
+  expect(on(labelled)).toBe(labelled);
+  expect(on(show)).toBe(show);
 });
 
-test('an app that is one component: the button in its template stands for itself; an ignored part of it is undefined', () => {
+test('an app that is one component: its buttons and links stand for themselves; a link around a component wins; an ignored part is undefined', () => {
   document.body.innerHTML = '<my-app></my-app>';
-  const root = shadow($('my-app'), '<button class="go">Go</button><div data-waymark-ignore><button class="admin">Admin</button></div>');
-  expect(on($('.go', root))).toEqual([$('.go', root), $('.go', root)]);
+  const root = shadow(
+    $('my-app'),
+    '<button class="go">Go</button><site-nav aria-label="Main"></site-nav><a href="/p"><x-card></x-card></a>' +
+      '<div data-waymark-ignore><button class="admin">Admin</button></div>',
+  );
+  const nav = shadow($('site-nav', root), '<a href="/pricing">Pricing</a>');
+  const card = shadow($('x-card', root), '<button>More</button>');
+  expect(on($('.go', root))).toBe($('.go', root));
+  expect(on($('a', nav))).toBe($('a', nav));
+  expect(on($('button', card))).toBe($('a', root));
   expect(on($('.admin', root))).toBe(undefined);
 });
