@@ -434,3 +434,20 @@ test('a design-system button wrapped in a link (<a href><x-button>See pricing</x
   const events = await sent();
   expect(events.map((e) => e.properties)).toEqual([{ tag: 'a', id: 'go', href: 'https://shop.test/pricing', selector: '#go' }]);
 });
+
+test('in an app that is one component, a link whose text is in a child element or an image (<a href><span>Pricing</span></a>, <a href><img alt="Cart"></a>) is the click, not the container component', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<my-app id="app"></my-app>';
+  const app = $('#app').attachShadow({ mode: 'open' });
+  app.innerHTML = '<site-nav></site-nav>';
+  const nav = app.querySelector('site-nav')!.attachShadow({ mode: 'open' });
+  // Lit templates: the link's text in a <span> beside an icon; a cart link that is an image with alt text.
+  nav.innerHTML = '<a href="https://shop.test/pricing"><x-icon></x-icon><span>Pricing</span></a><a href="https://shop.test/cart"><img alt="Cart" src="/cart.svg"></a>';
+  for (const el of nav.querySelectorAll('span,img')) el.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  // Each link apart, with where it goes (the selector within the shadow root is left to cssPath).
+  expect(events.map(({ properties: p }) => ({ tag: p?.tag, href: p?.href }))).toEqual([
+    { tag: 'a', href: 'https://shop.test/pricing' },
+    { tag: 'a', href: 'https://shop.test/cart' },
+  ]);
+});
