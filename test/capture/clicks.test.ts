@@ -451,3 +451,17 @@ test('in an app that is one component, a link whose text is in a child element o
     { tag: 'a', href: 'https://shop.test/cart' },
   ]);
 });
+
+test("a design-system button with a form name (<x-button name=\"intent\" value=\"publish\">Publish</x-button>, as <sl-button name> submits) is described as the site wrote it, not as the anonymous <button> in its shadow root", async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<form><x-button id="publish" name="intent" value="publish" data-waymark-plan="pro">Publish</x-button></form>';
+  const root = $('#publish').attachShadow({ mode: 'open' });
+  root.innerHTML = '<button part="base"><slot></slot></button>';
+  // Chromium's path for a click on the slotted text starts at the <slot>.
+  root.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map(({ properties: p }) => ({ tag: p?.tag, id: p?.id, plan: p?.plan, text: p?.text }))).toEqual([
+    { tag: 'x-button', id: 'publish', plan: 'pro', text: 'Publish' },
+  ]);
+});
