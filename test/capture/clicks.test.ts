@@ -465,3 +465,15 @@ test("a design-system button with a form name (<x-button name=\"intent\" value=\
     { tag: 'x-button', id: 'publish', plan: 'pro', text: 'Publish' },
   ]);
 });
+
+test('a design-system link (<x-link href="…/pricing">Pricing</x-link>, whose shadow root holds <a href><slot>) reports where it goes: its href', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<nav><x-link id="pricing" href="https://shop.test/pricing">Pricing</x-link></nav>';
+  const root = $('#pricing').attachShadow({ mode: 'open' });
+  root.innerHTML = '<a part="base" href="https://shop.test/pricing"><slot></slot></a>';
+  root.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map(({ properties: p }) => ({ tag: p?.tag, text: p?.text, href: p?.href }))).toEqual([
+    { tag: 'x-link', text: 'Pricing', href: 'https://shop.test/pricing' },
+  ]);
+});
