@@ -232,6 +232,20 @@ describe('capture through the script tag', () => {
     expect(lostEvents(ctx)).toEqual([]);
   });
 
+  it.skipIf(!clicksReady)('clicks: an element with id="closest" on the page (window.closest, by named access) does not stop click capture', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    // A store locator's "closest store" box: window.closest is now that element (HTML named access),
+    // and window is on every click's composedPath().
+    await t.page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p id="closest">Closest store: Lyon</p>'));
+    await t.page.click('#newsletter');
+    await t.cmd('track', 'Done Clicking');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the click');
+    expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'button', id: 'newsletter' })]);
+  });
+
   // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
   it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
     const { collector } = env;
