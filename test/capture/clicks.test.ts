@@ -477,3 +477,19 @@ test('a design-system link (<x-link href="…/pricing">Pricing</x-link>, whose s
     { tag: 'x-link', text: 'Pricing', href: 'https://shop.test/pricing' },
   ]);
 });
+
+test('a design-system button inside an annotated or role=button container (<div data-waymark-event="plan-card"><x-button>Buy</x-button>…) is the button, as a plain <button> there is, not the container', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div class="plan" data-waymark-event="plan-card" data-waymark-plan="pro"><h3>Pro</h3><x-button id="buy">Buy</x-button><x-button id="compare">Compare</x-button><button id="plain">Details</button></div>';
+  for (const id of ['#buy', '#compare']) $(id).attachShadow({ mode: 'open' }).innerHTML = '<button part="base"><slot></slot></button>';
+  for (const id of ['#buy', '#compare']) $(id).shadowRoot!.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  // The same card with a plain button: the button, the nearest clickable.
+  $('#plain').dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map(({ properties: p }) => [p?.tag, p?.id])).toEqual([
+    ['x-button', 'buy'],
+    ['x-button', 'compare'],
+    ['button', 'plain'],
+  ]);
+});
