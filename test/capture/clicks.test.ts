@@ -493,3 +493,13 @@ test('a design-system button inside an annotated or role=button container (<div 
     ['button', 'plain'],
   ]);
 });
+
+test('a password field component without a name attribute (its name set as a property, <x-password .name=${…}>) is never described: a click on its icon-only "Show" toggle does not name the field', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<form><x-password id="new-password" class="password-field" autocomplete="new-password"></x-password></form>';
+  const root = $('#new-password').attachShadow({ mode: 'open' });
+  root.innerHTML = '<input type="password"><button type="button" class="toggle"><svg><path></path></svg></button>';
+  root.querySelector('path')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map((e) => e.properties?.tag)).not.toContain('x-password');
+});
