@@ -61,3 +61,18 @@ test('an app that is one component: its buttons and links stand for themselves; 
   expect(on($('button', card))).toBe($('a', root));
   expect(on($('.admin', root))).toBe(undefined);
 });
+
+test('a page with <form name="host"> (document.host is that form, by HTML named access) does not send the walk up the components around the click into a loop', () => {
+  document.body.innerHTML = '<form name="host"><button id="save">Save</button></form>';
+  const form = $('form');
+  // happy-dom has no named access on document; browsers do: document.host is the form.
+  // Capped at 1,000 reads here, so that the loop it makes in a browser (the tab freezes on every click) ends.
+  let reads = 0;
+  Object.defineProperty(document, 'host', { configurable: true, get: () => (++reads < 1000 ? form : undefined) });
+  try {
+    expect(on($('#save'))).toBe($('#save'));
+    expect(reads).toBeLessThan(10);
+  } finally {
+    delete (document as any).host;
+  }
+});
