@@ -246,6 +246,20 @@ describe('capture through the script tag', () => {
     expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'button', id: 'newsletter' })]);
   });
 
+  it.skipIf(!formsReady)('forms: an element with id="hasAttribute" on the page (window.hasAttribute, by named access) does not stop form capture', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/checkout.html');
+    // window is on every event's composedPath(), and window.hasAttribute is now that element, not a function.
+    await t.page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p id="hasAttribute" hidden></p>'));
+    await t.page.fill('#email', 'not-an-email');
+    await t.cmd('track', 'Done Typing');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Typing'), 'the typing');
+    const form = unique(ctx.feed.filter((f) => f.kind == 'event' && f.data.event?.startsWith('Form ')).map((f) => f.data));
+    expect(form.map((e) => [e.event, e.properties])).toEqual([['Form Started', expect.objectContaining({ form: 'checkout', field: 'email' })]]);
+  });
+
   // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
   it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
     const { collector } = env;
