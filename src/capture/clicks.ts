@@ -26,12 +26,12 @@ export function clicks(): Plugin {
         document,
         'click',
         (e: MouseEvent) => {
-          // The element the click stands for (a web component's: see clickTarget).
-          const el = clickTarget(e);
+          // What acts (its href is the click's) and what stands for it (a web component: see clickTarget).
+          const [a, el] = clickTarget(e) || [];
           if (!el) return;
           let p: Record<string, unknown> = {};
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
-          const href = (el as HTMLAnchorElement).href;
+          const href = (a as HTMLAnchorElement).href;
           const cls = classes(el).slice(0, 5);
           // `!indexOf` is a prefix test (startsWith compresses worse); `a.name` twice, not a
           // destructured { name, value }, is 3 B smaller after brotli here.

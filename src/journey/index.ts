@@ -243,7 +243,8 @@ export function journey(source: Rules | string): Plugin {
       const chain: Element[] = [];
       // Out of a shadow root through its host: a click in a component's template is also a
       // click in the component, and in the page around it ([data-plan] on a <my-app> matches).
-      for (let n: any = e.element; n; n = n.parentElement || n.parentNode?.host) chain.push(n);
+      // (`instanceof`: a page element named "host" is document.host, by named access.)
+      for (let n: any = e.element; n; n = n.parentElement || (n.parentNode instanceof ShadowRoot && n.parentNode.host)) chain.push(n);
       const m = memo((s) =>
         chain.some((n) => {
           try {

@@ -248,6 +248,22 @@ describe('selectors', () => {
     expect(s.t.stage).toBe('consideration');
   });
 
+  test('a page with <form name="host"> (document.host is that form, by named access) does not send the ancestor walk into a loop', () => {
+    const s = start(journey(PRODUCT));
+    document.body.innerHTML = '<form name="host"><section data-plan="pro"><button>Buy</button></section></form>';
+    const form = document.querySelector('form')!;
+    // happy-dom has no named access on document; browsers do. Capped, so that a loop ends.
+    let reads = 0;
+    Object.defineProperty(document, 'host', { configurable: true, get: () => (++reads < 1000 ? form : undefined) });
+    try {
+      s.on('Element Clicked', document.querySelector('button')!);
+      expect(s.t.stage).toBe('consideration');
+      expect(reads).toBe(0);
+    } finally {
+      delete (document as any).host;
+    }
+  });
+
   test('an event without an element never matches a selector', () => {
     const s = start(journey(PRODUCT));
     s.t.track('Element Clicked');

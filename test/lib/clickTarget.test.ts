@@ -28,11 +28,11 @@ test('the three falsy answers mean different things: nothing clickable (null), a
   expect(on($('#field'))).toBe(false);
   expect(on($('#edit'))).toBe(false);
   expect(on($('#hidden'))).toBe(undefined);
-  // A child of a button is the button's click.
-  expect(on($('#icon'))).toBe($('#ok'));
+  // A child of a button is the button's click, and the button stands for itself.
+  expect(on($('#icon'))).toEqual([$('#ok'), $('#ok')]);
 });
 
-test("a design system's button stands for the button inside it when that names nothing, or the site annotated it; never a field component", () => {
+test("a design system's button stands for the button inside it when that shows the site's content (a slot), or the site annotated it; never a sensitive field component", () => {
   document.body.innerHTML =
     '<x-button id="buy">Buy</x-button><x-buy id="pro" data-waymark-plan="pro"></x-buy><x-icon-button id="del"></x-icon-button>' +
     '<x-password id="pw" name="password"></x-password>';
@@ -40,11 +40,11 @@ test("a design system's button stands for the button inside it when that names n
   const own = $('button', shadow($('#pro'), '<button>Buy Pro</button>'));
   const labelled = $('button', shadow($('#del'), '<button aria-label="Delete">x</button>'));
   const show = $('button', shadow($('#pw'), '<input type="password"><button>Show</button>'));
-  expect(on(slotted)).toBe($('#buy'));
-  expect(on(own)).toBe($('#pro'));
-  // Names itself, and nothing of the site's on the component: the button.
-  expect(on(labelled)).toBe(labelled);
-  expect(on(show)).toBe(show);
+  expect(on(slotted)).toEqual([slotted, $('#buy')]);
+  expect(on(own)).toEqual([own, $('#pro')]);
+  // No slot, and nothing of the site's on the component: the button.
+  expect(on(labelled)).toEqual([labelled, labelled]);
+  expect(on(show)).toEqual([show, show]);
 });
 
 test('an app that is one component: its buttons and links stand for themselves; a link around a component wins; an ignored part is undefined', () => {
@@ -56,9 +56,9 @@ test('an app that is one component: its buttons and links stand for themselves; 
   );
   const nav = shadow($('site-nav', root), '<a href="/pricing">Pricing</a>');
   const card = shadow($('x-card', root), '<button>More</button>');
-  expect(on($('.go', root))).toBe($('.go', root));
-  expect(on($('a', nav))).toBe($('a', nav));
-  expect(on($('button', card))).toBe($('a', root));
+  expect(on($('.go', root))).toEqual([$('.go', root), $('.go', root)]);
+  expect(on($('a', nav))).toEqual([$('a', nav), $('a', nav)]);
+  expect(on($('button', card))).toEqual([$('a', root), $('a', root)]);
   expect(on($('.admin', root))).toBe(undefined);
 });
 
@@ -70,9 +70,18 @@ test('a page with <form name="host"> (document.host is that form, by HTML named 
   let reads = 0;
   Object.defineProperty(document, 'host', { configurable: true, get: () => (++reads < 1000 ? form : undefined) });
   try {
-    expect(on($('#save'))).toBe($('#save'));
+    expect(on($('#save'))).toEqual([$('#save'), $('#save')]);
     expect(reads).toBeLessThan(10);
   } finally {
     delete (document as any).host;
   }
+});
+
+test("a field component never stands for its buttons, slot or not (an <sl-input>'s clear and show-password buttons hold slots for their icons): form fields are never described", () => {
+  document.body.innerHTML = '<x-input id="email" name="email" data-waymark-field="email"></x-input><x-input id="pw" type="password"></x-input>';
+  const html = '<input><button class="clear" aria-label="Clear entry"><slot name="clear-icon"></slot></button>';
+  const clear = $('button', shadow($('#email'), html));
+  const show = $('button', shadow($('#pw'), html));
+  expect(on(clear)).toEqual([clear, clear]);
+  expect(on(show)).toEqual([show, show]);
 });
