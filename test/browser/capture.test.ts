@@ -246,6 +246,25 @@ describe('capture through the script tag', () => {
     expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'button', id: 'newsletter' })]);
   });
 
+  it('an <img name="title"> on the page (document.title is that image, by HTML named access) loses no event', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.page.waitForFunction(() => (window as any).waymark.version);
+    // An old rollover banner: <img name="title">. Document has [LegacyOverrideBuiltIns], so
+    // document.title is now the image, not a string.
+    const clobbered = await t.page.evaluate(() => {
+      document.body.insertAdjacentHTML('beforeend', '<img name="title" src="data:," alt="">');
+      return typeof document.title;
+    });
+    expect(clobbered).toBe('object');
+    await t.page.click('#newsletter');
+    await t.cmd('track', 'Done Clicking');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the click and the track', 3000);
+    expect(only(events(), 'Element Clicked').map((e) => e.properties)).toEqual([expect.objectContaining({ tag: 'button', id: 'newsletter' })]);
+  });
+
   it.skipIf(!formsReady)('forms: an element with id="hasAttribute" on the page (window.hasAttribute, by named access) does not stop form capture', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted' });

@@ -223,6 +223,21 @@ describe('events', () => {
     document.title = title;
   });
 
+  test('a page with <img name="title"> or <form name="title"> (document.title is that element, by HTML named access) loses no event', async () => {
+    document.body.innerHTML = '<img name="title" src="data:,">';
+    const img = document.querySelector('img');
+    // happy-dom has no named access on document; browsers do ([LegacyOverrideBuiltIns]): document.title is the <img>.
+    Object.defineProperty(document, 'title', { configurable: true, get: () => img });
+    try {
+      const { events } = await run({}, (t) => (t.track('A'), t.page()));
+      expect(events.map((e) => e.event || e.type)).toEqual(['A', 'page']);
+      expect(typeof events[0].context.page.title).toBe('string');
+    } finally {
+      delete (document as any).title;
+      document.body.innerHTML = '';
+    }
+  });
+
   test('query parameters on the deny-list and the user list are redacted, emails masked, fragments dropped', async () => {
     // Sentinels that a random id cannot contain (ids are hex and dashes).
     history.replaceState(null, '', '/reset?token=sentinelq&utm_source=news&ref=me@x.com&Order=7#access_token=zzz');
