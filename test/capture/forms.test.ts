@@ -487,3 +487,31 @@ test('abandoned on a bare pagehide rides in the beacon', async () => {
   const beacon = c.requests.find((r) => r.init.keepalive);
   expect(beacon!.body.batch.map((e) => e.event)).toContain('Form Abandoned');
 });
+
+test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: `form` is a string property, the id of its form or "") is seen: Form Started, Form Abandoned', async () => {
+  // Like Shoelace 2's FormControl components: `@property({ reflect: true }) form = ''`, a native
+  // <input> in the shadow root, whose composed input/change/focusin events reach the document
+  // retargeted to the component.
+  class XField extends HTMLElement {
+    form = this.getAttribute('form') || '';
+    constructor() {
+      super();
+      this.attachShadow({ mode: 'open' }).innerHTML = '<input>';
+    }
+  }
+  if (!customElements.get('x-field')) customElements.define('x-field', XField);
+  const { props } = start();
+  document.body.innerHTML = '<form id="signup"><x-field name="email"></x-field></form><x-field name="nick" form="signup"></x-field>';
+  for (const host of document.querySelectorAll('x-field')) {
+    const inner = host.shadowRoot!.querySelector('input')!;
+    inner.dispatchEvent(new FocusEvent('focusin', { bubbles: true, composed: true }));
+    inner.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    inner.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  }
+  hide();
+  window.dispatchEvent(new Event('pagehide'));
+  expect(await props()).toEqual([
+    ['Form Started', expect.objectContaining({ form: 'signup', field: 'email' })],
+    ['Form Abandoned', expect.objectContaining({ form: 'signup', lastField: 'nick', fields: 2 })],
+  ]);
+});
