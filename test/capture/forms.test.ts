@@ -490,7 +490,7 @@ test('abandoned on a bare pagehide rides in the beacon', async () => {
 
 test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: `form` is a string property, the id of its form or "") is seen: Form Started, Form Abandoned', async () => {
   // Like Shoelace 2's FormControl components: `@property({ reflect: true }) form = ''`, a native
-  // <input> in the shadow root, whose composed input/change/focusin events reach the document
+  // <input> in the shadow root, whose composed focusin and input events reach the document
   // retargeted to the component.
   class XField extends HTMLElement {
     form = this.getAttribute('form') || '';
@@ -506,12 +506,13 @@ test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: 
     const inner = host.shadowRoot!.querySelector('input')!;
     inner.dispatchEvent(new FocusEvent('focusin', { bubbles: true, composed: true }));
     inner.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-    inner.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+    // A native `change` is not composed: it stays in the shadow root, as in a browser.
+    inner.dispatchEvent(new Event('change', { bubbles: true }));
   }
   hide();
   window.dispatchEvent(new Event('pagehide'));
   expect(await props()).toEqual([
     ['Form Started', expect.objectContaining({ form: 'signup', field: 'email' })],
-    ['Form Abandoned', expect.objectContaining({ form: 'signup', lastField: 'nick', fields: 2 })],
+    ['Form Abandoned', expect.objectContaining({ form: 'signup', lastField: 'nick' })],
   ]);
 });
