@@ -279,6 +279,30 @@ describe('capture through the script tag', () => {
     expect(form.map((e) => [e.event, e.properties])).toEqual([['Form Started', expect.objectContaining({ form: 'checkout', field: 'email' })]]);
   });
 
+  it.skipIf(!formsReady)('forms: a design-system field in a page form (Shoelace 2\'s `form` string property) starts the form', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    await t.page.waitForFunction(() => (window as any).waymark.version);
+    // As Shoelace 2's <sl-input>: `@property({ reflect: true }) form = ''` and a native <input> in its shadow root.
+    await t.page.evaluate(() => {
+      customElements.define('x-field', class extends HTMLElement {
+        form = '';
+        constructor() {
+          super();
+          this.attachShadow({ mode: 'open' }).innerHTML = '<input>';
+        }
+      });
+      document.body.insertAdjacentHTML('beforeend', '<form id="signup"><x-field id="f1" name="email"></x-field></form>');
+    });
+    await t.page.fill('#f1 input', 'someone');
+    await t.cmd('track', 'Done Typing');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Typing'), 'the typing');
+    const form = unique(ctx.feed.filter((f) => f.kind == 'event' && f.data.event?.startsWith('Form ')).map((f) => f.data));
+    expect(form.map((e) => [e.event, e.properties])).toEqual([['Form Started', expect.objectContaining({ form: 'signup', field: 'email' })]]);
+  });
+
   // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
   it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
     const { collector } = env;
