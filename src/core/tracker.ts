@@ -177,7 +177,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       };
     }
     // The title in its place in the key order, masked: "Inbox (3) - jane@example.com".
-    return { ...at, title: mask(document.title) };
+    // A string only: <img name="title"> or <form name="title"> makes document.title that element
+    // (HTML named access overrides the document's own properties), and every event would fail.
+    const title = document.title;
+    return { ...at, title: mask(typeof title == 'string' ? title : '') };
   };
 
   const make = (type: WaymarkEvent['type'], fields: Partial<WaymarkEvent>): WaymarkEvent => {
