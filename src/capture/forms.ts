@@ -81,6 +81,16 @@ export function forms(): Plugin {
       if (!s.x) send('Abandoned', form, { lastField: s.l }, s);
     });
 
+  /**
+   * A field's form. A design system's field (Shoelace's <sl-input>, Web Awesome's) is a custom
+   * element whose `form` is a string, its form's id or '': its form is that id's, else the one
+   * around it. Another element without a form element (a link in a form) has none.
+   */
+  const formOf = (el: HTMLInputElement): Element | null => {
+    const f: unknown = el.form;
+    return f instanceof HTMLFormElement ? f : el.localName.includes('-') && typeof f == 'string' ? (f ? document.getElementById(f) : el.closest('form')) : null;
+  };
+
   // One handler for every document event: they share the element lookup, and each
   // listener costs bytes.
   const onEvent = (e: Event & { detail?: { step?: unknown } }) => {
@@ -93,10 +103,10 @@ export function forms(): Plugin {
     if (type == 'waymark:step') {
       // A Next button outside its form (form="id", in a sticky footer) has the form as `form`;
       // closest() first, as a form's own `form` would be a field named "form".
-      const form = el.closest('form') || el.form || el;
+      const form = el.closest('form') || formOf(el) || el;
       return form.closest('[data-waymark-ignore]') || stepDone(form, String(e.detail?.step || ''));
     }
-    const form = el.form;
+    const form = formOf(el);
     // Buttons have a `form` too, and these types. A field outside its form (form="id") is
     // not inside the form's data-waymark-ignore subtree: the form itself is checked.
     if (!form || form.closest('[data-waymark-ignore]') || /^(submit|button|reset|image)$/.test(el.type)) return;

@@ -493,7 +493,11 @@ test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: 
   // <input> in the shadow root, whose composed focusin and input events reach the document
   // retargeted to the component.
   class XField extends HTMLElement {
-    form = this.getAttribute('form') || '';
+    // As Lit reflects it: the attribute's value, or ''. (A class field would be read before
+    // happy-dom sets the attributes of an element made by innerHTML.)
+    get form() {
+      return this.getAttribute('form') || '';
+    }
     constructor() {
       super();
       this.attachShadow({ mode: 'open' }).innerHTML = '<input>';
