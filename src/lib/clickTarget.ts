@@ -1,4 +1,5 @@
 import { actionable, FIELDS } from './actionable';
+import { elementPath } from './elementPath';
 
 /** The component whose shadow root holds `n`, if any. (`instanceof`: a page element named "host" is document.host, by named access.) */
 const hostOf = (n: Node): Element | undefined => {
@@ -10,8 +11,7 @@ const hostOf = (n: Node): Element | undefined => {
  * What a click was on: `[clickable, described]`, the element that acts and the one that stands
  * for it as the site wrote it (its href is the first's); else null for a click on nothing
  * clickable, false for one in a field or an editor (the forms module's business, and the
- * user's own text), undefined for one in a `data-waymark-ignore` subtree anywhere on its path
- * (a component's shadow root included, where closest() cannot see).
+ * user's own text), undefined for one that must not be seen (see elementPath).
  *
  * Web components: closest() stops at a shadow root's edge, so the first element of each tree
  * the click went through is asked in turn, innermost first (an icon's own shadow root, the
@@ -24,10 +24,8 @@ const hostOf = (n: Node): Element | undefined => {
  * component, the links of its <site-nav> stay apart.
  */
 export const clickTarget = (e: Event): Element[] | null | false | undefined => {
-  // Elements only, tested with `instanceof`: window and document are on every path, and a page
-  // element can stand in for their properties by named access (id="closest", id="hasAttribute").
-  const path = e.composedPath().filter((n): n is Element => n instanceof Element);
-  if (path.some((n) => n.hasAttribute('data-waymark-ignore'))) return;
+  const path = elementPath(e);
+  if (!path) return;
   const firsts: Element[] = [];
   let tree: Node | undefined;
   for (const n of path) if (n.getRootNode() != tree) firsts.push(n), (tree = n.getRootNode());
