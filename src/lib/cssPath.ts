@@ -1,7 +1,8 @@
 /**
  * An id or name that may carry personal data, never reported: an email (`@`), or a run of
- * 5+ digits (an account, order or card number), with whitespace or dashes between them as
- * mask() allows, since `acct-1234-5678-9012` and `pay-4111-1111-1111-1111` are numbers too.
+ * 5+ digits (an account, order or card number), with whitespace or dashes between them,
+ * since `acct-1234-5678-9012` and `pay-4111-1111-1111-1111` are numbers too. (mask() also
+ * takes dots and slashes between digits; an id that usableId() accepts holds neither.)
  */
 export const personal = (s: string | null): boolean => /@|\d([\s\u2010-\u2015-]*\d){4}/.test(s!);
 
