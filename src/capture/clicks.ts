@@ -10,7 +10,7 @@ import { classes, cssPath, usableId } from '../lib/cssPath';
  * button, `[role=button]`, a submit or button input, a label, a summary, or anything
  * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
  * Properties: `tag`, `id` (only one the selector may use: no email, no long digit run),
- * `classes` (at most 5, those cssPath would use), `role`, `label` (aria-label or name),
+ * `classes` (at most 5, those cssPath would use), `role`, `label` (aria-label or name, 80 chars),
  * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
  * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
  * the data-waymark-* values are masked. Form fields and editors (contenteditable) are
@@ -47,7 +47,7 @@ export function clicks(): Plugin {
             // A class is never empty, so cls[0] is falsy only for no classes.
             classes: cls[0] && cls,
             role: el.getAttribute('role'),
-            label: mask(el.getAttribute('aria-label') || el.getAttribute('name') || ''),
+            label: mask(el.getAttribute('aria-label') || el.getAttribute('name') || '').slice(0, 80),
             text: directText(el),
             // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
             // enough, as the address is nobody's business.

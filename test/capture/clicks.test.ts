@@ -108,6 +108,15 @@ test('an email or long digit run in aria-label, name or a data-waymark-* value i
   expect(JSON.stringify([a.properties, b.properties])).not.toMatch(/jane\.doe|4111|1234567/);
 });
 
+test('a long aria-label is cut to 80 characters after masking, like the text', async () => {
+  const { sent } = start();
+  const long = 'Reply to the comment that starts: ' + 'word '.repeat(40);
+  document.body.innerHTML = `<button aria-label="${long}">Reply</button>`;
+  click($('button'));
+  const [e] = await sent();
+  expect(e.properties!.label).toBe(long.slice(0, 80));
+});
+
 test('a long digit run grouped with no-break spaces is masked in aria-label and data-waymark-* values', async () => {
   const { sent } = start();
   // U+00A0 between groups, as many sites print; U+202F, as Intl.NumberFormat('fr-FR') does.
