@@ -1,10 +1,10 @@
 /**
  * An id or name that may carry personal data, never reported: an email (`@`), or a run of
- * 5+ digits (an account, order or card number), with whitespace or dashes between them,
- * since `acct-1234-5678-9012` and `pay-4111-1111-1111-1111` are numbers too. (mask() also
- * takes dots and slashes between digits; an id that usableId() accepts holds neither.)
+ * 5+ digits (an account, order or card number), with whitespace, dots, slashes or dashes
+ * between them, as mask() takes them: `acct-1234-5678-9012` is a number too, and a field's
+ * name (not an id: usableId() refuses dots and slashes) can hold `phone.06.12.34.56.78`.
  */
-export const personal = (s: string | null): boolean => /@|\d([\s\u2010-\u2015-]*\d){4}/.test(s!);
+export const personal = (s: string | null): boolean => /@|\d([\s./\u2010-\u2015-]*\d){4}/.test(s!);
 
 /**
  * Whether an id may be reported, in a selector or as itself: it must be a plain CSS

@@ -91,6 +91,14 @@ test('a form or field named with a grouped number (acct-1234-5678-9012) or an em
   expect(await props()).toEqual([['Form Started', { form: 'main>form', field: 'main>form>input' }]]);
 });
 
+test('a field named with a number grouped by dots or slashes (a phone, a date of birth) is described by its selector instead', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<main><form id="f"><input name="phone.06.12.34.56.78"><input name="dob/12/05/1985"></form></main>';
+  fill($('input'), 'x');
+  fill($('input + input'), 'y');
+  expect(JSON.stringify(await props())).not.toMatch(/56\.78|1985/);
+});
+
 test('[data-waymark-step] containers take precedence over fieldsets; each step counts once', async () => {
   const { props } = start();
   document.body.innerHTML =
