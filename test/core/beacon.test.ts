@@ -48,6 +48,23 @@ describe('page hide', () => {
     await t.shutdown();
   });
 
+  // Segment's HTTP API refuses a batch holding an event over 32 KB of UTF-8 (400), and the
+  // beacon's events are dropped on a 4xx: 12,000 Japanese characters fit the 64 KiB quota
+  // beside the others, and took them down with it.
+  test('an event over 32 KB in UTF-8 is not in the beacon with the others: it stays queued for a batch of its own', async () => {
+    const c = fakeCollector();
+    const t = await tracker();
+    t.track('Add To Cart');
+    t.track('Review Posted', { text: 'あ'.repeat(12_000) });
+    t.track('Checkout Clicked');
+    await settle();
+    hide();
+    await settle();
+    expect(beacons(c).flatMap((b) => b.body.batch.map((e: any) => e.event))).toEqual(['Add To Cart', 'Checkout Clicked']);
+    expect((await queued(idb)).map((e: any) => e.event)).toEqual(['Review Posted']);
+    await t.shutdown();
+  });
+
   test('a write still in progress at page hide is aborted: its event is in the beacon and never lands in the queue', async () => {
     const c = fakeCollector();
     const t = await tracker();

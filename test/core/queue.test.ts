@@ -186,6 +186,23 @@ describe('bounds and eviction', () => {
     expect(errors).toContainEqual(expect.objectContaining({ code: 'dropped' }));
     await t.shutdown();
   });
+
+  // Segment's HTTP API caps an event at 32 KB of the request body, which is UTF-8: 12,000
+  // Japanese characters are under Waymark's 32,000-character cap and 36 KB on the wire. Segment
+  // answers the batch holding it with a 400, and a 4xx drops the whole batch: the events sent
+  // beside it were lost with it.
+  test("an event over 32 KB in UTF-8 (under 32,000 characters) costs no other event at a pipeline that enforces Segment's 32 KB per event", async () => {
+    const over = (e: unknown) => new TextEncoder().encode(JSON.stringify(e)).length > 32 * 1024;
+    const c = fakeCollector((req) => new Response('', { status: req.body.batch.some(over) ? 400 : 200 }));
+    const { t } = await tracker();
+    t.track('Order Completed');
+    t.track('Review Posted', { text: 'あ'.repeat(12_000) });
+    t.track('Signed Up');
+    for (let i = 0; i < 3; i++) await t.flush(), await settle();
+    const delivered = c.requests.filter((r) => !r.body.batch.some(over)).flatMap((r) => r.body.batch.map((e: any) => e.event));
+    expect(delivered).toEqual(['Order Completed', 'Signed Up']);
+    await t.shutdown();
+  });
 });
 
 describe('storage failures never throw and lose nothing', () => {
