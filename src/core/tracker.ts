@@ -376,7 +376,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     // Read past what this tab has in flight, which sits at the head of the queue.
     for (const [k, [json]] of await s.events(o.batchSize + inflight.size)) {
       if (inflight.has(k) || handed.has(k)) continue;
-      if (keys.length >= o.batchSize || (size += json.length + 1) > MAX_BATCH) break;
+      // An event over 32 KB of UTF-8 (a long text in Japanese, under the 32,000-character cap)
+      // goes alone, as if it filled the batch: Segment's HTTP API answers a batch holding one
+      // with a 400, and a 4xx drops the whole batch, the events beside it too.
+      if (keys.length >= o.batchSize || (size += bytes(json) > 32e3 ? MAX_BATCH : json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
     }
@@ -551,7 +554,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       // One that does not fit (a long text in Japanese is up to 3 bytes a character) stays
       // queued for the next visit; older, smaller ones may still fit.
       const n = bytes(json) + 1;
-      if (size + n > cap) continue;
+      // Nor one over 32 KB (see take()): its own batch takes it next visit.
+      if (size + n > cap || n > 32e3) continue;
       size += n;
       keys.unshift(k);
       parts.unshift(json);
