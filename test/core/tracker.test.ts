@@ -131,6 +131,20 @@ describe('events', () => {
     expect(reset.context.session.id).not.toBe(before.context.session.id);
   });
 
+  // A site that passes its user's id as it has it (`identify(user.id ?? '')`) when nobody is
+  // signed in: "" identifies no one. Sent as `"userId": ""`, every event after it failed the
+  // reference collector's check (a userId is null or 1 to 200 characters), so the collector
+  // stored none of them, with a 200 the SDK counts as delivered.
+  test('identify("") identifies no one: the events after it have userId null, and pass the reference collector', async () => {
+    const { validateBatch } = await import('../../examples/collector/validate.mjs');
+    const { c, events } = await run({}, (t) => {
+      t.identify('');
+      t.track('After');
+    });
+    expect(events.map((e) => e.userId)).toEqual([null, null]);
+    expect(c.requests.flatMap((r) => validateBatch(r.body))).toEqual([]);
+  });
+
   test("identify(traits), Segment's shape: traits for the current user, whose id stays", async () => {
     const { events } = await run({}, (t) => {
       t.identify({ plan: 'free' } as any);
