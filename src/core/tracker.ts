@@ -753,7 +753,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       // Segment's identify(traits): traits for the current user, who stays (not "[object Object]").
       if (userId && typeof userId == 'object') traits = userId;
       // From here on, events made before the saved visitor is read are this user's (see make()).
-      else (v.u = userId == null ? null : '' + userId), (named = 1), tell({ u: v.u });
+      // "" identifies no one (a site's `user.id ?? ''`): null, not a userId collectors refuse.
+      else (v.u = '' + (userId ?? '') || null), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
     reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
