@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import typescript from '@rollup/plugin-typescript';
 import { rollup } from 'rollup';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { step, test as matches, validate } from '../../src/journey/rules';
+import type { JourneyContext } from '../../src/types';
+import { gen, mutate, NAMES, pick, SCALARS, seeded, SELECTORS, some } from './generate';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
@@ -373,5 +376,51 @@ describe('bad arguments: usage and exit 2', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage:\n/);
     expect(r.stdout).toContain('need a page to test CSS selectors on');
+  });
+});
+
+// The CLI's verdicts are the browser's: for generated rules files, `validate` exits and reports
+// as validate() does (which the engine runs at load), and `explain` reaches, event by event, the
+// stage that step() (the engine's own step, with the selectors the event says its element
+// matches) reaches.
+describe('the CLI agrees with the engine on generated files', () => {
+  const r = seeded(7);
+  const PATHS = ['/', '/pricing', '/pricing/', '/docs/a/b', '/shop/checkout', '/shop/eu/checkout', '/app#/cart', '/caf%C3%A9/x', '/p/[id]', '/a%20b', '/team/settings'];
+  const event = (n: number) => {
+    const type = pick(r, ['page', 'track', 'track', 'identify']);
+    const e: Record<string, unknown> = { type, anonymousId: 'v1', messageId: 'm' + n, context: { page: { path: pick(r, PATHS) }, session: { number: 1 + Math.floor(r() * 3) }, campaign: { channel: pick(r, ['email', 'direct']), source: pick(r, ['a', 'b']) } } };
+    if (type == 'track') e.event = pick(r, ['Order Completed', 'Pricing', 'x', 'A', 'B', 'Element Clicked']);
+    if (type == 'page' && r() < 0.5) e.name = pick(r, ['Pricing', 'A']);
+    e.properties = Object.fromEntries(some(r, 3, () => [pick(r, NAMES), pick(r, SCALARS)]));
+    if (r() < 0.5) e.selector = SELECTORS.filter(() => r() < 0.4);
+    return e;
+  };
+  const docs = Array.from({ length: 30 }, (_, i) => {
+    let doc: any = gen(r);
+    if (i % 3 == 0) doc = mutate(r, doc);
+    return doc;
+  });
+
+  test.each(docs.map((d, i) => [i, d]))('generated file %i', async (i, doc) => {
+    const path = file(`gen-${i}.json`, doc);
+    const errors = validate(doc);
+    const v = await run('validate', path);
+    expect(v.code).toBe(errors.length ? 1 : 0);
+    if (errors.length) return expect(v.stderr.split('\n').slice(1, -1)).toEqual(errors.map((e) => '  ' + e));
+    const events = Array.from({ length: 8 }, (_, n) => event(n));
+    const x = await run('explain', path, '--events', file(`gen-${i}.events.json`, events));
+    expect(x.code).toBe(0);
+    const st: JourneyContext = { stage: null, previousStage: null, enteredAt: null };
+    const counts: Record<string, number> = {};
+    const expected = events.map((e) => {
+      const sel = (s: string) => ((e.selector as string[]) || []).includes(s);
+      step(doc, st, counts, e, sel);
+      const hits = doc.rules.flatMap((u: any, k: number) => (matches(u.when, e, sel) && matches(u.when, e, sel, counts[k]) ? [`rules[${k}] ${u.stage}`] : []));
+      return [`   matches: ${hits.join(', ') || 'none'}`, st.stage ?? 'none'];
+    });
+    const lines = x.stdout.split('\n');
+    const got = lines
+      .flatMap((l, k) => (l.startsWith('   Stage: ') ? [[lines.slice(0, k).reverse().find((m) => m.startsWith('   matches: ')), /^   Stage: (?:.*? -> (.*?), entered by|(.*?) \((?:no rule|unchanged))/.exec(l)!.slice(1).find((s) => s != null)]] : []));
+    expect(got).toEqual(expected);
   });
 });
