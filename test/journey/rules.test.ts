@@ -333,6 +333,17 @@ describe('conditions', () => {
     expect(matches({ path: '/100%/*' }, page('/100%/x'), noDom)).toBe(true);
   });
 
+  // Sites that encode their slugs (MediaWiki: /wiki/AT%26T, /wiki/C%2B%2B; a CMS's /q%26a)
+  // percent-encode characters that decodeURI() leaves as they are (& + , ; : @ = $): the glob
+  // written as the path reads never matched.
+  test('a path glob as the path reads matches a path with & + , ; : @ = $ percent-encoded', () => {
+    expect(matches({ path: '/wiki/AT&T' }, page('/wiki/AT%26T'), noDom)).toBe(true);
+    expect(matches({ path: '/wiki/C++' }, page('/wiki/C%2B%2B'), noDom)).toBe(true);
+    expect(matches({ path: '/tags/a,b;c:d@e=f$' }, page('/tags/a%2Cb%3Bc%3Ad%40e%3Df%24'), noDom)).toBe(true);
+    // An encoded slash is part of its segment in the path as it is sent: /files/* still takes it.
+    expect(matches({ path: '/files/*' }, page('/files/a%2Fb'), noDom)).toBe(true);
+  });
+
   test('selector and form ask the selector test, with the selector', () => {
     const asked: string[] = [];
     const sel = (s: string) => (asked.push(s), s == '[data-plan]');
