@@ -195,10 +195,14 @@ const is = (m: any, x: any): boolean =>
         )
       : m === x;
 
-/** A path as written in a rule: `/café`, not `/caf%C3%A9`. */
+/**
+ * A path as written in a rule: `/café`, not `/caf%C3%A9`; `/wiki/AT&T`, not `/wiki/AT%26T`
+ * (decodeURI() would leave & + , ; : @ = $ encoded). An encoded slash becomes one here, but
+ * the path is also tested as it is, where it stays in its segment.
+ */
 const decode = (p: string) => {
   try {
-    return decodeURI(p);
+    return decodeURIComponent(p);
   } catch {
     return p;
   }
