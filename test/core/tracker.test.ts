@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { createTracker, pageViews } from '../../src';
+import { createTracker, journey, pageViews } from '../../src';
 import type { Plugin, PluginContext, WaymarkError, WaymarkEvent } from '../../src/types';
 import { VERSION } from '../../src/version';
 import pkg from '../../package.json';
@@ -111,6 +111,20 @@ describe('events', () => {
     expect(events[0]).toMatchObject({ type: 'page', properties: { url: expect.any(String), path: location.pathname } });
     expect(events[0].name).toBeUndefined();
     expect(events[1]).toMatchObject({ type: 'page', name: 'Pricing', properties: { plan: 'pro', path: location.pathname } });
+  });
+
+  // A virtual page view (a modal step, a wizard page) as Segment's analytics.js takes it: the
+  // page fields given in properties are the page's, in context.page too. There the stage rules'
+  // path globs look, and the collectors' page columns (context_page_path) come from.
+  test('page(name, { path, url }): the page fields given are the page in context.page too, where path rules match them', async () => {
+    const { events } = await run({ stages: journey({ stages: ['a'], rules: [{ stage: 'a', when: { type: 'page', path: '/checkout/step-2' } }] }) }, (t) => {
+      t.page('Step 2', { path: '/checkout/step-2', url: 'https://shop.test/checkout/step-2', plan: 'pro' });
+    });
+    expect(events[0]).toMatchObject({
+      properties: { path: '/checkout/step-2', url: 'https://shop.test/checkout/step-2', plan: 'pro' },
+      context: { page: { path: '/checkout/step-2', url: 'https://shop.test/checkout/step-2', referrer: expect.any(String) }, journey: { stage: 'a' } },
+    });
+    expect(events[0].context.page).not.toHaveProperty('plan');
   });
 
   test('identify() sends traits and sets userId on the events after it; reset() forgets the user', async () => {
