@@ -746,7 +746,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     }),
     page: safe((name?: string, properties?: Properties) => {
       const e = make('page', name ? { name } : {});
-      e.properties = { ...e.context.page, ...properties };
+      const c: any = e.context.page;
+      e.properties = { ...c, ...properties };
+      // As Segment's analytics.js: the page fields given (a virtual page's path) are the page,
+      // in context too, where stage rules and collectors look for it.
+      for (const k in c) c[k] = e.properties![k];
       enqueue(e);
     }),
     identify: safe((userId: string | null | Properties, traits?: Properties) => {
