@@ -226,6 +226,19 @@ describe('glob', () => {
   });
 });
 
+// A hash router served from a folder (https://shop.example/app/#/cart) has the folder's slash
+// before its route: context.page.path is /app/#/cart. The README's glob for it is /app#/cart,
+// and a trailing slash is optional: "a marketer writes the page's name, not the server's habit".
+test('a hash-router glob takes its route with or without the slash before it', () => {
+  expect(glob('/app#/cart').test('/app/#/cart')).toBe(true);
+  expect(glob('/app/#/cart').test('/app#/cart')).toBe(true);
+  expect(glob('/app#/cart').test('/app#/cart')).toBe(true);
+  expect(glob('/app/#!/orders/*').test('/app#!/orders/12')).toBe(true);
+  expect(glob('/#/cart').test('/#/cart')).toBe(true);
+  expect(glob('/app#/cart').test('/app//#/cart')).toBe(false);
+  expect(glob('/app#/cart').test('/apps#/cart')).toBe(false);
+});
+
 describe('conditions', () => {
   const props = { plan: 'pro', total: 120, zero: 0, nothing: null, yes: true, numeric: '150' };
   const ev = track('Order Completed', props, {
