@@ -177,7 +177,8 @@ export const glob = (g: string): RegExp =>
   // segments: `/shop/**/checkout` is `^/shop(/.*)?/checkout$`, and takes `/shop/checkout`.
   // A trailing slash is optional on both sides (`/pricing` takes `/pricing/`, as WordPress and
   // most static sites serve it): a marketer writes the page's name, not the server's habit.
-  RegExp('^' + g.replace(/(.)\/$/, '$1').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*(?![^/])|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')) + '/?$');
+  // So is the slash before a hash-router route: /app#/cart takes /app/#/cart, served from a folder.
+  RegExp('^' + g.replace(/(.)\/$/, '$1').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/\*\*(?![^/])|\*\*?/g, (s) => (s[2] ? '(/.*)?' : s[1] ? '.*' : '[^/]*')).replace(/(.)\/?#/, '$1/?#') + '/?$');
 
 const is = (m: any, x: any): boolean =>
   isArr(m)
