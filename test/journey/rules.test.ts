@@ -180,6 +180,23 @@ describe('validate', () => {
   });
 });
 
+// The README: count and session "take numbers only, and no exists (they are always there), so
+// a test that could never hold is an error rather than a silent miss". A count includes the
+// event being judged and a session number is 1-based, so neither is ever 0, negative or a
+// fraction: "count": 0 (the first time, counted from 0) never held, and passed.
+test.each<[string, unknown]>([
+  ['count 0', { count: 0 }],
+  ['session 0', { session: 0 }],
+  ['count -1', { count: -1 }],
+  ['count 1.5', { count: 1.5 }],
+  ['count one of 0 or 1 (0 never holds)', { count: [0, 1] }],
+  ['count eq 0', { count: { eq: 0 } }],
+  ['session in [0]', { session: { in: [0] } }],
+])('a count or session test that could never hold is an error: %s', (_, when) => {
+  const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+  expect(validate(doc)).toEqual([expect.stringMatching(/^rules\[0\]\.when\.(count|session)\b/)]);
+});
+
 describe('glob', () => {
   test.each<[string, string, boolean]>([
     ['/pricing', '/pricing', true],

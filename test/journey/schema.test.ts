@@ -160,6 +160,14 @@ describe('the schema and the validator agree', () => {
     expect(validate(doc)).toEqual([expect.stringMatching(/expected at most 32 nested any\/all\/not$/)]);
   });
 
+  // A count includes the event judged and a session number is 1-based: a test of 0, a
+  // negative or a fraction never holds, and the editor says so as the validator does.
+  test.each([{ count: 0 }, { session: 0 }, { count: -1 }, { count: 1.5 }, { count: [0, 1] }, { count: { eq: 0 } }, { session: { in: [0] } }])('a count or session test that could never hold, %j, is refused by both', (when) => {
+    const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+    expect(schemaOk(doc)).toBe(false);
+    expect(validate(doc)).toHaveLength(1);
+  });
+
   test('the schema is a draft 2020-12 schema that editors can fetch by $id', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.$id).toMatch(/stages\.schema\.json$/);
