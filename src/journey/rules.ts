@@ -128,9 +128,10 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   // A failed check answers truthy (push's new length), so the string test comes first: css
   // is only ever shown strings.
   const sel: Check = (v, p, k) => (isStr(v) ? css?.(v, p) : str(v, p, k));
-  // A count or a session number is always a number, and always there: a string `eq` or an
-  // `exists` could never hold, so they are mistakes.
-  const numbers = value(isNum, 'a number');
+  // A count or a session number is always a whole number from 1, and always there: a string
+  // `eq`, a 0 (the first time is 1: it counts the event judged), a fraction or an `exists`
+  // could never hold, so they are mistakes. (Comparisons take any number.)
+  const numbers = value((n) => isNum(n) && n > 0 && n % 1 == 0, 'a positive whole number');
   const props = obj({ '*': value(isScalar, 'a value', { exists: one(true, false) }) });
   // A cap, so that a broken or hostile file is reported, not a stack overflow. The grammar
   // is recursive: `conditions` is read when a condition is checked, once it is defined.

@@ -154,11 +154,11 @@ describe('validate', () => {
     ['eq with an object', withWhen({ properties: { a: { eq: {} } } }), ['rules[0].when.properties.a.eq: expected a value']],
     ['exists with a string', withWhen({ properties: { a: { exists: 'yes' } } }), ['rules[0].when.properties.a.exists: expected true or false']],
     ['campaign values', withWhen({ campaign: { channel: { in: 'email' } } }), ['rules[0].when.campaign.channel.in: expected an array of values']],
-    ['count as a string', withWhen({ count: '2' }), ['rules[0].when.count: expected a number, an array of them or {eq,in,gt,gte,lt,lte}']],
-    ['session as an array of strings', withWhen({ session: ['2'] }), ['rules[0].when.session: expected a number, an array of them or {eq,in,gt,gte,lt,lte}']],
+    ['count as a string', withWhen({ count: '2' }), ['rules[0].when.count: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}']],
+    ['session as an array of strings', withWhen({ session: ['2'] }), ['rules[0].when.session: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}']],
     // A count is always a number, and always there: these could never hold.
-    ['count eq a string', withWhen({ count: { eq: 'two' } }), ['rules[0].when.count.eq: expected a number']],
-    ['count in strings', withWhen({ count: { in: ['1'] } }), ['rules[0].when.count.in: expected an array of numbers']],
+    ['count eq a string', withWhen({ count: { eq: 'two' } }), ['rules[0].when.count.eq: expected a positive whole number']],
+    ['count in strings', withWhen({ count: { in: ['1'] } }), ['rules[0].when.count.in: expected an array of positive whole numbers']],
     ['count exists', withWhen({ count: { exists: false } }), ['rules[0].when.count.exists: expected one of eq,in,gt,gte,lt,lte']],
     ['any empty', withWhen({ any: [] }), ['rules[0].when.any: expected a non-empty array']],
     ['all as an object', withWhen({ all: {} }), ['rules[0].when.all: expected a non-empty array']],
@@ -173,7 +173,7 @@ describe('validate', () => {
     ['several problems are all reported', { stages: ['a'], rules: [{ stage: 'a', when: { path: 1 } }, { stage: 'z', when: { count: 'x' } }] }, [
       'rules[0].when.path: ' + PATH,
       'rules[1].stage: expected a stage (a)',
-      'rules[1].when.count: expected a number, an array of them or {eq,in,gt,gte,lt,lte}',
+      'rules[1].when.count: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}',
     ]],
   ])('invalid: %s', (_, rules, errors) => {
     expect(validate(rules)).toEqual(errors);
