@@ -124,3 +124,36 @@ test('a revoke on the next page is not undone by Back: the page kept in the cach
   expect(restored).toBe(false);
   await page.context().close();
 });
+
+// A pending page holds no database, so a revoke's deleteDatabase cannot evict it from the
+// cache: it must hear the revoke, or Back shows it still pending, holding the events it made
+// before the visitor said no, and a later grant sends them (the table: denied drops what is held).
+test('a deny on the next page reaches a pending page kept in the cache: a later grant on it does not send what it held before the deny', async () => {
+  tag = `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-flush-interval="100"></script>`;
+  got.length = 0;
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(origin + '/a');
+  await page.waitForTimeout(800);
+  await page.evaluate(() => (window as any).waymark('track', 'Before Deny'));
+  await Promise.all([page.waitForURL('**/b'), page.click('#next')]);
+  await page.waitForTimeout(800);
+  await page.evaluate(() => (window as any).waymark('consent', 'denied'));
+  await page.waitForTimeout(500);
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as any).persisted !== undefined);
+  // The visitor changes their mind, on the page Back showed.
+  await page.evaluate(() => (window as any).waymark('consent', 'granted'));
+  await expect.poll(() => got.flat().filter((n) => n == 'page').length, { timeout: 5000 }).toBeGreaterThan(0);
+  await page.waitForTimeout(500);
+  expect(got.flat()).not.toContain('Before Deny');
+  await ctx.close();
+});
+
+// The control for the test above: a pending page that nothing reaches stays in the cache.
+test('a pending page is still restored from the back/forward cache', async () => {
+  tag = `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-flush-interval="100"></script>`;
+  const { restored, reasons, page } = await back();
+  expect(restored, JSON.stringify(reasons)).toBe(true);
+  await page.context().close();
+});
