@@ -857,9 +857,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     offs.push(
       listen(window, 'pagehide', (e) => {
         hiding = 1;
-        // A page with consent on the memory fallback holds no database that a revoke would
-        // delete (which evicts a kept page): it keeps listening, and a revoke evicts it so.
-        if ((e as PageTransitionEvent).persisted && !(state == 'granted' && store?.mem)) channel?.close(), (channel = undefined);
+        // Only a page that holds the database stops listening: a revoke deletes it, which evicts
+        // the kept page. One without consent (pending: its held events must not outlive a deny
+        // elsewhere), or on the memory fallback, keeps listening, and a consent change evicts it so.
+        if ((e as PageTransitionEvent).persisted && state == 'granted' && !store?.mem) channel?.close(), (channel = undefined);
       }),
       listen(window, 'pageshow', (e) => {
         hiding = 0;
