@@ -136,3 +136,51 @@ describe('a grant right after a revoke', () => {
     await t.shutdown();
   }, 10000);
 });
+
+describe('a revoke on a tracker that is shut down', () => {
+  // The consent banner keeps its reference to the tracker: an SPA that shut it down (an
+  // unmount) still has the visitor's queue, ids and stage on disk, and other tabs tracking.
+  test('after shutdown(): consent("denied") erases what it stored and stops the other tabs', async () => {
+    const c = fakeCollector(() => new Response('', { status: 503 }));
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    a.identify('alice');
+    a.track('Queued');
+    await settle();
+    await until(async () => (await queued(idb)).length >= 1, 'queued');
+    await a.shutdown();
+    a.consent('denied');
+    await tick(50);
+    await until(async () => !(await databases(idb)).includes('waymark'), 'the database is deleted');
+    expect(b.consentState).toBe('denied');
+    c.respondWith();
+    b.track('After the revoke');
+    await b.flush();
+    await settle();
+    expect(c.names()).not.toContain('After the revoke');
+    await b.shutdown();
+  });
+
+  test('while shutdown() settles its batch in flight: consent("denied") aborts it and nothing stays on disk', async () => {
+    let signal: AbortSignal | undefined;
+    const c = fakeCollector(
+      (req) =>
+        new Promise((_, rej) => {
+          signal = req.init.signal!;
+          signal.addEventListener('abort', () => rej(new DOMException('aborted', 'AbortError')));
+        }),
+    );
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    a.track('In flight');
+    await settle();
+    a.flush();
+    await until(() => c.requests.length == 1, 'a sends');
+    const down = a.shutdown(); // "Reject all" that also stops tracking: shutdown(), then consent('denied')
+    a.consent('denied');
+    await tick(20);
+    expect(signal!.aborted).toBe(true);
+    await down;
+    expect(a.consentState).toBe('denied');
+    await until(async () => !(await databases(idb)).includes('waymark'), 'the database is deleted');
+  });
+});
