@@ -123,6 +123,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** Rows written while backing off since the bounds were last enforced. */
   let written = 0;
   let channel: BroadcastChannel | undefined;
+  /** Opens `channel` (in a browser). */
+  let open: () => void;
   let v: Visitor = { a: uuid() };
 
   const hear = (fn: (d: any) => void, data: unknown) => {
@@ -762,7 +764,10 @@ export function createTracker(options: TrackerOptions): Tracker {
       enqueue(make('identify', { traits: { ...traits } }));
     }),
     reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
-    consent: safe(setConsent),
+    // A revoke counts after shutdown() too: the consent banner's reference outlives an SPA's
+    // tracker, and what it stored is still on disk. It is erased, a batch still settling is
+    // aborted, and the other tabs are told on a channel opened for it.
+    consent: (c) => (dead && browser && c == 'denied' ? (channel?.close(), open(), setConsent(c), channel?.close()) : safe(setConsent)(c)),
     feedback: safe((f: Feedback) => {
       if (typeof f?.score != 'number' || !/^(csat|nps|ces)$/.test(f.scale)) {
         return fail('config', 'feedback() needs { score: number, scale: "csat" | "nps" | "ces" }');
@@ -839,7 +844,7 @@ export function createTracker(options: TrackerOptions): Tracker {
               ? resetVisitor(0, d.a)
               : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
     );
-    const open = () => {
+    open = () => {
       // After shutdown() a revoke still counts: it aborts the batch that shutdown() waits for,
       // and erases what it would write.
       if (typeof BroadcastChannel == 'function')
