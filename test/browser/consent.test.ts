@@ -136,6 +136,26 @@ describe('consent', () => {
     env.account({ expected: collector.events().map((e) => e.messageId) });
   });
 
+  // README (Privacy): requests carry no cookies. The rules file is fetched before consent too,
+  // and needs none: the site's session cookie has no business on it.
+  it('the rules file (data-stages) is fetched without cookies, like every other request Waymark makes', async () => {
+    const { collector } = env;
+    env.site.set({ stages: '/journey.json' });
+    const ctx = await env.context();
+    await ctx.context.addCookies([{ name: 'sid', value: 'session-of-the-visitor', url: env.site.origin }]);
+    const cookies: Record<string, string | undefined> = {};
+    ctx.context.on('request', async (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path == '/journey.json' || (path == '/v1/batch' && r.method() == 'POST')) cookies[path] = (await r.allHeaders()).cookie;
+    });
+    const t = await ctx.open('/landing.html');
+    await t.cmd('consent', 'granted');
+    await collector.waitFor((c) => c.events().length > 0, 'the first batch');
+    await expect.poll(() => Object.keys(cookies).sort()).toEqual(['/journey.json', '/v1/batch']);
+    expect(cookies).toEqual({ '/journey.json': undefined, '/v1/batch': undefined });
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+
   for (const signal of ['gpc', 'dnt'] as const) {
     it(`${signal.toUpperCase()} counts as denied: nothing is sent or stored, even after consent('granted')`, async () => {
       const { collector } = env;
