@@ -92,6 +92,27 @@ describe('capture through the script tag', () => {
     expect(lost).toEqual([]);
   });
 
+  // README (Privacy): deny-listed query values and emails in URLs are redacted. A site whose
+  // Referrer-Policy is permissive (no-referrer-when-downgrade, still common; unsafe-url) has the
+  // browser send the page's full URL with every request, in the Referer header: the collector
+  // must not get there what the payload redacts. (The same goes for the default policy and a
+  // collector on the site's own origin.)
+  it('a permissive Referrer-Policy: the secrets redacted in the payload do not reach the collector in the Referer header', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', headers: { '/landing.html': { 'Referrer-Policy': 'no-referrer-when-downgrade' } } });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html?email=sentinel.q%40example.com&token=sentinel-tok');
+    await collector.waitFor((c) => c.events().some((e) => e.type == 'page'), 'the page view');
+    await t.cmd('track', 'Before Close');
+    await t.page.close({ runBeforeUnload: true });
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Before Close'), 'the page-hide request');
+    const referers = collector.posts().map((p) => String(p.headers.referer || ''));
+    expect(referers.length).toBeGreaterThanOrEqual(2);
+    for (const r of referers) expect(r).not.toMatch(/sentinel/);
+    expectNoSecrets();
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+
   // With consent granted on load, the tracker snapshots the visitor at the grant, before the
   // page view has created a session; when the saved visitor is read, only events carrying the
   // snapshot's session id are moved to the saved session. So every page view starts a session.
