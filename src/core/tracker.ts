@@ -421,6 +421,9 @@ export function createTracker(options: TrackerOptions): Tracker {
           body: b.body,
           headers: { 'Content-Type': 'application/json', ...o.headers },
           credentials: 'omit',
+          // The page's own policy may send its full URL (no-referrer-when-downgrade, unsafe-url, or
+          // the default to a collector on the same origin): the query secrets the events redact.
+          referrerPolicy: 'strict-origin',
           signal: ctrl.signal,
           // A 301/302 would turn the POST into a GET without a body, and its 200 would settle a
           // batch the collector never got: a redirect is not followed, and not taken as delivery.
@@ -585,7 +588,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       // its events with it. sendBeacon outlives the page there.
       if (!('keepalive' in Request.prototype)) throw 0;
       // A string body is sent as text/plain: CORS-simple, so no preflight that could be lost on unload.
-      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual' })
+      fetch(o.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', redirect: 'manual', referrerPolicy: 'strict-origin' })
         .finally(() => (ka -= n))
         .then(
           // A redirect (status 0 in browsers, 3xx elsewhere) delivered nothing either.
