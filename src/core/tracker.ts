@@ -862,8 +862,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (o.consent == 'denied') channel?.postMessage(state);
     // Before any page's or module's own pagehide listener: see `hiding`.
     // The back/forward cache evicts a page that a BroadcastChannel message reaches (and every
-    // delivery posts one): the channel closes while the page is kept, and opens again when it
-    // is shown. What the other pages did meanwhile is then read back from the saved visitor,
+    // delivery posts one): the channel of a page with consent or denied closes while the page
+    // is kept (a pending one's stays open: see pagehide), and opens again when it is shown. What the other pages did meanwhile is then read back from the saved visitor,
     // and the plugins restore from it again (the journey takes the saved one). A revoke
     // meanwhile deleted the database, which evicts a page holding a connection to it.
     offs.push(
