@@ -856,6 +856,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     open();
     if (state == 'granted') grant();
     if (state == 'denied') dropping = dropDatabase(o.storageName);
+    // Started denied by the site (the visitor said no where Waymark does not run): a tab still
+    // granted from before stops too, and closes the database this erases (its connection would
+    // block the delete). Not under GPC alone: a site may let an explicit opt-in win elsewhere.
+    if (o.consent == 'denied') channel?.postMessage(state);
     // Before any page's or module's own pagehide listener: see `hiding`.
     // The back/forward cache evicts a page that a BroadcastChannel message reaches (and every
     // delivery posts one): the channel of a page with consent or denied closes while the page
@@ -866,9 +870,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       listen(window, 'pagehide', (e) => {
         hiding = 1;
         // A page with consent that holds the database stops listening: a revoke deletes it, which
-        // evicts the kept page. A denied one has nothing to lose. A pending one (its held events
-        // must not outlive a deny elsewhere), or one on the memory fallback, keeps listening,
-        // and a consent change evicts it so.
+        // evicts the kept page. A denied one has nothing to lose (and every denied page that
+        // starts says so). A pending one (its held events must not outlive a deny elsewhere), or
+        // one on the memory fallback, keeps listening, and a consent change evicts it so.
         if ((e as PageTransitionEvent).persisted && state != 'pending' && !store?.mem) channel?.close(), (channel = undefined);
       }),
       listen(window, 'pageshow', (e) => {

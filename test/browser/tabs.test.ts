@@ -103,3 +103,27 @@ describe('tabs', () => {
     expect(duplicated).toEqual([]);
   });
 });
+
+describe('a page that starts denied', () => {
+  // The visitor revoked where Waymark does not run (the consent platform's own settings page),
+  // so the next page starts it with data-consent="denied", while a tab opened before the revoke
+  // is still open with consent. That tab's connection blocks the erasure, and it kept tracking.
+  it('stops the tabs still granted, and the database is erased although they held it open', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const a = await ctx.open('/landing.html');
+    await a.cmd('identify', 'alice');
+    await collector.waitFor((c) => c.events().some((e) => e.type == 'identify'), 'the first tab delivers');
+    env.site.set({ consent: 'denied' });
+    const b = await ctx.open('/pricing.html');
+    await b.page.waitForTimeout(300);
+    const deniedAt = Date.now();
+    await a.cmd('track', 'After The Revoke');
+    await a.cmd('flush');
+    await collector.quiet(1000);
+    expect(collector.requests.filter((r) => r.time > deniedAt)).toEqual([]);
+    await b.page.waitForFunction(async () => !(await indexedDB.databases()).length, null, { timeout: 5000 });
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+});

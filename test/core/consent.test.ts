@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, onTestFinished, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import type { ConsentState, WaymarkError } from '../../src/types';
-import { databases, dump, fakeCollector, freshIndexedDB, settle, until } from '../helpers';
+import { databases, dump, fakeCollector, freshIndexedDB, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -188,6 +188,27 @@ describe('consent details', () => {
     await a.shutdown();
     const b = createTracker({ endpoint, consent: 'denied' });
     await until(async () => !(await databases(idb)).includes('waymark'), 'database deleted');
+    await b.shutdown();
+  });
+
+  // The visitor revoked where Waymark does not run (the consent platform's settings page), then
+  // opened a page that starts it denied, while a tab from before the revoke is still open
+  // with consent: that tab's open connection blocks the erasure, and it goes on tracking.
+  test('a tracker started denied stops the other tabs still granted, and erases what they stored', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 50 });
+    a.identify('alice');
+    a.track('Before the revoke');
+    await until(() => c.names().includes('Before the revoke'), 'delivered');
+    const b = createTracker({ endpoint, consent: 'denied' });
+    await tick(50);
+    a.track('After the revoke');
+    await a.flush();
+    await settle();
+    expect(a.consentState).toBe('denied');
+    expect(c.names()).not.toContain('After the revoke');
+    await until(async () => !(await databases(idb)).includes('waymark'), 'database deleted');
+    await a.shutdown();
     await b.shutdown();
   });
 

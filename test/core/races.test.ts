@@ -193,6 +193,8 @@ describe('a flush begun under an earlier grant', () => {
     t.consent('granted');
     t.track('After regrant');
     await until(() => c.names().includes('After regrant'), 'the new grant to deliver', 2000);
+    // Left running, it hears the tabs of the tests below (a tab started denied, a revoke and grant).
+    await t.shutdown();
   });
 
   test('flush() during hydration, then revoke and grant: shutdown() still resolves', async () => {

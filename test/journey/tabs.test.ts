@@ -46,9 +46,13 @@ test('a denied tab\'s login and journey are neither stored nor sent by a granted
   running.push(a);
   await a.flush();
   await settle();
-  // Tab B: this page was told the visitor declined (consent: 'denied').
-  const b = createTracker({ endpoint, consent: 'denied', stages: journey(product as Rules) });
+  // Tab B is denied on its own: Global Privacy Control (a tab started with consent: 'denied'
+  // would speak for the site, and stop tab A too). GPC is read at start only.
+  Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true });
+  const b = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+  delete (navigator as any).globalPrivacyControl;
   running.push(b);
+  expect(b.consentState).toBe('denied');
   history.replaceState(null, '', '/pricing');
   b.identify('jane@example.com');
   b.page();
