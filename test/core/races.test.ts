@@ -306,6 +306,26 @@ describe('shutdown() while events wait behind a hold', () => {
   });
 });
 
+describe('React StrictMode with the options made once, outside the component', () => {
+  // `const options = { capture: [pageViews()], stages: journey(rules) }` at module level, and
+  // useEffect(() => { const t = createTracker(options); return () => void t.shutdown(); }):
+  // StrictMode mounts the effect, cleans it up and mounts it again, so the second tracker gets
+  // the first one's plugin objects.
+  test("the second tracker still sends the landing page view's Journey Stage Entered, and counts each page view once", async () => {
+    const c = fakeCollector();
+    const options = { endpoint, capture: [pageViews()], stages: journey(product as Rules) };
+    void createTracker(options).shutdown(); // pending: what it held is gone with it
+    const t = createTracker(options);
+    t.consent('granted');
+    await settle();
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['page', 'Journey Stage Entered']);
+    expect((await dump(idb)).v.j.c).toEqual({ 0: 1 });
+    await t.shutdown();
+  });
+});
+
 describe('timers', () => {
   // The grant's 5 s hold-release timer is cleared once the saved visitor is read.
   test('no timer of the tracker is left after shutdown()', async () => {
