@@ -227,3 +227,21 @@ test('setup and teardown add and leave nothing: no listener, no patch', () => {
   expect(off).toBeUndefined();
   expect(save).toHaveBeenCalledWith('c', { f: { channel: 'direct' }, l: { channel: 'direct' } });
 });
+
+// React StrictMode with the options object made once, outside the component: the effect
+// creates a tracker, shuts it down and creates a second one at once, with the same plugins.
+test("a tracker created again with the same options (React StrictMode) keeps this landing's campaign as the last touch", async () => {
+  await visit('/land?utm_source=google&utm_medium=cpc');
+  land('/land?utm_source=newsletter&utm_medium=email', '');
+  const c = fakeCollector();
+  const options = { endpoint: ENDPOINT, consent: 'granted' as const, capture: [attribution(), pageViews()] };
+  const first = createTracker(options).shutdown();
+  const t = createTracker(options);
+  trackers.push(t);
+  await first;
+  t.track('Hello');
+  await t.flush();
+  const hello = c.events().find((e) => e.event == 'Hello')!;
+  expect(hello.context.campaign).toMatchObject({ source: 'newsletter', first: { source: 'google' } });
+  expect((await dump(idb)).v.c.l.source).toBe('newsletter');
+});

@@ -528,3 +528,22 @@ test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: 
     ['Form Abandoned', expect.objectContaining({ form: 'signup', lastField: 'nick' })],
   ]);
 });
+
+// A hot reload (React Fast Refresh) re-runs the effect that creates the tracker: the old one is
+// shut down and a new one created at once, with the same options object and so the same plugins.
+test('a tracker created again with the same options (a hot reload) does not abandon the form the visitor is still filling', async () => {
+  document.body.innerHTML = CHECKOUT;
+  const options = { endpoint: ENDPOINT, consent: 'granted' as const, capture: [pageViews(), forms()] };
+  const c = fakeCollector();
+  const first = createTracker(options);
+  await first.flush();
+  fill($('[name=email]'), 'jane@example.com');
+  await first.shutdown();
+  const t = createTracker(options);
+  trackers.push(t);
+  await t.flush();
+  fill($('[name=street]'), '1 Main St');
+  await t.flush();
+  // (Sorted: this file's clock stands still, so the queue's order is each tracker's own sequence.)
+  expect(c.names().sort()).toEqual(['Form Started', 'Form Started', 'page', 'page']);
+});
