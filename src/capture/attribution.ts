@@ -41,6 +41,7 @@ export function attribution(): Plugin {
 
   return {
     name: 'attribution',
+    _f: attribution,
     setup(ctx) {
       t = ctx;
       // The redacted URL: a UTM value that carries an email address is masked like everywhere else.

@@ -141,6 +141,7 @@ export function forms(): Plugin {
 
   return {
     name: 'forms',
+    _f: forms,
     setup(ctx) {
       t = ctx;
       // `invalid` does not bubble; the capture phase still sees it. The page is left on

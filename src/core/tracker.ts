@@ -61,7 +61,13 @@ export function createTracker(options: TrackerOptions): Tracker {
   const o = checkOptions(options);
   const browser = typeof window == 'object';
   const lockName = 'waymark:' + o.storageName;
-  const plugins = [...o.capture, ...(o.stages ? [o.stages] : []), ...o.plugins];
+  // A plugin keeps its tracker's state (the journey, the touches, the forms started) in its
+  // factory's closure: every tracker gets its own from the factory, or a tracker created again
+  // with the same options object (made once, outside the component, and React StrictMode or a
+  // hot reload calling createTracker() again) would take over the first one's state, and the
+  // first one's late hooks (the restore() of its read) would change the second one's.
+  const plugins = [...o.capture, ...(o.stages ? [o.stages] : []), ...o.plugins].map((p) => p._f?.() || p);
+  const stages = o.stages && plugins[o.capture.length];
   // No prototype: on('constructor') is a name like any other.
   const subs: Record<string, Set<(d: any) => void>> = Object.create(null);
   const offs: (() => void)[] = [];
@@ -894,7 +900,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     );
     // The stage engine sets up first: while its rules load it holds the pipeline, and the
     // landing page view that pageViews() tracks in its setup must wait for them.
-    for (const p of o.stages ? [o.stages, ...plugins.filter((x) => x != o.stages)] : plugins) {
+    for (const p of stages ? [stages, ...plugins.filter((x) => x != stages)] : plugins) {
       const off = call(p, 'setup', t);
       // Only a teardown function is kept: an async setup returns a Promise.
       if (typeof off == 'function') offs.push(off);

@@ -187,6 +187,7 @@ export function journey(source: Rules | string): Plugin {
 
   return {
     name: 'journey',
+    _f: () => journey(source),
     setup(c) {
       ctx = c;
       // A denied tab takes nothing: a message another tab posted before the revoke reached it

@@ -324,6 +324,34 @@ describe('React StrictMode with the options made once, outside the component', (
     expect((await dump(idb)).v.j.c).toEqual({ 0: 1 });
     await t.shutdown();
   });
+
+  test("granted, a returning visitor: the first tracker's late read does not hand the second one its saved journey twice", async () => {
+    const c = fakeCollector();
+    // An earlier visit reached consideration.
+    history.replaceState(null, '', '/pricing');
+    const before = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(product as Rules) });
+    await settle();
+    await before.flush();
+    await before.shutdown();
+    c.requests.length = 0;
+    history.replaceState(null, '', '/');
+    const options = { endpoint, consent: 'granted' as const, capture: [pageViews()], stages: journey(product as Rules) };
+    const stages: string[] = [];
+    const first = createTracker(options).shutdown();
+    const t = createTracker(options);
+    t.on('stage', (s) => stages.push(s.stage));
+    await first;
+    await settle();
+    await t.flush();
+    await settle();
+    // Both landing page views were stored (the first tracker's shutdown writes what it held),
+    // at the saved stage, and nobody went back through awareness.
+    expect(c.names()).toEqual(['page', 'page']);
+    expect(c.events().map((e) => e.context.journey!.stage)).toEqual(['consideration', 'consideration']);
+    expect(stages).toEqual([]);
+    expect(t.stage).toBe('consideration');
+    await t.shutdown();
+  });
 });
 
 describe('timers', () => {
