@@ -273,6 +273,23 @@ test('abandoned when the SPA route changes; forms start afresh on the new page',
   expect(abandoned.context.page.path).toBe('/');
 });
 
+// The landing page view waits, in order, behind a hold: the saved visitor being read after a
+// grant, or a rules file loading (up to 5 s). A form the visitor starts meanwhile is no form
+// of a page left behind: the page view was made before it started.
+test('a form started while the landing page view waits (the saved visitor being read) is not abandoned by that page view', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  document.body.innerHTML = CHECKOUT;
+  now += 1000;
+  fill($('[name=email]'), 'a@b.co');
+  await t.flush(); // the read is over: the page view and Form Started go
+  now += 1000;
+  fill($('[name=street]'), 'Main St 1');
+  fire($('#checkout'), 'submit');
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'Form Submitted']);
+  expect(c.events()[2].properties).toEqual({ form: 'checkout', fields: 2, duration: 1000 });
+});
+
 test('a form without name or id, removed before the route changes (Next.js updates the URL after rendering), is abandoned under the name it started with', async () => {
   const { props, t } = start([pageViews(), forms()]);
   await t.flush();
