@@ -41,7 +41,7 @@ interface FormState {
  */
 export function forms(): Plugin {
   let t: PluginContext;
-  let states = new Map<Element, FormState>();
+  const states = new Map<Element, FormState>();
   /** Invalid fields already reported this page view: checkValidity() fires `invalid` on every call. */
   let seen = new Set<string>();
   /** Each form's page (context.page) as of its last event, for its Form Abandoned. */
@@ -76,9 +76,14 @@ export function forms(): Plugin {
     });
   };
 
-  const abandon = () =>
+  // `e`: the page-hide or freeze event, or a page view. A page view leaves only the forms started
+  // before it was made: it may have waited behind a hold (the saved visitor being read, a rules
+  // file loading) while the visitor started one on it. (A DOM event's timestamp is NaN here.)
+  const abandon = (e: any) =>
     states.forEach((s, form) => {
+      if (s.t > Date.parse(e.timestamp)) return;
       if (!s.x) send('Abandoned', form, { lastField: s.l }, s);
+      if (e.messageId) states.delete(form);
     });
 
   /**
@@ -157,7 +162,7 @@ export function forms(): Plugin {
     beforeSend(e) {
       const f = e.element;
       // A page view is a new page for forms too: forms left behind are abandoned.
-      if (e.type == 'page') abandon(), (states = new Map()), (seen = new Set());
+      if (e.type == 'page') abandon(e), (seen = new Set());
       // That abandonment is made after the route changed, so it takes the page of the form's
       // last event (a copy, made before later hooks see it), not the new route's.
       // Only this module's events: not a copy of the page context for every click.
