@@ -306,6 +306,19 @@ describe('shutdown() while events wait behind a hold', () => {
   });
 });
 
+describe('shutdown() called twice', () => {
+  // Both a component's cleanup and, say, a logout handler that awaits it before navigating away
+  // (or a hot reload's dispose): the second caller must also wait until what is buffered is written.
+  test('the second call resolves only once the first has written what was buffered', async () => {
+    fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', flushInterval: 1e6 });
+    t.track('Signed Out');
+    void t.shutdown();
+    await t.shutdown();
+    expect((await queued(idb)).map((e) => e.event)).toEqual(['Signed Out']);
+  });
+});
+
 describe('React StrictMode with the options made once, outside the component', () => {
   // `const options = { capture: [pageViews()], stages: journey(rules) }` at module level, and
   // useEffect(() => { const t = createTracker(options); return () => void t.shutdown(); }):
