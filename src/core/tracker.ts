@@ -131,6 +131,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let channel: BroadcastChannel | undefined;
   /** Opens `channel` (in a browser). */
   let open: () => void;
+  let closing: Promise<void> | undefined;
   let v: Visitor = { a: uuid() };
 
   const hear = (fn: (d: any) => void, data: unknown) => {
@@ -803,34 +804,37 @@ export function createTracker(options: TrackerOptions): Tracker {
     save: (key, value) => ((v[key] = value), (dirty = true)),
     setStage: (s) => (t.stage = s),
     redact: (url) => redactUrl(url, o.redact),
-    shutdown: async () => {
-      if (dead) return;
-      // A rules file still loading: what waits for it is written without stages, not lost.
-      // Before `dead`, so that what the plugins track meanwhile (Journey Stage Entered) counts.
-      unhold();
-      // From here on public calls are ignored and nothing is sent; what is held is still written.
-      dead = true;
-      each('teardown');
-      // A plugin's teardown that throws must not keep the tracker's own listeners in place.
-      offs.splice(0).forEach((f) => {
-        try {
-          f();
-        } catch (err) {
-          fail('plugin', 'teardown: ' + err);
-        }
-      });
-      clearTimeout(timer);
-      // A shutdown right after a grant: the events held while the saved visitor is read are written too.
-      await hydrated;
-      write();
-      await writing;
-      // A batch in flight is settled first (the loop stops after it), or it would be sent again
-      // next visit. Not a flush still waiting for another tab's lock: it ends when granted.
-      await sending?.catch(() => {});
-      channel?.close();
-      // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
-      await store?.close();
-    },
+    // One run, whoever calls: a second caller (a logout handler that awaits it before leaving,
+    // as the component's cleanup also shuts down) waits for what the first writes.
+    shutdown: () =>
+      (closing ||= (async () => {
+        if (dead) return;
+        // A rules file still loading: what waits for it is written without stages, not lost.
+        // Before `dead`, so that what the plugins track meanwhile (Journey Stage Entered) counts.
+        unhold();
+        // From here on public calls are ignored and nothing is sent; what is held is still written.
+        dead = true;
+        each('teardown');
+        // A plugin's teardown that throws must not keep the tracker's own listeners in place.
+        offs.splice(0).forEach((f) => {
+          try {
+            f();
+          } catch (err) {
+            fail('plugin', 'teardown: ' + err);
+          }
+        });
+        clearTimeout(timer);
+        // A shutdown right after a grant: the events held while the saved visitor is read are written too.
+        await hydrated;
+        write();
+        await writing;
+        // A batch in flight is settled first (the loop stops after it), or it would be sent again
+        // next visit. Not a flush still waiting for another tab's lock: it ends when granted.
+        await sending?.catch(() => {});
+        channel?.close();
+        // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
+        await store?.close();
+      })()),
   };
 
   if (browser) {
