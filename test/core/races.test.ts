@@ -1,6 +1,7 @@
 // Consent, identity, delivery and shutdown() racing each other or another tab.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
+import { attribution } from '../../src/capture/attribution';
 import { pageViews } from '../../src/capture/pageViews';
 import { journey } from '../../src/journey';
 import type { Rules } from '../../src/journey/rules';
@@ -303,6 +304,36 @@ describe('shutdown() while events wait behind a hold', () => {
     const saved = (await dump(idb)).v;
     expect(saved.j).toBeTruthy(); // the stage is saved as reached...
     expect(names).toEqual(['page', 'Journey Stage Entered']); // ...so its event must be queued
+  });
+});
+
+describe('reset() while events wait behind a hold', () => {
+  // An app that calls reset() at start for a visitor who is not logged in, or a logout while
+  // a rules file loads: the events made before it (the landing page view) still wait for the
+  // saved visitor's read or the rules. They are the visitor who leaves, with its touches and
+  // journey; the plugins must not judge them as the next visitor's.
+  test('the events made before it keep the landing campaign, and their stage entries stay with them, not with the next visitor', async () => {
+    const c = fakeCollector();
+    history.replaceState(null, '', '/land?utm_source=newsletter&utm_medium=email');
+    const t = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()], stages: journey(product as Rules) });
+    t.track('Order Completed');
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const [page, order, ...entered] = c.events();
+    expect([page.type, order.event]).toEqual(['page', 'Order Completed']);
+    expect(page.context.campaign!.source).toBe('newsletter');
+    expect(order.context.campaign!.source).toBe('newsletter');
+    expect(entered.map((e) => [e.properties!.stage, e.anonymousId])).toEqual([
+      ['awareness', page.anonymousId],
+      ['purchase', page.anonymousId],
+    ]);
+    // The next visitor bought nothing.
+    expect(t.stage).toBe(null);
+    expect((await dump(idb)).v.j?.stage ?? null).toBe(null);
+    await t.shutdown();
+    history.replaceState(null, '', '/');
   });
 });
 
