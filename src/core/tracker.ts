@@ -733,6 +733,13 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   /** `a`: the new anonymous id another tab chose at its reset(). */
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
+    // The events made before, still waiting behind a hold (the saved visitor being read, a rules
+    // file loading), are the visitor who leaves: the plugins see them now, before they forget
+    // that visitor (the landing's campaign, the journey, whose stage entries carry these ids).
+    const h = holds;
+    holds = 0;
+    drain();
+    holds = h;
     v = { a, n: revoke ? 0 : v.n };
     dirty = true;
     // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
