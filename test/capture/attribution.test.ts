@@ -245,3 +245,19 @@ test("a tracker created again with the same options (React StrictMode) keeps thi
   expect(hello.context.campaign).toMatchObject({ source: 'newsletter', first: { source: 'google' } });
   expect((await dump(idb)).v.c.l.source).toBe('newsletter');
 });
+
+// An app that creates the tracker late (lazy-loaded, once consent is given, or again after a hot
+// reload or a remount) on another route than the landing, or after its router tidied the
+// campaign parameters away: the visitor still arrived through the landing's campaign.
+test('a tracker created after the SPA moved on credits the landing the document loaded from, as the browser records it', async () => {
+  land('/land?utm_source=newsletter&utm_medium=email&gclid=abc', 'https://mail.example.net/');
+  // What the browser's Navigation Timing entry holds: the URL the document was loaded from.
+  const loaded = location.href;
+  vi.spyOn(performance, 'getEntriesByType').mockImplementation((type) => (type == 'navigation' ? [{ name: loaded } as PerformanceEntry] : []));
+  history.replaceState(null, '', '/land'); // the router tidies the query
+  history.pushState(null, '', '/pricing');
+  const { t, sent } = start();
+  t.track('Hello');
+  const [, hello] = await sent();
+  expect(hello.context.campaign).toMatchObject({ channel: 'paid search', source: 'newsletter', gclid: 'abc' });
+});

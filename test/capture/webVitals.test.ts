@@ -78,3 +78,18 @@ test('a browser without Array.prototype.at (which web-vitals needs) gets no vita
     Array.prototype.at = at;
   }
 });
+
+// An app that creates the tracker late (lazy-loaded, once consent is given, or again after a hot
+// reload) on another route than the one the document loaded: web-vitals still measures that load.
+test('a tracker created after an SPA route change reports the path of the page load, as the browser records it', async () => {
+  // What the browser's Navigation Timing entry holds: the URL the document was loaded from.
+  vi.spyOn(performance, 'getEntriesByType').mockImplementation((type) => (type == 'navigation' ? [{ name: location.origin + '/product/42?ref=mail' } as PerformanceEntry] : []));
+  history.pushState(null, '', '/checkout');
+  const c = fakeCollector();
+  const t = createTracker({ endpoint: 'https://c.test/v1/batch', consent: 'granted', capture: [webVitals()] });
+  trackers.push(t);
+  cbs.LCP(metric('LCP', 2100));
+  await t.flush();
+  vi.restoreAllMocks();
+  expect(c.events()[0].properties!.path).toBe('/product/42');
+});
