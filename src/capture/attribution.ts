@@ -1,3 +1,4 @@
+import { landing as loaded } from '../lib/landing';
 import type { Campaign, Plugin, WaymarkEvent } from '../types';
 
 /** Click ids in channel order: 0-3 paid search, 4 display, 5-7 paid social, 8 social (Facebook adds fbclid to organic shares too). */
@@ -44,8 +45,9 @@ export function attribution(): Plugin {
     _f: attribution,
     setup(ctx) {
       t = ctx;
-      // The redacted URL: a UTM value that carries an email address is masked like everywhere else.
-      const q = new URL(ctx.redact(location.href)).searchParams;
+      // The landing's URL (document.referrer is its referrer), redacted: a UTM value that carries
+      // an email address is masked like everywhere else.
+      const q = new URL(ctx.redact(loaded())).searchParams;
       const c: Campaign = {};
       'source medium campaign term content'.split(' ').forEach((k) => {
         const v = q.get('utm_' + k);

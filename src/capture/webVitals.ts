@@ -1,4 +1,5 @@
 import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
+import { landing } from '../lib/landing';
 import type { Plugin } from '../types';
 
 /**
@@ -23,7 +24,7 @@ export function webVitals(): Plugin {
       // when the page is hidden, maybe on another route, but belong to this path. It is the
       // path of the redacted URL, as context.page.path is: location.pathname would send an
       // email in the path (/users/jane@example.com) unmasked.
-      const path = new URL(t.redact(location.href)).pathname;
+      const path = new URL(t.redact(landing())).pathname;
       const report = ({ name, value, rating, delta, id }: Metric) =>
         live && t.track('Web Vital', { name, value, rating, delta, id, path });
       [onCLS, onFCP, onINP, onLCP, onTTFB].forEach((on) => on(report));
