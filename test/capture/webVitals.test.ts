@@ -93,3 +93,17 @@ test('a tracker created after an SPA route change reports the path of the page l
   vi.restoreAllMocks();
   expect(c.events()[0].properties!.path).toBe('/product/42');
 });
+
+// A page that swaps trackers (creates the new one, then shuts the old one down) with the same
+// options object: the old one's teardown must not silence the new one's reporting.
+test('a tracker created with the same options before the previous one is shut down keeps reporting', async () => {
+  const c = fakeCollector();
+  const options = { endpoint: 'https://c.test/v1/batch', consent: 'granted' as const, capture: [webVitals()] };
+  const old = createTracker(options);
+  const t = createTracker(options);
+  trackers.push(t);
+  await old.shutdown();
+  cbs.LCP(metric('LCP', 900));
+  await t.flush();
+  expect(c.names()).toEqual(['Web Vital']);
+});
