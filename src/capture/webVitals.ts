@@ -12,14 +12,14 @@ import type { Plugin } from '../types';
  * web-vitals cannot remove its listeners, so teardown only stops the reporting.
  */
 export function webVitals(): Plugin {
-  let live = false;
   return {
     name: 'webVitals',
     setup(t) {
       // The web-vitals library needs Array.prototype.at (Chrome 92, Safari 15.4): on older
       // browsers its observers would throw into the page, so vitals are left out there.
       if (!('at' in [])) return;
-      live = true;
+      // Each setup's own: a tracker shut down must not silence another set up with this plugin.
+      let live = true;
       // web-vitals measures the document load, not SPA routes: CLS and INP are reported
       // when the page is hidden, maybe on another route, but belong to this path. It is the
       // path of the redacted URL, as context.page.path is: location.pathname would send an
