@@ -409,6 +409,23 @@ describe('loading rules', () => {
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('[waymark] rules: '));
   });
 
+  // React StrictMode with the options object made once: the first tracker's file arrives after
+  // it was shut down, and must neither release nor keep the second tracker's wait.
+  test('from a URL, a tracker created again with the same options at once (React StrictMode) gets its events through with their stage', async () => {
+    const server = serve(PRODUCT);
+    const options = { endpoint, consent: 'pending' as const, stages: journey('/journey.json') };
+    void createTracker(options).shutdown();
+    const t = createTracker(options);
+    running.push(t);
+    const names: string[] = [];
+    t.on('event', (e) => names.push(name(e)));
+    t.track('Order Completed');
+    server.release();
+    await until(() => names.length == 2, 'the held events');
+    expect(names).toEqual(['Order Completed', ENTERED]);
+    expect(t.stage).toBe('purchase');
+  });
+
   test('a file that does not come within 5 s: the events go on without stages', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     vi.spyOn(console, 'warn').mockImplementation(() => {});
