@@ -369,6 +369,23 @@ describe('React StrictMode with the options made once, outside the component', (
     await t.shutdown();
   });
 
+  test('granted, a first visit: both trackers are one visitor, in one session', async () => {
+    const c = fakeCollector();
+    const options = () => ({ endpoint, consent: 'granted' as const, capture: [pageViews()] });
+    const first = createTracker(options()).shutdown();
+    const t = createTracker(options());
+    await first;
+    await settle();
+    await t.flush();
+    await settle();
+    const events = c.events();
+    expect(events.map((e) => e.type)).toEqual(['page', 'page']); // shutdown() writes what the first one held
+    expect(new Set(events.map((e) => e.anonymousId)).size).toBe(1);
+    expect(new Set(events.map((e) => e.context.session.id)).size).toBe(1);
+    expect((await dump(idb)).v.a).toBe(events[0].anonymousId);
+    await t.shutdown();
+  });
+
   test("granted, a returning visitor: the first tracker's late read does not hand the second one its saved journey twice", async () => {
     const c = fakeCollector();
     // An earlier visit reached consideration.
