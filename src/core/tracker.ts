@@ -650,7 +650,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     // for good: after 5 s it counts as failed, and the page goes on in memory.
     const release = t.hold();
     let rt: any;
-    const read = dropping.then(() => s.get('v'));
+    // Read, or claimed for this page's visitor when none is saved, in one transaction: a tracker
+    // created at once after another one was shut down (React StrictMode, a hot reload), or a
+    // second tab opened with the first on a first visit, reads the visitor the first made up.
+    let was: any;
+    const read = dropping.then(() => s.update('v', (x) => (was = x) || { ...v })).then(() => was);
     // A read that answers after the timeout (a blocked open that went through) leaves an open
     // connection behind: closed, or a later revoke's deleteDatabase would wait on it for good.
     read.finally(() => store != s && s.close()).catch(() => {});
