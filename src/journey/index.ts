@@ -225,9 +225,10 @@ export function journey(source: Rules | string): Plugin {
         // An async script can run before the parser reaches an inline block placed after its
         // tag, or while the block is still arriving (its text cut short): then the block is
         // read once the document is parsed. Once something follows it, it is complete. A file
-        // is fetched without cookies (before consent too): it needs none, and they are the visitor's.
+        // is fetched as the page fetches its own files: a staging site behind a login (HTTP
+        // auth, a preview deployment's protection cookie) answers 401 to a request without them.
         new Promise((r) => (source[0] != '#' || el()?.nextSibling || document.readyState != 'loading' ? r(0) : (off = listen(document, 'DOMContentLoaded', r))))
-          .then(() => (source[0] == '#' ? (el() ? JSON.parse(el()!.textContent!) : Promise.reject('not found')) : fetch(source, { credentials: 'omit' }).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
+          .then(() => (source[0] == '#' ? (el() ? JSON.parse(el()!.textContent!) : Promise.reject('not found')) : fetch(source).then((r) => (r.ok ? r.json() : Promise.reject('HTTP ' + r.status)))))
           .then(done, (e) => done(0, e));
       }
       // One teardown for rules of every kind: for a rules object, `off` is still the no-op and

@@ -136,9 +136,10 @@ describe('consent', () => {
     env.account({ expected: collector.events().map((e) => e.messageId) });
   });
 
-  // README (Privacy): requests carry no cookies. The rules file is fetched before consent too,
-  // and needs none: the site's session cookie has no business on it.
-  it('the rules file (data-stages) is fetched without cookies, like every other request Waymark makes', async () => {
+  // README (Privacy): requests to the collector carry no cookies. The rules file, fetched before
+  // consent too, is fetched as the page fetches its own files: a staging site behind a login
+  // needs its cookie, which its own server has from every page anyway.
+  it('the rules file (data-stages) is fetched like the page\'s own files, with its cookie; the collector gets none', async () => {
     const { collector } = env;
     env.site.set({ stages: '/journey.json' });
     const ctx = await env.context();
@@ -152,7 +153,7 @@ describe('consent', () => {
     await t.cmd('consent', 'granted');
     await collector.waitFor((c) => c.events().length > 0, 'the first batch');
     await expect.poll(() => Object.keys(cookies).sort()).toEqual(['/journey.json', '/v1/batch']);
-    expect(cookies).toEqual({ '/journey.json': undefined, '/v1/batch': undefined });
+    expect(cookies).toEqual({ '/journey.json': 'sid=session-of-the-visitor', '/v1/batch': undefined });
     env.account({ expected: collector.events().map((e) => e.messageId) });
   });
 

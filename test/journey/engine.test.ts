@@ -379,7 +379,7 @@ describe('loading rules', () => {
     server.release();
     await until(() => s.events.length == 4, 'the held events');
     expect(server.fetch).toHaveBeenCalledTimes(1);
-    expect(server.fetch).toHaveBeenCalledWith('/journey.json', { credentials: 'omit' });
+    expect(server.fetch).toHaveBeenCalledWith('/journey.json');
     expect(s.names()).toEqual(['page', 'Order Completed', ENTERED, ENTERED]);
     expect(s.journeys().map((j) => j!.stage)).toEqual(['consideration', 'purchase', 'consideration', 'purchase']);
     expect(s.errors).toEqual([]);
