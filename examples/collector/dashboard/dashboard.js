@@ -106,8 +106,9 @@
     const to = parseDay($('to').value);
     return {
       from: from ? from.getTime() : 0,
-      // The end date is inclusive: up to the start of the next day.
-      to: to ? to.getTime() + DAY : Date.now() + DAY,
+      // The end date is inclusive: up to the start of the next day, by the calendar (a day
+      // is 23 or 25 hours long when the clocks change; setDate returns the time).
+      to: to ? to.setDate(to.getDate() + 1) : Date.now() + DAY,
     };
   }
 
