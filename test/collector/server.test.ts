@@ -308,6 +308,25 @@ describe('dashboard', () => {
     expect(r.stages).toEqual(['awareness', 'consideration']);
   });
 
+  test("a client with a wrong clock: its events are placed by the collector's clock (sentAt tells the skew), so they count in the period they came in", async () => {
+    // Two days fast and a year slow; each event made 5 s before its batch was sent.
+    const before = Date.now();
+    for (const [anon, skew] of [['fast', 2 * 864e5], ['slow', -365 * 864e5]] as const) {
+      const at = (ms: number) => new Date(Date.now() + skew + ms).toISOString();
+      const res = await post(JSON.stringify({ batch: [event({ messageId: anon, anonymousId: anon, timestamp: at(-5000) })], sentAt: at(0) }));
+      expect(res.status).toBe(200);
+    }
+    const after = Date.now();
+    for (const ts of c.store.db.prepare('SELECT ts FROM events').pluck().all()) {
+      expect(ts).toBeGreaterThanOrEqual(before - 5000);
+      expect(ts).toBeLessThanOrEqual(after - 5000);
+    }
+    // The dashboard's "Today": both visitors came in today, and no event is in the future.
+    const r = await (await fetch(c.url + `api/report?from=${before - 36e5}&to=${after + 36e5}`)).json();
+    expect(r.summary).toMatchObject({ visitors: 2, events: 2 });
+    expect(r.summary.last_event).toBeLessThanOrEqual(after);
+  });
+
   test('a stage that is not in the rules file is stored but stays out of the funnel', async () => {
     const junk = Array.from({ length: 500 }, (_, i) => event({ type: 'page', anonymousId: 'j' + i, context: { page: { path: '/' }, journey: { stage: `<img> junk ${i}` } } }));
     expect(await (await post(body(junk))).json()).toMatchObject({ ok: true, stored: 500 });
