@@ -97,7 +97,10 @@ export function toRow(e, meta) {
     name: str(e.name, 200),
     anonymous_id: e.anonymousId,
     user_id: str(e.userId, 200),
-    ts: Date.parse(e.timestamp),
+    // When it happened by the collector's clock, as Segment does: a browser's clock can be
+    // hours or years off, and its events would fall outside the period they came in. The
+    // batch's sentAt, on the same clock as the timestamp, tells the skew.
+    ts: Date.parse(e.timestamp) + (meta.sentAt == null ? 0 : meta.receivedAt - meta.sentAt),
     sent_at: meta.sentAt,
     received_at: meta.receivedAt,
     session_id: str(session.id, 200),

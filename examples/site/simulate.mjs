@@ -149,7 +149,23 @@ async function visit({ browser, shop, spa, persona, channel, rnd, now, errors })
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const returns = persona == 'loyal' || persona == 'returner';
   const start = returns ? now - rnd.int(2, 120) * HOUR : now;
-  if (returns) await context.clock.install({ time: start });
+  // The collector takes a browser's clock skew from sentAt: to it, a clock put days back is a
+  // wrong clock, and these visits would move to now. The batches say when they really leave
+  // (the offset to the real clock, set again whenever the fake one moves), so their events
+  // stay days back, as events delivered late from the queue would.
+  const realSentAt = (offset) =>
+    context.addInitScript((s) => {
+      if (!('__offset' in window)) {
+        const send = window.fetch;
+        const real = () => `"sentAt":"${new Date(Date.now() + window.__offset).toISOString()}"`;
+        window.fetch = (url, init) => send(url, typeof init?.body == 'string' ? { ...init, body: init.body.replace(/"sentAt":"[^"]*"/, real) } : init);
+      }
+      window.__offset = s;
+    }, offset);
+  if (returns) {
+    await context.clock.install({ time: start });
+    await realSentAt(Date.now() - start);
+  }
   const page = await context.newPage();
   const inSpa = persona == 'spa' && !!spa;
   const a = actor(page, inSpa ? spa : shop, errors, { spa: inSpa });
@@ -158,7 +174,9 @@ async function visit({ browser, shop, spa, persona, channel, rnd, now, errors })
     // A return visit: same browser storage, hours or days later, so a new session.
     await a.flush();
     await page.goto('about:blank');
-    await context.clock.setSystemTime(Math.min(now - 60_000, start + Math.max(HOUR, (now - start) * (0.3 + 0.6 * rnd.next()))));
+    const time = Math.min(now - 60_000, start + Math.max(HOUR, (now - start) * (0.3 + 0.6 * rnd.next())));
+    await context.clock.setSystemTime(time);
+    await realSentAt(Date.now() - time);
     await a.open(path, referer);
   };
   try {

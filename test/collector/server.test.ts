@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 // @ts-ignore: plain ES module without types
 import { createCollector, stagesFrom } from '../../examples/collector/server.mjs';
 
@@ -66,10 +66,14 @@ afterAll(async () => {
 beforeEach(() => {
   c.store.db.exec('DELETE FROM events; DELETE FROM deliveries;');
 });
+afterEach(() => void vi.useRealTimers());
+/** The collector's clock when it receives body(): the batch's sentAt, as from a browser whose clock is right. */
+const onTime = () => vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-01-10T10:00:01.000Z') });
 
 describe('ingest', () => {
   test('stores a JSON batch, flattening the fields the queries use', async () => {
     const e = event({ messageId: 'one', context: { ...event().context, journey: { stage: 'consideration', previousStage: 'awareness' }, campaign: { channel: 'email', first: { channel: 'social' } } } });
+    onTime();
     const res = await post(body([e]));
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -302,6 +306,7 @@ describe('dashboard', () => {
   });
 
   test('the report is JSON for the period asked', async () => {
+    onTime();
     await post(body([event({ messageId: 'in' }), event({ messageId: 'out', timestamp: '2020-01-01T00:00:00.000Z' })]));
     const r = await (await fetch(c.url + `api/report?from=${Date.parse('2026-01-01')}&to=${Date.parse('2026-02-01')}`)).json();
     expect(r.summary).toMatchObject({ visitors: 1, events: 1 });
