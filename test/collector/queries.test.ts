@@ -173,6 +173,16 @@ describe('journey queries', () => {
     ]);
   });
 
+  test('drop-off pages: with a right clock, requests that overlap (a page-hide request still uploading while the next page sends) keep their events in order', () => {
+    // G, in sync: views /pricing, then /checkout 1 s later. The first request takes 3 s to
+    // arrive, the second 0.1 s: the time each spent on the way is no clock skew.
+    const G = { anon: 'G' };
+    const at = T0 + 30 * MIN;
+    store.insertBatch([page({ ...G, at, path: '/pricing', stage: 'consideration' })], { receivedAt: at + 3000, sentAt: at + 1, dropped: 0 });
+    store.insertBatch([page({ ...G, at: at + 1000, path: '/checkout', stage: 'consideration' })], { receivedAt: at + 1100, sentAt: at + 1001, dropped: 0 });
+    expect(store.report(at, at + MIN).dropoff_pages).toEqual([{ stage: 'consideration', page_path: '/checkout', visitors: 1 }]);
+  });
+
   test('time to stage: the median from the first event, with the mean of the middle two for even counts', () => {
     expect(store.report(FROM, TO).time_to_stage).toEqual([
       { stage: 'awareness', visitors: 4, median_ms: 0 },
