@@ -84,6 +84,7 @@ export function toRow(e, meta) {
   const name = e.type == 'track' ? e.event : e.type;
   const isForm = /^Form /.test(name);
   const isClick = /Click/.test(name);
+  const skew = meta.sentAt == null ? 0 : meta.receivedAt - meta.sentAt;
   let path = str(page.path, 2000);
   if (!path && page.url) {
     try {
@@ -99,8 +100,10 @@ export function toRow(e, meta) {
     user_id: str(e.userId, 200),
     // When it happened by the collector's clock, as Segment does: a browser's clock can be
     // hours or years off, and its events would fall outside the period they came in. The
-    // batch's sentAt, on the same clock as the timestamp, tells the skew.
-    ts: Date.parse(e.timestamp) + (meta.sentAt == null ? 0 : meta.receivedAt - meta.sentAt),
+    // batch's sentAt, on the same clock as the timestamp, tells the skew. Under a minute it is
+    // the time the request spent on the way (the SDK gives up on one after 30 s), which
+    // differs from one request to the next: moved by it, a visitor's events could change order.
+    ts: Date.parse(e.timestamp) + (Math.abs(skew) > 6e4 ? skew : 0),
     sent_at: meta.sentAt,
     received_at: meta.receivedAt,
     session_id: str(session.id, 200),

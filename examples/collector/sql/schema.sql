@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS events (
   name            VARCHAR(200),             -- a page event's name, if one was given
   anonymous_id    VARCHAR(200)  NOT NULL,   -- the visitor
   user_id         VARCHAR(200),
-  ts              BIGINT        NOT NULL,   -- when it happened, epoch ms: the browser's timestamp moved by its clock's skew (received_at - sent_at)
+  ts              BIGINT        NOT NULL,   -- when it happened, epoch ms: the browser's timestamp moved by its clock's skew (received_at - sent_at, when over a minute)
   sent_at         BIGINT,                   -- the batch's sentAt, epoch ms
   received_at     BIGINT        NOT NULL,   -- when the collector stored it, epoch ms
   session_id      VARCHAR(200),
