@@ -183,6 +183,54 @@ describe('journey queries', () => {
     expect(store.report(at, at + MIN).dropoff_pages).toEqual([{ stage: 'consideration', page_path: '/checkout', visitors: 1 }]);
   });
 
+  test('a visitor who goes back (progression "latest"), logs in on the way and returns in a second session, whose requests arrive out of order and twice, counts once, at the furthest stage', () => {
+    const H = { anon: 'H' };
+    const at = T0 + 40 * MIN;
+    const first = [
+      page({ ...H, at, path: '/', stage: 'awareness' }),
+      entered({ ...H, at, path: '/', stage: 'awareness' }, 'awareness', { type: 'page', path: '/' }),
+      page({ ...H, at: at + MIN, path: '/pricing', stage: 'consideration' }),
+      entered({ ...H, at: at + MIN, path: '/pricing', stage: 'consideration' }, 'consideration', { type: 'page', path: '/pricing' }),
+      ev({ ...H, at: at + 3 * MIN, path: '/checkout', event: 'Form Started', props: { form: 'checkout' }, stage: 'decision' }),
+      entered({ ...H, at: at + 3 * MIN, path: '/checkout', stage: 'decision' }, 'decision', { type: 'track', event: 'Form Started', path: '/checkout' }),
+      // Logs in: the same anonymousId, now with a userId.
+      { ...ev({ ...H, at: at + 4 * MIN, type: 'identify', path: '/checkout', stage: 'decision' }), userId: 'u-1' },
+    ];
+    // The next day, a new session: back to consideration under "latest".
+    const second = [
+      page({ ...H, at: at + DAY / 2, path: '/products', stage: 'consideration' }),
+      entered({ ...H, at: at + DAY / 2, path: '/products', stage: 'consideration' }, 'consideration', { type: 'page', path: '/products' }),
+    ].map((e) => ({ ...e, userId: 'u-1', context: { ...e.context, session: { id: 'H-s2', number: 2 } } }));
+    // The second session's request arrives first; the first one's twice.
+    store.insertBatch(second, { receivedAt: at + DAY / 2, sentAt: null });
+    store.insertBatch(first, { receivedAt: at + DAY / 2 + 1, sentAt: null });
+    store.insertBatch(first, { receivedAt: at + DAY / 2 + 2, sentAt: null });
+    const r = store.report(at, at + DAY);
+    expect(r.summary).toMatchObject({ visitors: 1, sessions: 2, events: 9, page_views: 3 });
+    expect(r.funnel.map((f: any) => [f.stage, f.visitors, f.continued, f.dropped_off])).toEqual([
+      ['awareness', 1, 1, 0],
+      ['consideration', 1, 1, 0],
+      ['decision', 1, 0, 1],
+      ['purchase', 0, 0, 0],
+    ]);
+    // The page they left from is the last one seen, in the second session.
+    expect(r.dropoff_pages).toEqual([{ stage: 'decision', page_path: '/products', visitors: 1 }]);
+    // Time to each stage from the first event: the first entry only, not the return to consideration.
+    expect(r.time_to_stage).toEqual([
+      { stage: 'awareness', visitors: 1, median_ms: 0 },
+      { stage: 'consideration', visitors: 1, median_ms: MIN },
+      { stage: 'decision', visitors: 1, median_ms: 3 * MIN },
+    ]);
+    expect(r.touchpoints.map((t: any) => [t.stage, t.touchpoint])).toEqual([
+      ['awareness', 'page view of /'],
+      ['consideration', 'page view of /pricing'],
+      ['decision', 'Form Started on /checkout'],
+    ]);
+    // The period is [from, to): the entry into decision at `to` is not in it, and is at `from`.
+    expect(store.report(at, at + 3 * MIN).funnel.map((f: any) => f.visitors)).toEqual([1, 1, 0, 0]);
+    expect(store.report(at + 3 * MIN, at + 3 * MIN + 1).time_to_stage).toEqual([{ stage: 'decision', visitors: 1, median_ms: 3 * MIN }]);
+  });
+
   test('time to stage: the median from the first event, with the mean of the middle two for even counts', () => {
     expect(store.report(FROM, TO).time_to_stage).toEqual([
       { stage: 'awareness', visitors: 4, median_ms: 0 },
