@@ -48,3 +48,18 @@ test('an end date is included up to its last hour, on the days clocks go back or
   // The 23-hour day ends at 00:00 on the 30th, 22:00 UTC: not an hour into the next day.
   expect(await pick('2026-03-29', '2026-03-29')).toEqual({ from: Date.UTC(2026, 2, 28, 23), to: Date.UTC(2026, 2, 29, 22) });
 });
+
+test('a preset ("Today", "7 days") follows the calendar: a dashboard left open past midnight moves on to the new day', async () => {
+  process.env.TZ = 'Europe/Paris';
+  vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-22T23:59:00').getTime() });
+  const asked = await dashboard();
+  const day = (d: string) => new Date(d + 'T00:00').getTime();
+  expect(asked.at(-1)).toEqual({ from: day('2026-11-16'), to: day('2026-11-23') });
+  // Two minutes later, the next refresh (the poll, or the tab shown again).
+  vi.setSystemTime(new Date('2026-11-23T00:01:00').getTime());
+  const n = asked.length;
+  document.dispatchEvent(new Event('visibilitychange'));
+  await vi.waitFor(() => expect(asked.length).toBeGreaterThan(n));
+  expect(asked.at(-1)).toEqual({ from: day('2026-11-17'), to: day('2026-11-24') });
+  expect(document.querySelector('.presets [data-days="7"]')!.getAttribute('aria-pressed')).toBe('true');
+});
