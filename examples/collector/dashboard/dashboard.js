@@ -435,6 +435,8 @@
     if (document.hidden) return void (timer = setTimeout(refresh, POLL_MS));
     inflight = true;
     try {
+      // A preset is relative to today: a dashboard left open past midnight moves on with it.
+      if (preset && $('to').value != iso(new Date())) setPreset(preset);
       const { from, to } = range();
       const res = await fetch(`/api/report?from=${from}&to=${to}`, { cache: 'no-store' });
       if (!res.ok) throw new Error('HTTP ' + res.status);
@@ -478,6 +480,7 @@
     }
     for (const id of ['from', 'to']) {
       $(id).addEventListener('change', () => {
+        preset = 0;
         for (const b of document.querySelectorAll('.presets button')) b.setAttribute('aria-pressed', 'false');
         refresh();
       });
