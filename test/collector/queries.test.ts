@@ -402,6 +402,8 @@ describe('channel fallback when the SDK sent none', () => {
     ['?utm_source=flyer', '', 'other'],
     ['', 'https://www.google.com/', 'organic search'],
     ['', 'https://www.linkedin.com/feed', 'social'],
+    // X's link shortener: every click from a post arrives with this referrer.
+    ['', 'https://t.co/', 'social'],
     ['', 'https://blog.example/post', 'referral'],
     ['', '', 'direct'],
     ['', 'https://shop.test/pricing', null],
