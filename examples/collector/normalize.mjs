@@ -43,7 +43,8 @@ export function classifyChannel(page) {
   if (!ref) return 'direct';
   if (ref.host == url.host) return null;
   if (SEARCH.test(ref.hostname)) return 'organic search';
-  if (SOCIAL.test(ref.hostname)) return 'social';
+  // A dot after the host, as after the source: the pattern ends each name with one, and t.co has none after it.
+  if (SOCIAL.test(ref.hostname + '.')) return 'social';
   return 'referral';
 }
 
