@@ -400,6 +400,11 @@ describe('channel fallback when the SDK sent none', () => {
     ['?utm_source=instagram&utm_medium=social', '', 'social'],
     ['?utm_source=partner&utm_medium=referral', '', 'referral'],
     ['?utm_source=flyer', '', 'other'],
+    // Click ids as attribution() reads them: Facebook adds fbclid to organic shares too.
+    ['?fbclid=IwAR0abc', 'https://l.facebook.com/', 'social'],
+    ['?ttclid=E.C.P.abc', '', 'paid social'],
+    ['?wbraid=abc', '', 'paid search'],
+    ['?dclid=abc', '', 'display'],
     ['', 'https://www.google.com/', 'organic search'],
     ['', 'https://www.linkedin.com/feed', 'social'],
     // X's link shortener: every click from a post arrives with this referrer.
