@@ -28,10 +28,14 @@ export function classifyChannel(page) {
   const medium = (q.get('utm_medium') || '').toLowerCase();
   const source = (q.get('utm_source') || '').toLowerCase();
   const social = /social/.test(medium) || SOCIAL.test(source + '.');
-  if (/display|banner|cpm/.test(medium)) return 'display';
-  if (/cpc|ppc|paid/.test(medium) || ['gclid', 'msclkid', 'fbclid', 'ttclid'].some((k) => q.has(k))) return social ? 'paid social' : 'paid search';
+  const paid = /cpc|ppc|paid/.test(medium);
+  // Click ids as attribution() reads them: fbclid is on organic Facebook shares too.
+  const id = (ks) => ks.split(' ').some((k) => q.has(k));
+  if (/display|banner|cpm/.test(medium) || id('dclid')) return 'display';
+  if (id('ttclid li_fat_id twclid') || (paid && social)) return 'paid social';
+  if (id('gclid msclkid wbraid gbraid') || paid) return 'paid search';
   if (/mail|newsletter/.test(medium + ' ' + source)) return 'email';
-  if (social) return 'social';
+  if (social || id('fbclid')) return 'social';
   if (medium == 'organic') return 'organic search';
   if (medium || source) return medium == 'referral' ? 'referral' : 'other';
   let ref;
