@@ -406,6 +406,8 @@ describe('channel fallback when the SDK sent none', () => {
     ['?wbraid=abc', '', 'paid search'],
     ['?dclid=abc', '', 'display'],
     ['', 'https://www.google.com/', 'organic search'],
+    // Webmail, as attribution() has it: mail.google.com is not a search engine.
+    ['', 'https://mail.google.com/', 'email'],
     ['', 'https://www.linkedin.com/feed', 'social'],
     // X's link shortener: every click from a post arrives with this referrer.
     ['', 'https://t.co/', 'social'],
