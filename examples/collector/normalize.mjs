@@ -46,6 +46,7 @@ export function classifyChannel(page) {
   }
   if (!ref) return 'direct';
   if (ref.host == url.host) return null;
+  if (/mail|newsletter/.test(ref.hostname)) return 'email';
   if (SEARCH.test(ref.hostname)) return 'organic search';
   // A dot after the host, as after the source: the pattern ends each name with one, and t.co has none after it.
   if (SOCIAL.test(ref.hostname + '.')) return 'social';
