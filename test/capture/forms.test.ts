@@ -564,3 +564,17 @@ test('a tracker created again with the same options (a hot reload) does not aban
   // (Sorted: this file's clock stands still, so the queue's order is each tracker's own sequence.)
   expect(c.names().sort()).toEqual(['Form Started', 'Form Started', 'page', 'page']);
 });
+
+// A site that changes what a module sends copies it and replaces a hook (here: no form events on
+// a page of medical questions), as any plain object: the copy is the plugin it gave, and the
+// tracker must run it, not set up a new forms() of its own that sends what the copy drops.
+test("a copy of forms() with the site's own beforeSend ({ ...forms(), beforeSend }) is the plugin that runs", async () => {
+  const f = forms();
+  const mine: Plugin = { ...f, beforeSend: (e) => (e.event?.startsWith('Form ') ? null : f.beforeSend!(e)) };
+  const { c, t } = start([pageViews(), mine]);
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'jane@example.com');
+  fire($('#checkout'), 'submit');
+  await t.flush();
+  expect(c.names()).toEqual(['page']);
+});
