@@ -173,10 +173,11 @@ export interface PluginContext extends Tracker {
 export interface Plugin {
   name: string;
   /**
-   * Internal: a new plugin from the same factory call. A plugin keeps its tracker's state in
-   * its factory's closure, so each tracker sets up its own (see createTracker).
+   * Internal: a new plugin from the same factory call, for `p` if it is this very object (not a
+   * copy with the site's own hooks). A plugin keeps its tracker's state in its factory's
+   * closure, so each tracker sets up its own (see createTracker).
    */
-  _f?(): Plugin;
+  _f?(p: Plugin): Plugin | false;
   setup?(ctx: PluginContext): void | (() => void);
   teardown?(): void;
   /** Enrich the event in place or return a new one; return null (or false) to drop it. */

@@ -40,9 +40,11 @@ export function attribution(): Plugin {
     early?.forEach((e) => (e.context.campaign = { ...cur }));
   };
 
-  return {
+  const me: Plugin = {
     name: 'attribution',
-    _f: attribution,
+    // Made again for each tracker. A copy with the site's own hooks ({ ...attribution(), beforeSend }) is
+    // its own plugin, used as it is.
+    _f: (p) => p == me && attribution(),
     setup(ctx) {
       t = ctx;
       // The landing's URL (document.referrer is its referrer), redacted: a UTM value that carries
@@ -103,4 +105,5 @@ export function attribution(): Plugin {
       if (early && early.length < 200) early.push(e);
     },
   };
+  return me;
 }

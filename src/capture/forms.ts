@@ -144,9 +144,11 @@ export function forms(): Plugin {
     s.s = inForm;
   };
 
-  return {
+  const me: Plugin = {
     name: 'forms',
-    _f: forms,
+    // Made again for each tracker. A copy with the site's own hooks ({ ...forms(), beforeSend }) is
+    // its own plugin, used as it is.
+    _f: (p) => p == me && forms(),
     setup(ctx) {
       t = ctx;
       // `invalid` does not bubble; the capture phase still sees it. The page is left on
@@ -169,4 +171,5 @@ export function forms(): Plugin {
       else if (f && e.event?.startsWith('Form ')) e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : pages.set(f, { ...e.context.page });
     },
   };
+  return me;
 }

@@ -66,7 +66,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   // with the same options object (made once, outside the component, and React StrictMode or a
   // hot reload calling createTracker() again) would take over the first one's state, and the
   // first one's late hooks (the restore() of its read) would change the second one's.
-  const plugins = [...o.capture, ...(o.stages ? [o.stages] : []), ...o.plugins].map((p) => p._f?.() || p);
+  const plugins = [...o.capture, ...(o.stages ? [o.stages] : []), ...o.plugins].map((p) => p._f?.(p) || p);
   const stages = o.stages && plugins[o.capture.length];
   // No prototype: on('constructor') is a name like any other.
   const subs: Record<string, Set<(d: any) => void>> = Object.create(null);

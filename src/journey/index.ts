@@ -185,9 +185,11 @@ export function journey(source: Rules | string): Plugin {
     stamp(e, st);
   };
 
-  return {
+  const me: Plugin = {
     name: 'journey',
-    _f: () => journey(source),
+    // Made again for each tracker. A copy with the site's own hooks ({ ...journey(rules), beforeSend }) is
+    // its own plugin, used as it is.
+    _f: (p) => p == me && journey(source),
     setup(c) {
       ctx = c;
       // A denied tab takes nothing: a message another tab posted before the revoke reached it
@@ -275,4 +277,5 @@ export function journey(source: Rules | string): Plugin {
     },
     reset,
   };
+  return me;
 }
