@@ -335,6 +335,28 @@ describe('reset() while events wait behind a hold', () => {
     await t.shutdown();
     history.replaceState(null, '', '/');
   });
+
+  // The same app, for a returning customer: the saved journey (purchase) is still being read
+  // when reset() comes. The landing page view judged then is judged against no journey at all,
+  // a guess that the saved journey voids once read; reset() must not send it as a stage entry.
+  test("a returning customer's landing page view, judged before the saved journey is read, enters no stage guessed from none", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    expect((await dump(idb)).v.j.stage).toBe('purchase');
+    c.requests.length = 0;
+
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(product as Rules) });
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    expect(c.events().map((e) => [e.type, e.event, e.properties?.stage])).toEqual([['page', undefined, undefined]]);
+    await t.shutdown();
+  });
 });
 
 describe('shutdown() called twice', () => {
