@@ -36,6 +36,8 @@ export function journey(source: Rules | string): Plugin {
   /** The stage entries announced meanwhile; and those the saved journey made void, for restore to return. */
   let guesses: WaymarkEvent[];
   let voided: WaymarkEvent[] = [];
+  /** Those guessed for a visitor a reset() forgot before the saved journey was read. */
+  let stale: WaymarkEvent[] = [];
   /** The last stage entered when this page's events are judged again. */
   let missed: StageChange | 0;
   /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
@@ -272,10 +274,16 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
-      // The core does not store these: the entries guessed before the saved journey was known.
-      return voided.splice(0);
+      const at = (x: any) => rules!.stages.indexOf(x);
+      // The core does not store these: the entries guessed before the saved journey was known,
+      // and those guessed before a reset() that the forgotten visitor's saved journey (`_j`, the
+      // core's) had reached: a returning customer's landing page view enters no awareness.
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => at(g.properties!.stage) <= at((v._j as any)?.stage))];
     },
-    reset,
+    reset() {
+      restored || stale.push(...guesses);
+      reset();
+    },
   };
   return me;
 }
