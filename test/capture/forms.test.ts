@@ -290,6 +290,24 @@ test('a form started while the landing page view waits (the saved visitor being 
   expect(c.events()[2].properties).toEqual({ form: 'checkout', fields: 2, duration: 1000 });
 });
 
+// The same, started within the page view's millisecond (a task that makes both: a field that a
+// script fills at load, firing change) or after the wall clock was set back (an NTP correction
+// during the read): the page view was still made before the form started.
+test.each([
+  ['in the same millisecond', 0],
+  ['after the clock was set back', -2000],
+])('a form started while the landing page view waits, %s, is not abandoned by that page view', async (_, dt) => {
+  const { c, t } = start([pageViews(), forms()]);
+  document.body.innerHTML = CHECKOUT;
+  now += dt;
+  fill($('[name=email]'), 'a@b.co');
+  await t.flush();
+  fill($('[name=street]'), 'Main St 1');
+  fire($('#checkout'), 'submit');
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'Form Submitted']);
+});
+
 test('a form without name or id, removed before the route changes (Next.js updates the URL after rendering), is abandoned under the name it started with', async () => {
   const { props, t } = start([pageViews(), forms()]);
   await t.flush();
