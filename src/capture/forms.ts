@@ -24,6 +24,8 @@ interface FormState {
   d: Set<Element | string>;
   /** submitted or abandoned: no Form Abandoned any more */
   x?: 1;
+  /** its Form Started has come through beforeSend: a page view after that is one it started before */
+  p?: 1;
 }
 
 /**
@@ -78,12 +80,12 @@ export function forms(): Plugin {
 
   // `e`: the page-hide or freeze event, or a page view. A page view leaves only the forms started
   // before it was made: it may have waited behind a hold (the saved visitor being read, a rules
-  // file loading) while the visitor started one on it. (A DOM event's timestamp is NaN here.)
+  // file loading) while the visitor started one on it. Those are the forms whose Form Started
+  // came through here before it (`p`): events keep their order, the clock may not (a start in
+  // the same millisecond, a clock set back).
   const abandon = (e: any) =>
     states.forEach((s, form) => {
-      if (s.t > Date.parse(e.timestamp)) return;
-      if (!s.x) send('Abandoned', form, { lastField: s.l }, s);
-      if (e.messageId) states.delete(form);
+      if (!e.messageId || s.p) s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form);
     });
 
   /**
@@ -168,7 +170,8 @@ export function forms(): Plugin {
       // That abandonment is made after the route changed, so it takes the page of the form's
       // last event (a copy, made before later hooks see it), not the new route's.
       // Only this module's events: not a copy of the page context for every click.
-      else if (f && e.event?.startsWith('Form ')) e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : pages.set(f, { ...e.context.page });
+      else if (f && e.event?.startsWith('Form '))
+        e.event == 'Form Abandoned' ? (e.context.page = pages.get(f) || e.context.page) : (pages.set(f, { ...e.context.page }), ((states.get(f) || {}) as FormState).p = 1);
     },
   };
   return me;
