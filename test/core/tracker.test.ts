@@ -3,6 +3,7 @@ import { createTracker, journey, pageViews } from '../../src';
 import type { Plugin, PluginContext, WaymarkError, WaymarkEvent } from '../../src/types';
 import { VERSION } from '../../src/version';
 import pkg from '../../package.json';
+import { idbStore } from '../../src/core/store';
 import { fakeCollector, freshIndexedDB, settle } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
@@ -156,6 +157,29 @@ describe('events', () => {
       t.track('After');
     });
     expect(events.map((e) => e.userId)).toEqual([null, null]);
+    expect(c.requests.flatMap((r) => validateBatch(r.body))).toEqual([]);
+  });
+
+  // The release before that fix saved "" as the user id (a visitor signed out that way), and a
+  // tab still open on it during a deploy tells the others "" at its identify(""): the events of
+  // that visitor, now and on every later visit, must still not carry "userId": "".
+  test.each([
+    ['saved by the release before', async () => {
+      const s = idbStore('waymark');
+      await s.put([['v', { a: 'anon-1', u: '' }]]);
+      await s.close();
+    }, () => {}],
+    ['told by a tab still on it', async () => {}, () => new BroadcastChannel('waymark:waymark').postMessage({ u: '' })],
+  ])('a user id "" %s identifies no one either', async (_, before, during) => {
+    await before();
+    const { c, events } = await run({}, async (t) => {
+      await settle();
+      during();
+      await settle();
+      t.track('After');
+    });
+    const { validateBatch } = await import('../../examples/collector/validate.mjs');
+    expect(events.find((e) => e.event == 'After')!.userId).toBe(null);
     expect(c.requests.flatMap((r) => validateBatch(r.body))).toEqual([]);
   });
 
