@@ -672,11 +672,12 @@ export function createTracker(options: TrackerOptions): Tracker {
           if (again && saved.a != v.a) (t.stage = null), each('reset');
           // Taken now, not at the grant: the page view made since then started the session.
           temp = { ...v };
-          savedUser = saved.u;
+          // "" (saved by a release before identify("") forgot the user) identifies no one.
+          savedUser = saved.u || null;
           // A returning visitor keeps their ids, and their session if it is still open; an
           // identify() on this page, identify(null) included, wins over the saved user.
           const same = started - saved.t! < o.sessionTimeout;
-          v = { ...saved, ...v, a: saved.a, u: named ? v.u : saved.u, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
+          v = { ...saved, ...v, a: saved.a, u: named ? v.u : savedUser, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
           [...waiting, ...held].forEach(adopt);
         }
         // Not through safe(): after a shutdown too, the stage must be merged before it is written.
@@ -868,7 +869,7 @@ export function createTracker(options: TrackerOptions): Tracker {
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
-              : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u), (named = 1), (dirty = true)),
+              : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u || null), (named = 1), (dirty = true)),
     );
     open = () => {
       // After shutdown() a revoke still counts: it aborts the batch that shutdown() waits for,
