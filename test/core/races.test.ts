@@ -357,6 +357,31 @@ describe('reset() while events wait behind a hold', () => {
     expect(c.events().map((e) => [e.type, e.event, e.properties?.stage])).toEqual([['page', undefined, undefined]]);
     await t.shutdown();
   });
+
+  // Under "latest" a page view after b does enter a again: judged from the saved journey, the
+  // landing page view's entry is the visitor's own, not a guess the saved journey voids.
+  test('under "latest" progression, the entry the saved journey would also make is kept', async () => {
+    const rules = { stages: ['a', 'b'], progression: 'latest', rules: [{ stage: 'a', when: { type: 'page' } }, { stage: 'b', when: { event: 'B' } }] };
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(rules as Rules) });
+    first.track('B');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    expect((await dump(idb)).v.j.stage).toBe('b');
+    c.requests.length = 0;
+
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(rules as Rules) });
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    expect(c.events().map((e) => [e.type, e.event, e.properties?.stage])).toEqual([
+      ['page', undefined, undefined],
+      ['track', 'Journey Stage Entered', 'a'],
+    ]);
+    await t.shutdown();
+  });
 });
 
 describe('shutdown() called twice', () => {
