@@ -274,11 +274,13 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
+      const j = (v._j as any)?.stage;
       const at = (x: any) => rules!.stages.indexOf(x);
       // The core does not store these: the entries guessed before the saved journey was known,
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_j`, the
-      // core's) had reached: a returning customer's landing page view enters no awareness.
-      return [...voided.splice(0), ...stale.splice(0).filter((g) => at(g.properties!.stage) <= at((v._j as any)?.stage))];
+      // core's) had reached, or under `latest` was in: a returning customer's landing page view
+      // enters no awareness.
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => (rules!.progression == 'latest' ? g.properties!.stage == j : at(g.properties!.stage) <= at(j)))];
     },
     reset() {
       restored || stale.push(...guesses);
