@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { boot, defaultModules, type Modules } from '../../src/script-tag/boot';
 import type { Plugin } from '../../src/types';
+import { createTracker } from '../../src/core/tracker';
 import { fakeCollector, freshIndexedDB, settle } from '../helpers';
 
 const w = window as any;
@@ -166,4 +167,31 @@ test('a command sent through the kept stub while the queue replays runs too', as
   await settle();
   await w.waymark('flush');
   expect(c.names()).toContain('Consent granted');
+});
+
+// A logout page renders `waymark('reset')` before the SDK loads: the reset runs at the replay,
+// while the saved visitor is still being read, after the landing page view was made.
+test('a reset() queued in the stub (a logout page) leaves the landing page view, made before it, with the visitor who leaves', async () => {
+  const c = fakeCollector();
+  const first = createTracker({ endpoint: 'https://c.test/v1/batch', consent: 'granted' });
+  first.identify('alice');
+  await first.flush();
+  await first.shutdown();
+  await settle();
+  const alice = c.events().find((e) => e.userId == 'alice')!;
+  history.replaceState(null, '', '/logged-out');
+  attrs({ endpoint: 'https://c.test/v1/batch', consent: 'granted', capture: 'pageViews' });
+  w.waymark('reset');
+  boot(defaultModules());
+  w.waymark('track', 'After Logout');
+  await w.waymark('flush');
+  await settle();
+  await w.waymark('flush');
+  const view = c.events().find((e) => e.type == 'page' && e.context.page.path == '/logged-out')!;
+  const after = c.events().find((e) => e.event == 'After Logout')!;
+  history.replaceState(null, '', '/');
+  // The page view was made before the logout: it is alice's, in her session.
+  expect([view.anonymousId, view.userId, view.context.session]).toEqual([alice.anonymousId, 'alice', alice.context.session]);
+  // What follows the logout is the next visitor's.
+  expect([after.anonymousId == alice.anonymousId, after.userId]).toEqual([false, null]);
 });
