@@ -97,6 +97,10 @@ export function createTracker(options: TrackerOptions): Tracker {
   let pre = new WeakSet<WaymarkEvent>();
   /** The ids this page made up before the saved visitor was read, and the saved user: for events made meanwhile. */
   let temp: Visitor | undefined;
+  /** Where temp's events move at the read: the saved visitor, as this page continues it. */
+  let to: Visitor;
+  /** The ids this page made up, as the first reset() before the read left them: its events were the saved visitor's. */
+  let left: Visitor | undefined;
   let savedUser: string | null | undefined;
   /** Set by a grant; resolves once the saved visitor has been read. */
   let hydrated: Promise<void> | undefined;
@@ -633,12 +637,13 @@ export function createTracker(options: TrackerOptions): Tracker {
    * session, and the saved user unless an identify() on this page came first.
    */
   const adopt = (e: WaymarkEvent) => {
-    if (!temp) return;
-    if (e.anonymousId == temp.a) e.anonymousId = v.a;
+    // Only temp's: those made after a reset() on this page are the next visitor's.
+    if (e.anonymousId != temp?.a) return;
+    e.anonymousId = to.a;
     // (Null before: no identify() yet. Or, on a page shown again from the back/forward cache,
     // the user it knew, whom another page may have logged out.)
     if (!named || pre.has(e)) e.userId = savedUser ?? null;
-    if (e.context.session.id == temp.s) e.context.session = { id: v.s!, number: v.n! };
+    if (e.context.session.id == temp.s) e.context.session = { id: to.s!, number: to.n! };
   };
 
   /** `again`: the page is shown again from the back/forward cache, and reads the saved visitor again on this store. */
@@ -666,18 +671,19 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then((saved?: Visitor) => {
         // Revoked (or revoked and granted again) while reading: this grant is void.
         if (hydrated != h) return;
-        // A reset() on this page (a logout) already replaced the saved visitor: it stays gone.
-        if (saved && !fresh) {
+        // A reset() on this page (a logout) already replaced the saved visitor: it stays gone,
+        // but the events made before the reset (the landing page view) were still its own.
+        if (saved && (temp = fresh ? left : { ...v })) {
           // Another page logged out meanwhile: the plugins forget the visitor who left.
-          if (again && saved.a != v.a) (t.stage = null), each('reset');
+          if (again && !fresh && saved.a != v.a) (t.stage = null), each('reset');
           // Taken now, not at the grant: the page view made since then started the session.
-          temp = { ...v };
           // "" (saved by a release before identify("") forgot the user) identifies no one.
           savedUser = saved.u || null;
           // A returning visitor keeps their ids, and their session if it is still open; an
           // identify() on this page, identify(null) included, wins over the saved user.
           const same = started - saved.t! < o.sessionTimeout;
-          v = { ...saved, ...v, a: saved.a, u: named ? v.u : savedUser, s: same ? saved.s : v.s, n: same ? saved.n : (saved.n || 0) + 1 };
+          to = { ...saved, ...temp, a: saved.a, u: named ? temp.u : savedUser, s: same ? saved.s : temp.s, n: same ? saved.n : (saved.n || 0) + 1 };
+          fresh || (v = to);
           [...waiting, ...held].forEach(adopt);
         }
         // Not through safe(): after a shutdown too, the stage must be merged before it is written.
@@ -787,7 +793,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       else (v.u = '' + (userId ?? '') || null), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
+    reset: safe(() => (fresh || (left = v), resetVisitor(), tell({ a: v.a }), write())),
     // A revoke counts after shutdown() too: the consent banner's reference outlives an SPA's
     // tracker, and what it stored is still on disk. It is erased, a batch still settling is
     // aborted, and the other tabs are told on a channel opened for it.
