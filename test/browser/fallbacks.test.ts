@@ -59,6 +59,20 @@ describe('fallbacks', () => {
     expect(duplicated).toEqual([]);
   });
 
+  it('in a frame sandboxed without allow-same-origin (no IndexedDB, no Web Locks): the queue lives in memory and its events are delivered while the page is open', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/sandboxed.html');
+    const frame = t.page.frameLocator('#embed');
+    await frame.locator('#newsletter').click();
+    // Delivered by the regular flushes (flushInterval 200 ms), not only by a page-hide request.
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Newsletter Subscribed'), 'the events of the sandboxed frame', 5000);
+    expect(collector.events().map((e) => e.event || e.type)).toEqual(['page', 'Element Clicked', 'Newsletter Subscribed']);
+    // The memory fallback is said once; no error at every flush.
+    expect(errorsOf(ctx.feed, 'storage').map((f) => f.data.message)).toEqual([expect.stringMatching(/Indexed Database.*kept in memory/)]);
+  });
+
   it('a queue over its bound while the collector is down: the oldest are evicted and the next batch says how many', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted', attrs: { 'max-queue': '3' } });
