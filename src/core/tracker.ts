@@ -498,7 +498,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // loop and the lock's release; not the wait for another tab's lock.
         const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), loop(s, renew)));
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
-        if (!(navigator as any).locks) sending = p;
+        if (!(navigator as any).locks || s.mem) sending = p;
         return p.finally(() => (sending = undefined));
       })
       .then((ran) => ran === false && schedule(o.flushInterval))

@@ -14,7 +14,9 @@ const LEASE = 6e4;
  * clock set wrong, and is void. Resolves false when the lease is held by another tab.
  */
 export function withLock(name: string, store: Store, fn: (renew?: () => Promise<boolean>) => Promise<void>): Promise<boolean> {
-  const locks = (navigator as any).locks;
+  // A memory store is this page's alone, and needs no lock across tabs: where IndexedDB is
+  // denied (a frame sandboxed without allow-same-origin), Web Locks throw SecurityError too.
+  const locks = !store.mem && (navigator as any).locks;
   if (locks) return locks.request(name, () => fn().then(() => true));
   const me = uuid();
   let won = false;
