@@ -195,3 +195,20 @@ test('a reset() queued in the stub (a logout page) leaves the landing page view,
   // What follows the logout is the next visitor's.
   expect([after.anonymousId == alice.anonymousId, after.userId]).toEqual([false, null]);
 });
+
+// A site passes its own objects: an order with a back-reference, an id held as a BigInt.
+test('an event whose properties cannot be serialised is lost: the console says so, without data-debug', async () => {
+  fakeCollector();
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  attrs({ endpoint: 'https://c.test/v1/batch', consent: 'granted' });
+  boot({});
+  const order: any = { id: 'o-1' };
+  order.self = order;
+  w.waymark('track', 'Order Completed', { order });
+  w.waymark('track', 'Coupon Applied', { id: 10n });
+  await w.waymark('flush');
+  await settle();
+  const said = warn.mock.calls.map((c) => String(c[0]));
+  expect(said.filter((m) => /Order Completed/.test(m))).toHaveLength(1);
+  expect(said.filter((m) => /Coupon Applied/.test(m))).toHaveLength(1);
+});
