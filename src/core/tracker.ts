@@ -154,10 +154,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     subs[name]?.forEach((fn) => hear(fn, data));
   };
 
-  const fail = (code: Code, message: string, extra?: object) => {
+  /** `loud`: logged whatever debug says (an event the site made that cannot be stored). */
+  const fail = (code: Code, message: string, extra?: object, loud?: 1) => {
     emit('error', { code, message, ...extra });
     // Transient delivery trouble is normal (offline, ad blockers): only debug mode logs it.
-    if (o.debug || !/network|dropped/.test(code)) console.warn(`[waymark] ${code}: ${message}`);
+    if (o.debug || loud || !/network|dropped/.test(code)) console.warn(`[waymark] ${code}: ${message}`);
   };
 
   /** Wraps a public method: ignored after shutdown, and never throws into the page. */
@@ -274,14 +275,14 @@ export function createTracker(options: TrackerOptions): Tracker {
     try {
       return JSON.stringify(e);
     } catch (err) {
-      fail('dropped', (e.event || e.type) + ': ' + err, { count: 1 });
+      fail('dropped', (e.event || e.type) + ': ' + err, { count: 1 }, 1);
     }
   };
 
   const persist = (e: WaymarkEvent) => {
     const json = text(e);
     if (!json) return;
-    if (json.length > 32e3) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 });
+    if (json.length > 32e3) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 }, 1);
     // Keys sort by time, then by this tab's sequence; the size lets the bounds be checked from
     // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059.
     const key = 'e' + Date.now().toString(36) + pad(seq++) + pad(json.length) + e.messageId;
