@@ -212,3 +212,13 @@ test('an event whose properties cannot be serialised is lost: the console says s
   expect(said.filter((m) => /Order Completed/.test(m))).toHaveLength(1);
   expect(said.filter((m) => /Coupon Applied/.test(m))).toHaveLength(1);
 });
+
+// README's Configuration table gives maxQueueBytes' default as 1e6.
+test('a whole number written with an exponent (data-max-queue-bytes="1e6") is a number, not a setup error that stops tracking', () => {
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  attrs({ endpoint: '/c', 'max-queue-bytes': '1e6', 'flush-interval': '5e3' });
+  const { seen, modules } = probe();
+  boot(modules);
+  expect(error).not.toHaveBeenCalled();
+  expect(seen[0]).toMatchObject({ maxQueueBytes: 1e6, flushInterval: 5e3 });
+});
