@@ -27,8 +27,8 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     const data = tag ? tag.dataset : {};
     for (const k in data) {
       const x = data[k]!;
-      // A bare attribute (<script data-debug>) is true.
-      opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+$/.test(x) ? +x : x;
+      // A bare attribute (<script data-debug>) is true. Whole numbers may have an exponent (1e6).
+      opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+(e\d+)?$/.test(x) ? +x : x;
     }
     if (!opts.endpoint) {
       // Leave the stub in place: its calls keep queueing harmlessly.
