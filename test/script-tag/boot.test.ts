@@ -222,3 +222,17 @@ test('a whole number written with an exponent (data-max-queue-bytes="1e6") is a 
   expect(error).not.toHaveBeenCalled();
   expect(seen[0]).toMatchObject({ maxQueueBytes: 1e6, flushInterval: 5e3 });
 });
+
+// README's Configuration table names the options in camelCase; HTML lowercases attribute names.
+test('an option written in camelCase (data-flushInterval, read as data-flushinterval) is not silently ignored: the console names it', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  attrs({ endpoint: '/c', flushInterval: '60000', maxPending: '1000', cookieconsent: 'statistics' });
+  const { seen, modules } = probe();
+  boot(modules);
+  expect(seen[0]).toMatchObject({ flushInterval: 3e3, maxPending: 200 });
+  const said = warn.mock.calls.map((c) => String(c[0]));
+  expect(said.filter((m) => /data-flushinterval/.test(m))).toHaveLength(1);
+  expect(said.filter((m) => /data-maxpending/.test(m))).toHaveLength(1);
+  // A consent tool's own attribute on the tag is none of Waymark's business.
+  expect(said.filter((m) => /cookieconsent/.test(m))).toEqual([]);
+});
