@@ -236,3 +236,16 @@ test('an option written in camelCase (data-flushInterval, read as data-flushinte
   // A consent tool's own attribute on the tag is none of Waymark's business.
   expect(said.filter((m) => /cookieconsent/.test(m))).toEqual([]);
 });
+
+// A tag manager adds waymark.vitals.min.js where the theme already has waymark.min.js: whichever
+// arrives first runs, so web vitals come from some page loads and not others.
+test('a second copy of the script (the theme and a tag manager, or waymark.min.js and waymark.vitals.min.js) says on the console that it is ignored', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  attrs({ endpoint: '/c' });
+  const on: string[] = [];
+  const mod = (n: string) => (): Plugin => ({ name: n, setup: () => void on.push(n) });
+  boot({ pageViews: mod('pageViews') });
+  boot({ pageViews: mod('pageViews'), webVitals: mod('webVitals') });
+  expect(on).toEqual(['pageViews']);
+  expect(warn.mock.calls.map((c) => String(c[0])).filter((m) => /twice|second copy|ignored/.test(m))).toHaveLength(1);
+});
