@@ -20,7 +20,9 @@ export type Modules = Record<string, (options?: any) => Plugin>;
 export function boot(modules: Modules, journey?: (src: string) => Plugin): void {
   const w = window as any;
   const stub = w.waymark;
-  if (stub?.version) return; // loaded twice
+  // Loaded twice (the theme and a tag manager; waymark.min.js and waymark.vitals.min.js, where
+  // the first to arrive runs): said, as web vitals would come from some page loads only.
+  if (stub?.version) return console.warn('[waymark] loaded twice: this copy is ignored');
   try {
     const tag = (document.currentScript || document.querySelector('script[data-endpoint]')) as HTMLScriptElement | null;
     const opts: Record<string, any> = {};
