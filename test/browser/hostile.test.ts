@@ -1,7 +1,9 @@
 // Strict and hostile pages: a CSP with Trusted Types, globals and built-ins that must stay
 // untouched, broken rules files, and an SDK file that never loads.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { implemented, useEnv, type Ctx } from './harness';
+import { implemented, ROOT, useEnv, watchErrors, type Ctx } from './harness';
 
 const env = useEnv('hostile');
 
@@ -88,6 +90,26 @@ describe('hostile and strict pages', () => {
     const { lost, duplicated } = env.account({ expected: ctx.tracked() });
     expect(lost.map((id) => ctx.feed.find((f) => f.data.messageId == id)!.data.event)).toEqual([]);
     expect(duplicated).toEqual([]);
+  });
+
+  // README promises a strict CSP; its snippet's first line is an inline script, which such a
+  // CSP refuses unless README gives the way to allow it (its hash).
+  it("README's snippet on a page with a strict CSP (script-src 'self' and what README says to add): the stub runs, and the site's calls before the SDK arrives neither throw nor get lost", async () => {
+    const { collector } = env;
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const hash = /'sha256-[A-Za-z0-9+/=]+'/.exec(readme)?.[0] ?? '';
+    const csp = `default-src 'self'; script-src 'self' ${hash}; connect-src ${new URL(collector.url).origin}; require-trusted-types-for 'script'; trusted-types 'none'`;
+    env.site.set({ consent: 'granted', stub: 'inline', headers: { '/csp.html': { 'Content-Security-Policy': csp } }, delays: { '/waymark.min.js': 1500 } });
+    const ctx = await env.context({ feed: false });
+    const page = await ctx.context.newPage();
+    watchErrors(page, ctx.errors);
+    // Not waiting for the load event, which waits for the async SDK.
+    await page.goto(env.site.origin + '/csp.html', { waitUntil: 'domcontentloaded' });
+    await page.click('#save'); // the site's own handler calls waymark('track', 'Preferences Saved')
+    expect(await page.evaluate(() => (window as any).waymark?.version)).toBeUndefined(); // before the SDK arrived
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Preferences Saved'), 'the event tracked before the SDK arrived', 6000);
+    expect(ctx.errors).toEqual([]);
+    env.account({ expected: [] });
   });
 
   it('adds nothing to window but `waymark`, and changes no built-in', async () => {
