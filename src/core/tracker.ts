@@ -674,10 +674,11 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (hydrated != h) return;
         // A reset() on this page (a logout) already replaced the saved visitor: it stays gone,
         // but the events made before the reset (the landing page view) were still its own.
+        // This page's ids are taken now, not at the grant: the page view made since then
+        // started the session.
         if (saved && (temp = fresh ? left : { ...v })) {
           // Another page logged out meanwhile: the plugins forget the visitor who left.
           if (again && !fresh && saved.a != v.a) (t.stage = null), each('reset');
-          // Taken now, not at the grant: the page view made since then started the session.
           // "" (saved by a release before identify("") forgot the user) identifies no one.
           savedUser = saved.u || null;
           // A returning visitor keeps their ids, and their session if it is still open; an
