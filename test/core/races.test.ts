@@ -336,6 +336,37 @@ describe('reset() while events wait behind a hold', () => {
     history.replaceState(null, '', '/');
   });
 
+  // A logout while the rules file still loads: the engine cannot judge what came before it
+  // (it has no rules yet), and once they arrive it judges for the next visitor. Those events
+  // go out as the visitor who left, with no stage: missing, never the next visitor's.
+  test('while the rules file loads: the events made before it go out as the visitor who left, without a stage, and the next visitor starts with none', async () => {
+    const c = fakeCollector();
+    const collect = c.fetch.getMockImplementation()!;
+    vi.stubGlobal('fetch', vi.fn(async (url: string, init: RequestInit) =>
+      String(url).endsWith('/rules.json') ? (await tick(100), new Response(JSON.stringify(product))) : collect(url, init),
+    ));
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey('https://site.test/rules.json') });
+    await settle(); // the saved visitor is read; the rules are still loading
+    t.track('Order Completed');
+    t.reset();
+    await tick(200); // the rules are in
+    t.track('Next Visitor Looks Around');
+    await t.flush();
+    await settle();
+    const events = c.events();
+    const [page, order] = events;
+    expect([page.type, order.event]).toEqual(['page', 'Order Completed']);
+    expect(order.anonymousId).toBe(page.anonymousId);
+    expect([page.context.journey?.stage ?? null, order.context.journey?.stage ?? null]).toEqual([null, null]);
+    // No stage entry for either, and none made up for the next visitor from them.
+    const next = events.filter((e) => e.anonymousId != page.anonymousId);
+    expect(next.map((e) => [e.event || e.type, e.properties?.stage])).toEqual([
+      ['Next Visitor Looks Around', undefined],
+    ]);
+    expect(t.stage).toBe(null);
+    await t.shutdown();
+  });
+
   // The same app, for a returning customer: the saved journey (purchase) is still being read
   // when reset() comes. The landing page view judged then is judged against no journey at all,
   // a guess that the saved journey voids once read; reset() must not send it as a stage entry.
