@@ -249,3 +249,16 @@ test('a second copy of the script (the theme and a tag manager, or waymark.min.j
   expect(on).toEqual(['pageViews']);
   expect(warn.mock.calls.map((c) => String(c[0])).filter((m) => /twice|second copy|ignored/.test(m))).toHaveLength(1);
 });
+
+// The warning is the site's only clue: it must name the attribute to write for the option it saw,
+// not batchSize's for every one (data-flushInterval was told to write data-batch-size).
+test('the camelCase warning names the kebab-case attribute of the option written (data-flush-interval for data-flushInterval)', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  attrs({ endpoint: '/c', flushInterval: '60000', maxQueueBytes: '5000', respectGpc: 'false' });
+  boot(probe().modules);
+  const said = warn.mock.calls.map((c) => String(c[0]));
+  expect(said.find((m) => /data-flushinterval/.test(m))).toMatch(/data-flush-interval\b/);
+  expect(said.find((m) => /data-maxqueuebytes/.test(m))).toMatch(/data-max-queue-bytes\b/);
+  expect(said.find((m) => /data-respectgpc/.test(m))).toMatch(/data-respect-gpc\b/);
+  expect(said.filter((m) => /batch-size/.test(m))).toEqual([]);
+});
