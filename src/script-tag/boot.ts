@@ -32,8 +32,11 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
       // A bare attribute (<script data-debug>) is true. Whole numbers may have an exponent (1e6).
       opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+(e\d+)?$/.test(x) ? +x : x;
       // HTML lowercases attribute names: data-batchSize arrives as "batchsize", which no option is.
-      if (/^(respectgpc|batchsize|flushinterval|max(queue(bytes)?|age|pending)|sessiontimeout|storagename)$/.test(k))
-        console.warn(`[waymark] data-${k} is ignored: write data-batch-size, not data-batchSize`);
+      // The warning names the attribute to write for that option.
+      const kebab = 'respect-gpc batch-size flush-interval max-queue max-queue-bytes max-age max-pending session-timeout storage-name'
+        .split(' ')
+        .find((n) => n.replace(/-/g, '') == k);
+      if (kebab) console.warn(`[waymark] data-${k} is ignored: write data-${kebab}`);
     }
     if (!opts.endpoint) {
       // Leave the stub in place: its calls keep queueing harmlessly.
