@@ -231,6 +231,18 @@ describe('journey queries', () => {
     expect(store.report(at + 3 * MIN, at + 3 * MIN + 1).time_to_stage).toEqual([{ stage: 'decision', visitors: 1, median_ms: 3 * MIN }]);
   });
 
+  test('drop-off pages: with a clock over a minute off, requests that overlap keep their events in order', () => {
+    // H's clock is 5 minutes slow: their events are moved by received - sentAt, which is the
+    // clock's skew plus the time the request spent on the way (3 s for the page-hide request
+    // still uploading, 0.1 s for the next page's). Moved by both, /checkout lands before /pricing.
+    const H = { anon: 'H' };
+    const at = T0 + 30 * MIN;
+    const slow = 5 * MIN;
+    store.insertBatch([page({ ...H, at: at - slow, path: '/pricing', stage: 'consideration' })], { receivedAt: at + 3000, sentAt: at - slow + 1, dropped: 0 });
+    store.insertBatch([page({ ...H, at: at - slow + 1000, path: '/checkout', stage: 'consideration' })], { receivedAt: at + 1100, sentAt: at - slow + 1001, dropped: 0 });
+    expect(store.report(at - MIN, at + MIN).dropoff_pages).toEqual([{ stage: 'consideration', page_path: '/checkout', visitors: 1 }]);
+  });
+
   test('time to stage: the median from the first event, with the mean of the middle two for even counts', () => {
     expect(store.report(FROM, TO).time_to_stage).toEqual([
       { stage: 'awareness', visitors: 4, median_ms: 0 },
