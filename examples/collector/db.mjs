@@ -8,7 +8,7 @@ import { toRow } from './normalize.mjs';
 const sql = (name) => readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
 
 /** Bump when sql/schema.sql changes: a demo database from an older schema is rebuilt. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 /** The report's sections, each one query file run over the period [from, to). */
 const REPORTS = [

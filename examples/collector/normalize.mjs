@@ -109,7 +109,10 @@ export function toRow(e, meta) {
     // batch's sentAt, on the same clock as the timestamp, tells the skew. Under a minute it is
     // the time the request spent on the way (the SDK gives up on one after 30 s), which
     // differs from one request to the next: moved by it, a visitor's events could change order.
+    // Over a minute, the skew still holds the time on the way, which differs from one request
+    // to the next: one visitor's events are put in order by their own clock, browser_ts.
     ts: Date.parse(e.timestamp) + (Math.abs(skew) > 6e4 ? skew : 0),
+    browser_ts: Date.parse(e.timestamp),
     sent_at: meta.sentAt,
     received_at: meta.receivedAt,
     session_id: str(session.id, 200),

@@ -20,7 +20,7 @@ reached AS (
 ),
 touches AS (
   SELECT anonymous_id, COALESCE(first_channel, channel) AS channel,
-         ROW_NUMBER() OVER (PARTITION BY anonymous_id ORDER BY ts, message_id) AS n
+         ROW_NUMBER() OVER (PARTITION BY anonymous_id ORDER BY browser_ts, message_id) AS n
   FROM events
   WHERE COALESCE(first_channel, channel) IS NOT NULL
 ),

@@ -13,7 +13,7 @@ furthest AS (
 ),
 last_page AS (
   SELECT anonymous_id, page_path,
-         ROW_NUMBER() OVER (PARTITION BY anonymous_id ORDER BY ts DESC, message_id DESC) AS n
+         ROW_NUMBER() OVER (PARTITION BY anonymous_id ORDER BY browser_ts DESC, message_id DESC) AS n
   FROM events
   WHERE type = 'page' AND ts < :to
 ),

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
   anonymous_id    VARCHAR(200)  NOT NULL,   -- the visitor
   user_id         VARCHAR(200),
   ts              BIGINT        NOT NULL,   -- when it happened, epoch ms: the browser's timestamp moved by its clock's skew (received_at - sent_at, when over a minute)
+  browser_ts      BIGINT        NOT NULL,   -- the browser's timestamp as sent: orders one visitor's events (one clock), as ts also holds each request's time on the way
   sent_at         BIGINT,                   -- the batch's sentAt, epoch ms
   received_at     BIGINT        NOT NULL,   -- when the collector stored it, epoch ms
   session_id      VARCHAR(200),
@@ -80,11 +81,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
 -- without one (an engine that was filtered out, or older data) counts as the entry too.
 CREATE VIEW IF NOT EXISTS stage_entries AS
 WITH candidates AS (
-  SELECT anonymous_id, stage_entered AS stage, ts, touchpoint, page_path, 0 AS preference, message_id
+  SELECT anonymous_id, stage_entered AS stage, ts, browser_ts, touchpoint, page_path, 0 AS preference, message_id
   FROM events
   WHERE event = 'Journey Stage Entered' AND stage_entered IS NOT NULL
   UNION ALL
-  SELECT anonymous_id, stage, ts,
+  SELECT anonymous_id, stage, ts, browser_ts,
          CASE WHEN type = 'page' THEN 'page view of ' ELSE event || ' on ' END || COALESCE(page_path, '?'),
          page_path, 1, message_id
   FROM events
@@ -92,7 +93,7 @@ WITH candidates AS (
 ),
 ranked AS (
   SELECT candidates.*,
-         ROW_NUMBER() OVER (PARTITION BY anonymous_id, stage ORDER BY preference, ts, message_id) AS n
+         ROW_NUMBER() OVER (PARTITION BY anonymous_id, stage ORDER BY preference, browser_ts, message_id) AS n
   FROM candidates
 )
 SELECT anonymous_id, stage, ts AS entered_at, touchpoint, page_path

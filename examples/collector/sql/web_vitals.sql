@@ -5,7 +5,7 @@
 -- is PERCENTILE_DISC(0.75) WITHIN GROUP (ORDER BY metric_value) where that exists (not in SQLite).
 WITH reports AS (
   SELECT page_path, metric, metric_value, rating,
-         ROW_NUMBER() OVER (PARTITION BY COALESCE(metric_id, message_id), metric ORDER BY ts DESC, message_id) AS latest
+         ROW_NUMBER() OVER (PARTITION BY COALESCE(metric_id, message_id), metric ORDER BY browser_ts DESC, message_id) AS latest
   FROM events
   WHERE event = 'Web Vital' AND metric IS NOT NULL AND metric_value IS NOT NULL
     AND ts >= :from AND ts < :to
