@@ -596,3 +596,26 @@ test("a copy of forms() with the site's own beforeSend ({ ...forms(), beforeSend
   await t.flush();
   expect(c.names()).toEqual(['page']);
 });
+
+// README (createTracker again with the same options) shows a copy of a module with the site's
+// own hooks, `{ ...forms(), beforeSend }`. The copy's beforeSend replaces the module's, which is
+// where forms() abandons the forms left by an SPA route change (attribution() stamps the
+// campaign, journey() judges every stage): a site that writes what README shows loses them
+// with nothing on the console. README must show the module's own hook called from the site's.
+test("README's copy of a module with your own beforeSend calls the module's own: replaced, the SPA route change abandons nothing", async () => {
+  const { readFileSync } = await import('node:fs');
+  const f = forms();
+  // The literal shape README gives: the site's hook instead of the module's.
+  const { c, t } = start([pageViews(), { ...f, beforeSend: (e: WaymarkEvent) => (location.pathname == '/health' && e.event?.startsWith('Form ') ? null : e) }]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  history.pushState(null, '', '/next');
+  await t.flush();
+  history.replaceState(null, '', '/');
+  // No Form Abandoned at the route change: the module's beforeSend never ran.
+  expect(c.names()).toEqual(['page', 'Form Started', 'page']);
+  const readme = readFileSync('README.md', 'utf8');
+  const example = readme.match(/copy of a module with your own hooks[\s\S]{0,400}/)![0];
+  expect(example).toMatch(/\.beforeSend\(e\)/);
+});
