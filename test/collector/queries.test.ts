@@ -430,3 +430,28 @@ describe('channel fallback when the SDK sent none', () => {
     expect(channelOf(search, referrer)).toBe(channel);
   });
 });
+
+// A small site runs the reference collector on its own file: a new release's schema must not
+// cost it the events it holds. Schema 3 (the release before browser_ts) is made here from
+// today's by taking the column away.
+test('a database of the schema before browser_ts (3) keeps its events when the collector is upgraded', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'waymark-db-'));
+  try {
+    const file = join(dir, 'w.db');
+    let s = openStore({ file, stages: STAGES });
+    s.insertBatch([page({ anon: 'V', at: T0, path: '/', stage: 'awareness' })], { receivedAt: T0 + 1000, sentAt: null, dropped: 0 });
+    s.db.exec('DROP VIEW stage_entries; ALTER TABLE events DROP COLUMN browser_ts');
+    s.db.pragma('user_version = 3');
+    s.close();
+    s = openStore({ file, stages: STAGES });
+    const r = s.report(T0 - MIN, T0 + MIN);
+    s.close();
+    expect(r.summary).toMatchObject({ visitors: 1, page_views: 1 });
+    expect(r.dropoff_pages).toEqual([{ stage: 'awareness', page_path: '/', visitors: 1 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
