@@ -45,7 +45,10 @@ export function openStore({ file, stages = [], log = () => {} }) {
   // user_version is SQLite's own schema counter; a warehouse would use migrations instead.
   const version = db.pragma('user_version', { simple: true });
   const hasEvents = db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'events'").pluck().get();
-  if (hasEvents && version != SCHEMA_VERSION) {
+  // Schema 3 had no browser_ts: its ts was the browser's timestamp (not yet moved by a skew), so
+  // the column is added from it and the events are kept.
+  if (hasEvents && version == 3) db.exec('DROP VIEW IF EXISTS stage_entries; ALTER TABLE events ADD COLUMN browser_ts BIGINT; UPDATE events SET browser_ts = ts;');
+  else if (hasEvents && version != SCHEMA_VERSION) {
     log(`${file} has an older schema; its demo events were cleared.`);
     db.exec('DROP VIEW IF EXISTS stage_entries; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS stages; DROP TABLE IF EXISTS deliveries;');
   }
