@@ -287,6 +287,32 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await next.shutdown();
   });
 
+  // The same logout page as reset()'s own (a reset() before the read keeps the landing page
+  // view with the saved visitor), but the logout is made in another tab while this tab's read
+  // of the saved visitor is in flight: the page view this tab made before it was the saved
+  // visitor's too, not a one-page visitor nobody else has.
+  test("a logout in another tab while this tab reads the saved visitor leaves this tab's landing page view with the visitor who left", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted' });
+    await settle();
+    first.identify('alice');
+    await first.shutdown();
+    const saved = (await dump(idb)).v;
+    const a = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], flushInterval: 60_000 });
+    // Tab B's reset() as A hears it before its read answers; B's write of the next visitor lands after A's read.
+    new BroadcastChannel('waymark:waymark').postMessage({ a: 'next-visitor' });
+    await settle();
+    a.track('Next Visitor Looks Around');
+    await a.flush();
+    await settle();
+    const pv = c.events().find((e) => e.type == 'page')!;
+    expect([pv.anonymousId, pv.userId, pv.context.session]).toEqual([saved.a, 'alice', { id: saved.s, number: saved.n }]);
+    const next = c.events().find((e) => e.event == 'Next Visitor Looks Around')!;
+    expect([next.anonymousId, next.userId]).toEqual(['next-visitor', null]);
+    expect((await dump(idb)).v.a).toBe('next-visitor');
+    await a.shutdown();
+  });
+
   test('a login (identify) in one tab names the events of the others', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted' });
