@@ -99,7 +99,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let temp: Visitor | undefined;
   /** Where temp's events move at the read: the saved visitor, as this page continues it. */
   let to: Visitor;
-  /** The ids this page made up, as the first reset() before the read left them: its events were the saved visitor's. */
+  /** The ids this page made up, as the first reset() before the read (this page's or another tab's) left them: its events were the saved visitor's. */
   let left: Visitor | undefined;
   let savedUser: string | null | undefined;
   /** Set by a grant; resolves once the saved visitor has been read. */
@@ -675,8 +675,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         // A reset() on this page (a logout) already replaced the saved visitor: it stays gone,
         // but the events made before the reset (the landing page view) were still its own.
         // This page's ids are taken now, not at the grant: the page view made since then
-        // started the session.
-        if (saved && (temp = fresh ? left : { ...v })) {
+        // started the session. Unless the saved visitor is the one another tab's reset() made:
+        // the visitor who left is gone, and must not be linked to the next one.
+        if (saved && (temp = fresh ? (saved.a != v.a && left) || undefined : { ...v })) {
           // Another page logged out meanwhile: the plugins forget the visitor who left.
           if (again && !fresh && saved.a != v.a) (t.stage = null), each('reset');
           // "" (saved by a release before identify("") forgot the user) identifies no one.
@@ -755,6 +756,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     holds = 0;
     drain();
     holds = h;
+    // The first reset before the read, here or in another tab, leaves the ids this page made up.
+    fresh || (left = v);
     v = { a, n: revoke ? 0 : v.n };
     dirty = true;
     // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
@@ -795,7 +798,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       else (v.u = '' + (userId ?? '') || null), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (fresh || (left = v), resetVisitor(), tell({ a: v.a }), write())),
+    reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
     // A revoke counts after shutdown() too: the consent banner's reference outlives an SPA's
     // tracker, and what it stored is still on disk. It is erased, a batch still settling is
     // aborted, and the other tabs are told on a channel opened for it.

@@ -313,6 +313,28 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await a.shutdown();
   });
 
+  // A tab still pending hears the logout too, and the other tab has saved the next visitor by
+  // the time this one is granted: what this tab made before the logout is not theirs.
+  test("a logout in another tab while this tab is pending does not give this tab's landing page view to the next visitor", async () => {
+    const c = fakeCollector();
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    b.identify('alice');
+    await settle();
+    const a = createTracker({ endpoint, capture: [pageViews()], flushInterval: 60_000 });
+    b.reset();
+    await settle();
+    const next = (await dump(idb)).v;
+    a.consent('granted');
+    await settle();
+    await a.flush();
+    await settle();
+    const pv = c.events().find((e) => e.type == 'page')!;
+    expect(pv.anonymousId).not.toBe(next.a);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('a login (identify) in one tab names the events of the others', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted' });
