@@ -389,6 +389,32 @@ describe('reset() while events wait behind a hold', () => {
     await t.shutdown();
   });
 
+  // The landing page view itself goes out as the customer's (their ids, user and session), so the
+  // journey it carries is theirs too (README: it keeps the forgotten visitor's journey), not the
+  // awareness guessed from no journey at all, whose entry the saved journey voided.
+  test("a returning customer's landing page view, made before a reset() that came before the read, carries the customer's stage, not the guess", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    first.identify('alice');
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    const saved = (await dump(idb)).v;
+    expect(saved.j.stage).toBe('purchase');
+    c.requests.length = 0;
+
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(product as Rules) });
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const [page] = c.events();
+    expect([page.type, page.anonymousId, page.userId]).toEqual(['page', saved.a, 'alice']);
+    expect(page.context.journey!.stage).toBe('purchase');
+    await t.shutdown();
+  });
+
   // Under "latest" a page view after b does enter a again: judged from the saved journey, the
   // landing page view's entry is the visitor's own, not a guess the saved journey voids.
   test('under "latest" progression, the entry the saved journey would also make is kept', async () => {
