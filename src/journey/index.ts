@@ -36,7 +36,7 @@ export function journey(source: Rules | string): Plugin {
   /** The stage entries announced meanwhile; and those the saved journey made void, for restore to return. */
   let guesses: WaymarkEvent[];
   let voided: WaymarkEvent[] = [];
-  /** Those guessed for a visitor a reset() forgot before the saved journey was read. */
+  /** Those guessed for a visitor a reset() forgot before the saved journey was read, and the events judged for it. */
   let stale: WaymarkEvent[] = [];
   /** The last stage entered when this page's events are judged again. */
   let missed: StageChange | 0;
@@ -274,16 +274,17 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
-      const j = (v._j as any)?.stage;
+      const j = v._j as any;
       const at = (x: any) => rules!.stages.indexOf(x);
+      const old = (x: any) => j && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
       // The core does not store these: the entries guessed before the saved journey was known,
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_j`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
-      // enters no awareness.
-      return [...voided.splice(0), ...stale.splice(0).filter((g) => (rules!.progression == 'latest' ? g.properties!.stage == j : at(g.properties!.stage) <= at(j)))];
+      // enters no awareness, and carries their stage.
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.event == ENTERED ? old(g.properties!.stage) : void (old(g.context.journey!.stage) && stamp(g, j))))];
     },
     reset() {
-      restored || stale.push(...guesses);
+      restored || stale.push(...guesses, ...early.map(([e]) => e));
       reset();
     },
   };
