@@ -336,6 +336,29 @@ describe('reset() while events wait behind a hold', () => {
     history.replaceState(null, '', '/');
   });
 
+  // A returning visitor: the landing page view goes out as theirs (their ids, user and session),
+  // so its first touch is theirs too, as without the reset(), not this page's landing.
+  test("a returning visitor's landing page view, made before a reset() that came before the read, carries their first touch", async () => {
+    const c = fakeCollector();
+    history.replaceState(null, '', '/first?utm_source=google&utm_medium=cpc');
+    const first = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()] });
+    first.identify('alice');
+    await settle();
+    await first.shutdown();
+    const saved = (await dump(idb)).v;
+    history.replaceState(null, '', '/land?utm_source=newsletter&utm_medium=email');
+    const t = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()] });
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const page = c.events().find((e) => e.type == 'page' && e.context.page.path == '/land')!;
+    expect([page.anonymousId, page.userId, page.context.campaign!.source]).toEqual([saved.a, 'alice', 'newsletter']);
+    expect(page.context.campaign!.first).toEqual({ source: 'google', medium: 'cpc', channel: 'paid search' });
+    await t.shutdown();
+    history.replaceState(null, '', '/');
+  });
+
   // A logout while the rules file still loads: the engine cannot judge what came before it
   // (it has no rules yet), and once they arrive it judges for the next visitor. Those events
   // go out as the visitor who left, with no stage: missing, never the next visitor's.
