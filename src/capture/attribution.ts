@@ -31,6 +31,9 @@ export function attribution(): Plugin {
   // most 200: memory is bounded even if nothing is ever restored) and get the restored
   // touches: they are still in the tracker's memory, not yet serialised.
   let early: WaymarkEvent[] | undefined = [];
+  /** The events made before a reset() that came before the read, and this page's landing: the forgotten visitor's. */
+  let old: WaymarkEvent[] | undefined;
+  let was: Campaign | undefined;
 
   // One touch is both the first and the last (a new visitor).
   const apply = (f: Campaign, l = f) => {
@@ -90,12 +93,18 @@ export function attribution(): Plugin {
     restore(saved) {
       const c = saved.c as Touches | undefined;
       if (c && c.f) apply(c.f, landing || c.l || c.f);
+      // After a reset() before the read, the core gives the forgotten visitor (`_`): the events made
+      // for it get its touches, as they would have without the reset (nothing is saved for it).
+      const g = (saved._ as any)?.c as Touches | undefined;
+      g?.f && old?.forEach((e) => (e.context.campaign = { ...(was || g.l || g.f), first: g.f }));
       // Called again when the back/forward cache shows the page: this page's landing is saved
       // by then, and a later one (another page's) is the last touch.
-      early = landing = undefined;
+      early = landing = old = undefined;
     },
     reset() {
       // A new visitor has no touches yet; this page's landing belongs to the one who left.
+      old ||= early;
+      was ||= landing;
       landing = early = undefined;
       apply({ channel: 'direct' });
     },

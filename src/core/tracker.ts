@@ -693,9 +693,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         // Called without a saved visitor too ({}): the plugins learn the read is over.
         // A plugin may return held events that the saved state made void (the stage engine's
         // entries guessed before it was known): they are not stored.
-        // After a reset() on this page, the forgotten visitor's journey (`_j`) only voids the stage
-        // entries guessed for it before the read.
-        const gone = each('restore', saved && !fresh ? saved : { _j: saved?.j }).map((e: WaymarkEvent) => e?.messageId);
+        // After a reset() on this page, the forgotten visitor (`_`) only gives the events made for it
+        // before the reset its journey and touches (the stage entries guessed for it are voided).
+        const gone = each('restore', saved && !fresh ? saved : { _: saved }).map((e: WaymarkEvent) => e?.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;

@@ -274,11 +274,11 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
-      const j = v._j as any;
+      const j = (v._ as any)?.j;
       const at = (x: any) => rules!.stages.indexOf(x);
       const old = (x: any) => j && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
       // The core does not store these: the entries guessed before the saved journey was known,
-      // and those guessed before a reset() that the forgotten visitor's saved journey (`_j`, the
+      // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
       // enters no awareness, and carries their stage.
       return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.event == ENTERED ? old(g.properties!.stage) : void (old(g.context.journey!.stage) && stamp(g, j))))];
