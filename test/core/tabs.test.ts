@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createStore, set } from 'idb-keyval';
 import { createTracker, pageViews } from '../../src';
+import { attribution } from '../../src/capture/attribution';
 import type { TrackerOptions } from '../../src/types';
 import { bfcache, databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
@@ -317,11 +318,12 @@ describe('who the visitor is belongs to the site, not the tab', () => {
   // the time this one is granted: what this tab made before the logout is not theirs.
   test("a logout in another tab while this tab is pending does not give this tab's landing page view to the next visitor", async () => {
     const c = fakeCollector();
-    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', capture: [attribution()], flushInterval: 60_000 });
     await settle();
     b.identify('alice');
     await settle();
-    const a = createTracker({ endpoint, capture: [pageViews()], flushInterval: 60_000 });
+    history.replaceState(null, '', '/land?utm_source=newsletter&utm_medium=email');
+    const a = createTracker({ endpoint, capture: [attribution(), pageViews()], flushInterval: 60_000 });
     b.reset();
     await settle();
     const next = (await dump(idb)).v;
@@ -331,8 +333,11 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await settle();
     const pv = c.events().find((e) => e.type == 'page')!;
     expect(pv.anonymousId).not.toBe(next.a);
+    // Nor the next visitor's touches (direct): its own landing, first touch too.
+    expect(pv.context.campaign!.first!.source).toBe('newsletter');
     await a.shutdown();
     await b.shutdown();
+    history.replaceState(null, '', '/');
   });
 
   test('a login (identify) in one tab names the events of the others', async () => {
