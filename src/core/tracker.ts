@@ -694,8 +694,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         // A plugin may return held events that the saved state made void (the stage engine's
         // entries guessed before it was known): they are not stored.
         // After a reset() on this page, the forgotten visitor (`_`) only gives the events made for it
-        // before the reset its journey and touches (the stage entries guessed for it are voided).
-        const gone = each('restore', saved && !fresh ? saved : { _: saved }).map((e: WaymarkEvent) => e?.messageId);
+        // before the reset its journey and touches (the stage entries guessed for it are voided);
+        // none if they stay where they are (another tab saved the next visitor first).
+        const gone = each('restore', saved && !fresh ? saved : { _: temp && saved }).map((e: WaymarkEvent) => e?.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;
