@@ -438,6 +438,33 @@ describe('reset() while events wait behind a hold', () => {
     await t.shutdown();
   });
 
+  // Two logouts before the read (the stub's queued reset(), then the app's own), with a page view
+  // between them: that page view is the in-between visitor's, who reached no stage of the
+  // customer's. Its entry is its own, not a guess the customer's journey voids.
+  test("reset() twice before the read: the in-between visitor's page view keeps its own stage entry, not the customer's stage", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    const saved = (await dump(idb)).v;
+    c.requests.length = 0;
+
+    const t = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    t.reset();
+    t.page('Between');
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const between = c.events().find((e) => e.type == 'page')!;
+    expect(between.anonymousId).not.toBe(saved.a);
+    const entered = c.events().filter((e) => e.event == 'Journey Stage Entered' && e.anonymousId == between.anonymousId);
+    expect([between.context.journey!.stage, entered.map((e) => e.properties!.stage)]).toEqual(['awareness', ['awareness']]);
+    await t.shutdown();
+  });
+
   // Under "latest" a page view after b does enter a again: judged from the saved journey, the
   // landing page view's entry is the visitor's own, not a guess the saved journey voids.
   test('under "latest" progression, the entry the saved journey would also make is kept', async () => {
