@@ -274,14 +274,17 @@ export function journey(source: Rules | string): Plugin {
       saved = v.j;
       restored = true;
       merge();
-      const j = (v._ as any)?.j;
+      const f = v._ as any;
+      const j = f?.j;
       const at = (x: any) => rules!.stages.indexOf(x);
-      const old = (x: any) => j && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
+      // Only the forgotten visitor's own (the core has moved them onto its id): not those of a
+      // visitor between two resets.
+      const old = (g: WaymarkEvent, x: any) => j && g.anonymousId == f.a && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
       // The core does not store these: the entries guessed before the saved journey was known,
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
       // enters no awareness, and carries their stage.
-      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.event == ENTERED ? old(g.properties!.stage) : void (old(g.context.journey!.stage) && stamp(g, j))))];
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.event == ENTERED ? old(g, g.properties!.stage) : void (old(g, g.context.journey!.stage) && stamp(g, j))))];
     },
     reset() {
       restored || stale.push(...guesses, ...early.map(([e]) => e));
