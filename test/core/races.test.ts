@@ -438,6 +438,33 @@ describe('reset() while events wait behind a hold', () => {
     await t.shutdown();
   });
 
+  // The same logout page, with a site beforeSend that returns a new event (README: "return it,
+  // or a new one"): the copy is what the core holds and moves onto the customer; the engine's
+  // own reference keeps the made-up id, yet its entry is still a guess the saved journey voids.
+  test("with a beforeSend that returns a copy, a returning customer's landing page view made before a reset() before the read enters no awareness and carries their stage", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    first.identify('alice');
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    const saved = (await dump(idb)).v;
+    c.requests.length = 0;
+
+    const beforeSend = (e: WaymarkEvent) => ({ ...e, properties: { ...e.properties, app: 'shop' } });
+    const t = createTracker({ endpoint, consent: 'granted', capture: [pageViews()], stages: journey(product as Rules), beforeSend });
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const page = c.events().find((e) => e.type == 'page')!;
+    expect([page.anonymousId, page.userId]).toEqual([saved.a, 'alice']);
+    const entered = c.events().filter((e) => e.event == 'Journey Stage Entered' && e.anonymousId == saved.a);
+    expect([page.context.journey!.stage, entered.map((e) => e.properties!.stage)]).toEqual(['purchase', []]);
+    await t.shutdown();
+  });
+
   // Two logouts before the read (the stub's queued reset(), then the app's own), with a page view
   // between them: that page view is the in-between visitor's, who reached no stage of the
   // customer's. Its entry is its own, not a guess the customer's journey voids.
