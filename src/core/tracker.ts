@@ -695,8 +695,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         // entries guessed before it was known): they are not stored.
         // After a reset() on this page, the forgotten visitor (`_`) only gives the events made for it
         // before the reset its journey and touches (the stage entries guessed for it are voided);
-        // none if they stay where they are (another tab saved the next visitor first).
-        const gone = each('restore', saved && !fresh ? saved : { _: temp && saved }).map((e: WaymarkEvent) => e?.messageId);
+        // none if they stay where they are (another tab saved the next visitor first). `l`: the ids they
+        // had, which a plugin's own reference keeps when a beforeSend returned a copy.
+        const gone = each('restore', saved && !fresh ? saved : { _: temp && saved, l: temp?.a }).map((e: WaymarkEvent) => e?.messageId);
         dirty = ready = true;
         fresh = 0;
         const n = heldDropped;

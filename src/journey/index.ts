@@ -277,9 +277,10 @@ export function journey(source: Rules | string): Plugin {
       const f = v._ as any;
       const j = f?.j;
       const at = (x: any) => rules!.stages.indexOf(x);
-      // Only the forgotten visitor's own (the core has moved them onto its id): not those of a
+      // Only the forgotten visitor's own (the core has moved them onto its id, or, when a beforeSend
+      // returned a copy, moved the copy and left ours with the ids they had, `l`): not those of a
       // visitor between two resets.
-      const old = (g: WaymarkEvent, x: any) => j && g.anonymousId == f.a && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
+      const old = (g: WaymarkEvent, x: any) => j && (g.anonymousId == f.a || g.anonymousId == v.l) && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
       // The core does not store these: the entries guessed before the saved journey was known,
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
