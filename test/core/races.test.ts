@@ -465,6 +465,35 @@ describe('reset() while events wait behind a hold', () => {
     await t.shutdown();
   });
 
+  // The analyst has renamed purchase to customer since the customer's last visit: the saved stage
+  // is not taken back (README: the visitor starts from no stage), so an event made before the
+  // logout that no rule matched (stage null) says no stage, not the one the file no longer lists.
+  test("a reset() before the read does not stamp an event with a saved stage the edited rules file no longer lists", async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', stages: journey(product as Rules) });
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    expect((await dump(idb)).v.j.stage).toBe('purchase');
+    c.requests.length = 0;
+    const p = product as Rules;
+    const renamed: Rules = {
+      ...p,
+      stages: p.stages.map((x) => (x == 'purchase' ? 'customer' : x)),
+      rules: p.rules.map((u) => (u.stage == 'purchase' ? { ...u, stage: 'customer' } : u)),
+    };
+    const t = createTracker({ endpoint, consent: 'granted', stages: journey(renamed) });
+    t.track('Account Opened'); // no rule: stage null
+    t.reset();
+    await settle();
+    await t.flush();
+    await settle();
+    const e = c.events().find((x) => x.event == 'Account Opened')!;
+    expect(e.context.journey!.stage).toBe(null);
+    await t.shutdown();
+  });
+
   // Two logouts before the read (the stub's queued reset(), then the app's own), with a page view
   // between them: that page view is the in-between visitor's, who reached no stage of the
   // customer's. Its entry is its own, not a guess the customer's journey voids.
