@@ -280,7 +280,8 @@ export function journey(source: Rules | string): Plugin {
       // Only the forgotten visitor's own (the core has moved them onto its id, or, when a beforeSend
       // returned a copy, moved the copy and left ours with the ids they had, `l`): not those of a
       // visitor between two resets.
-      const old = (g: WaymarkEvent, x: any) => j && (g.anonymousId == f.a || g.anonymousId == v.l) && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
+      // A saved stage the rules file no longer lists (renamed) is not taken back: nothing is judged at it.
+      const old = (g: WaymarkEvent, x: any) => j && ~at(j.stage) && (g.anonymousId == f.a || g.anonymousId == v.l) && (rules!.progression == 'latest' ? x == j.stage : at(x) <= at(j.stage));
       // The core does not store these: the entries guessed before the saved journey was known,
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
