@@ -185,6 +185,9 @@ export interface Plugin {
   /**
    * Called once after consent with what was persisted for this visitor on earlier visits; may
    * return events held before consent that this made void, so that they are not stored.
+   * After a reset() made before that read, the visitor is a new one: `saved` then holds none
+   * of your keys, and its `_` is the record of the visitor who left (for the events made before
+   * the reset), which must never be saved for the new one.
    */
   restore?(saved: Record<string, unknown>): void | WaymarkEvent[];
   /** Called on `reset()` and on a consent revoke: forget the visitor. */
