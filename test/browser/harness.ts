@@ -644,6 +644,9 @@ export function useEnv(file: string): Env {
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => {})));
+    // Closing a page hides it: its page-hide request (a form left started: Form Abandoned) can
+    // reach the collector after the next test's reset, and would count as that test's.
+    await env.collector.quiet(250);
   });
   afterAll(async () => {
     await env.browser?.close();
