@@ -393,7 +393,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       // An event over 32 KB of UTF-8 (a long text in Japanese, under the 32,000-character cap)
       // goes alone, as if it filled the batch: Segment's HTTP API answers a batch holding one
       // with a 400, and a 4xx drops the whole batch, the events beside it too.
-      if (keys.length >= o.batchSize || (size += bytes(json) > 32e3 ? MAX_BATCH : json.length + 1) > MAX_BATCH) break;
+      // Encoded only when it could be over (UTF-8 takes at most 3 bytes a UTF-16 unit): not every
+      // event of every batch.
+      if (keys.length >= o.batchSize || (size += json.length > 10666 && bytes(json) > 32e3 ? MAX_BATCH : json.length + 1) > MAX_BATCH) break;
       keys.push(k);
       parts.push(json);
     }
