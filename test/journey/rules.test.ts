@@ -77,7 +77,7 @@ describe('validate', () => {
             path: '/x/**',
             selector: '.a',
             form: '#f',
-            properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x', null], f: { eq: 1, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true }, g: [] },
+            properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x', null], f: { eq: 1, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true } },
             campaign: { channel: 'email', source: ['a', 'b'], name: { exists: false } },
             count: { gte: 2 },
             session: [1, 2],
@@ -195,6 +195,22 @@ test.each<[string, unknown]>([
 ])('a count or session test that could never hold is an error: %s', (_, when) => {
   const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
   expect(validate(doc)).toEqual([expect.stringMatching(/^rules\[0\]\.when\.(count|session)\b/)]);
+});
+
+// An empty one-of list matches no value, so its test never holds (README: "a test that could
+// never hold is an error rather than a silent miss"): a list left empty by a template or an edit.
+test.each<[string, unknown, string]>([
+  ['count one of nothing', { count: [] }, 'count'],
+  ['session one of nothing', { session: [] }, 'session'],
+  ['count in nothing', { count: { in: [] } }, 'count.in'],
+  ['session in nothing', { session: { gte: 2, in: [] } }, 'session.in'],
+  ['a property one of nothing', { properties: { plan: [] } }, 'properties.plan'],
+  ['a property in nothing', { properties: { plan: { in: [] } } }, 'properties.plan.in'],
+  ['a campaign field one of nothing', { campaign: { channel: [] } }, 'campaign.channel'],
+  ['under not and any too', { any: [{ not: { properties: { plan: { in: [] } } } }] }, 'any[0].not.properties.plan.in'],
+])('an empty one-of list could never hold, and is an error: %s', (_, when, at) => {
+  const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+  expect(validate(doc)).toEqual([expect.stringMatching('^rules\\[0\\]\\.when\\.' + at.replace(/[.[\]]/g, '\\$&') + ': expected ')]);
 });
 
 describe('glob', () => {

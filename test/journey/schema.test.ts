@@ -168,6 +168,13 @@ describe('the schema and the validator agree', () => {
     expect(validate(doc)).toHaveLength(1);
   });
 
+  // An empty one-of list matches no value: the editor refuses it as the validator does.
+  test.each([{ count: [] }, { session: { in: [] } }, { properties: { plan: [] } }, { properties: { plan: { in: [] } } }, { campaign: { channel: [] } }])('an empty one-of list, %j, is refused by both', (when) => {
+    const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+    expect(schemaOk(doc)).toBe(false);
+    expect(validate(doc)).toHaveLength(1);
+  });
+
   test('the schema is a draft 2020-12 schema that editors can fetch by $id', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.$id).toMatch(/stages\.schema\.json$/);
