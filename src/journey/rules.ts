@@ -69,8 +69,9 @@ const isStr = (v: unknown) => typeof v == 'string';
 const isNum = (v: unknown) => typeof v == 'number';
 // `/^[sbn]/` is string, boolean or number (JSON has no bigint or symbol).
 const isScalar = (v: unknown) => v === null || /^[sbn]/.test(typeof v);
-// A value or an array of values: `[v].flat()` is both as an array.
-const all = (v: unknown, test: (x: unknown) => unknown) => [v].flat().every(test);
+// A value or a non-empty array of values: `[v].flat()` is both as an array. An empty one-of
+// list (`[]`, `{ "in": [] }`) matches no value, so its test could never hold: a mistake.
+const all = (v: any, test: (x: unknown) => unknown) => (v = [v].flat()).length && v.every(test);
 // A non-empty string, or a non-empty array of strings.
 const isStrs = (v: any) => all(v, isStr) && v.length > 0;
 
