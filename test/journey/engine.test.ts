@@ -856,6 +856,28 @@ describe('persistence and consent', () => {
     expect(c.names()).toEqual(['page']);
   });
 
+  // A site may track an event of its own under the engine's name (a stage change its server
+  // decided, say). The engine's guesses made before consent are voided at the grant; the site's
+  // event is not a guess, and went missing with them, carrying its properties as the journey.
+  test("a site's own Journey Stage Entered, tracked before consent, is delivered with the visitor's journey, not voided as a guess", async () => {
+    const c = fakeCollector();
+    await purchased(PRODUCT);
+    c.requests.length = 0;
+    const s = start(journey(PRODUCT));
+    s.t.page(); // guessed: awareness entered
+    s.t.track(ENTERED, { stage: 'renewal', source: 'billing' }); // the site's own
+    s.t.consent('granted');
+    await until(() => s.t.stage == 'purchase', 'the saved stage');
+    await s.t.flush();
+    s.t.track(ENTERED, { stage: 'renewal', source: 'billing, later' }); // and once the saved visitor is read
+    await s.t.flush();
+    expect(c.events().map((e) => [name(e), e.properties?.source, e.context.journey!.stage])).toEqual([
+      ['page', undefined, 'purchase'],
+      [ENTERED, 'billing', 'purchase'],
+      [ENTERED, 'billing, later', 'purchase'],
+    ]);
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
