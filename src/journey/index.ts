@@ -165,15 +165,22 @@ export function journey(source: Rules | string): Plugin {
     const before = st.stage;
     // The stage it was given in: feedback made while the rules loaded was made at stage null.
     if (e.event == 'Feedback Submitted') e.properties!.stage = before;
-    const i = step(rules!, st, counts, e, m, re);
+    // A site's own event under the engine's name is sent as it is, but never judged: a replay
+    // of the collector's events (the CLI) cannot tell it from the engine's, and skips both.
+    const i = e.event == ENTERED ? -1 : step(rules!, st, counts, e, m, re);
     if (st.stage != before) {
       const change = { ...st, rule: i };
       ctx.setStage(st.stage);
-      ctx.track(ENTERED, {
-        ...change,
-        ruleName: rules!.rules[i].name,
-        touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
-      });
+      // The engine's own entry is marked by its `element` (never serialised): this plugin.
+      ctx.track(
+        ENTERED,
+        {
+          ...change,
+          ruleName: rules!.rules[i].name,
+          touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
+        },
+        me as any,
+      );
       // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt. Judged
       // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
       // has just been entered, so it is not null.
@@ -242,7 +249,8 @@ export function journey(source: Rules | string): Plugin {
     beforeSend(e) {
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
-      if (e.event == ENTERED) return void (restored || guesses.push(e), stamp(e, e.properties));
+      // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
+      if (e.element == (me as any)) return void (restored || guesses.push(e), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
       // chain is collected here, and each distinct selector is tested once against it (and
@@ -286,7 +294,7 @@ export function journey(source: Rules | string): Plugin {
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
       // enters no awareness, and carries their stage.
-      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.event == ENTERED ? old(g, g.properties!.stage) : void (old(g, g.context.journey!.stage) && stamp(g, j))))];
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.element == (me as any) ? old(g, g.properties!.stage) : void (old(g, g.context.journey!.stage) && stamp(g, j))))];
     },
     reset() {
       restored || stale.push(...guesses, ...early.map(([e]) => e));
