@@ -520,6 +520,18 @@ describe('step', () => {
     expect(counts).toEqual({ 0: 3 });
   });
 
+  // README: the count is the whole rule's, wherever it is written. In "A, or B twice" written as
+  // one rule, an A counts too: a B after one A is the rule's second match, and it holds.
+  test('a count inside any is the whole rule\'s count: a B after one A is the second', () => {
+    const rules: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { any: [{ event: 'A' }, { event: 'B', count: 2 }] } }] };
+    const counts: Record<string, number> = {};
+    expect(run(rules, [track('C'), track('A'), track('B')], fresh(), counts).map(([rule]) => rule)).toEqual([-1, 0, 0]);
+    expect(counts).toEqual({ 0: 2 });
+    // Counted apart, in rules of their own: the second B, whatever came between.
+    const apart: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { event: 'A' } }, { stage: 'loyalty', when: { event: 'B', count: 2 } }] };
+    expect(run(apart, [track('B'), track('A'), track('B')], fresh(), {}).map(([rule]) => rule)).toEqual([-1, 0, 1]);
+  });
+
   test('nth session', () => {
     const rules: Rules = { stages: STAGES, rules: [{ stage: 'loyalty', when: { type: 'page', session: { gte: 3 } } }] };
     const s = (n: number) => page('/', { session: { number: n } });
