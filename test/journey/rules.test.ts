@@ -137,7 +137,7 @@ describe('validate', () => {
     ['selector as an array', withWhen({ selector: ['.a'] }), ['rules[0].when.selector: expected a string']],
     ['form as a number', withWhen({ form: 1 }), ['rules[0].when.form: expected a string']],
     ['properties as an array', withWhen({ properties: [] }), ['rules[0].when.properties: expected an object']],
-    ['a property test that is an array of arrays', withWhen({ properties: { a: [[1]] } }), ['rules[0].when.properties.a: expected a value, an array of them or {eq,in,gt,gte,lt,lte,exists}']],
+    ['a property test that is an array of arrays', withWhen({ properties: { a: [[1]] } }), ['rules[0].when.properties.a: expected a value, a non-empty array of them or {eq,in,gt,gte,lt,lte,exists}']],
     // "properties.order.total.gt" would read as properties → order → total → gt, a path that is
     // not in the file: keys that are not identifiers are written as JSON strings in brackets.
     ['property keys that are not identifiers', withWhen({ properties: { 'Plan Name': { equals: 'pro' }, 'order.total': { gt: '5' }, '': { lt: 'x' }, $ok: { eq: [] } } }), [
@@ -150,15 +150,15 @@ describe('validate', () => {
     ['a feedback key that is not an identifier', { ...base, feedback: { 'post purchase': 'csat' } }, ['feedback["post purchase"]: expected a stage (a,b)']],
     ['an unknown operator', withWhen({ properties: { total: { gtt: 1 } } }), ['rules[0].when.properties.total.gtt: expected one of eq,in,gt,gte,lt,lte,exists']],
     ['a comparison with a string', withWhen({ properties: { total: { gte: '10' } } }), ['rules[0].when.properties.total.gte: expected a number']],
-    ['in without an array', withWhen({ properties: { a: { in: 'x' } } }), ['rules[0].when.properties.a.in: expected an array of values']],
+    ['in without an array', withWhen({ properties: { a: { in: 'x' } } }), ['rules[0].when.properties.a.in: expected a non-empty array of values']],
     ['eq with an object', withWhen({ properties: { a: { eq: {} } } }), ['rules[0].when.properties.a.eq: expected a value']],
     ['exists with a string', withWhen({ properties: { a: { exists: 'yes' } } }), ['rules[0].when.properties.a.exists: expected true or false']],
-    ['campaign values', withWhen({ campaign: { channel: { in: 'email' } } }), ['rules[0].when.campaign.channel.in: expected an array of values']],
-    ['count as a string', withWhen({ count: '2' }), ['rules[0].when.count: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}']],
-    ['session as an array of strings', withWhen({ session: ['2'] }), ['rules[0].when.session: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}']],
+    ['campaign values', withWhen({ campaign: { channel: { in: 'email' } } }), ['rules[0].when.campaign.channel.in: expected a non-empty array of values']],
+    ['count as a string', withWhen({ count: '2' }), ['rules[0].when.count: expected a positive whole number, a non-empty array of them or {eq,in,gt,gte,lt,lte}']],
+    ['session as an array of strings', withWhen({ session: ['2'] }), ['rules[0].when.session: expected a positive whole number, a non-empty array of them or {eq,in,gt,gte,lt,lte}']],
     // A count is always a number, and always there: these could never hold.
     ['count eq a string', withWhen({ count: { eq: 'two' } }), ['rules[0].when.count.eq: expected a positive whole number']],
-    ['count in strings', withWhen({ count: { in: ['1'] } }), ['rules[0].when.count.in: expected an array of positive whole numbers']],
+    ['count in strings', withWhen({ count: { in: ['1'] } }), ['rules[0].when.count.in: expected a non-empty array of positive whole numbers']],
     ['count exists', withWhen({ count: { exists: false } }), ['rules[0].when.count.exists: expected one of eq,in,gt,gte,lt,lte']],
     ['any empty', withWhen({ any: [] }), ['rules[0].when.any: expected a non-empty array']],
     ['all as an object', withWhen({ all: {} }), ['rules[0].when.all: expected a non-empty array']],
@@ -173,7 +173,7 @@ describe('validate', () => {
     ['several problems are all reported', { stages: ['a'], rules: [{ stage: 'a', when: { path: 1 } }, { stage: 'z', when: { count: 'x' } }] }, [
       'rules[0].when.path: ' + PATH,
       'rules[1].stage: expected a stage (a)',
-      'rules[1].when.count: expected a positive whole number, an array of them or {eq,in,gt,gte,lt,lte}',
+      'rules[1].when.count: expected a positive whole number, a non-empty array of them or {eq,in,gt,gte,lt,lte}',
     ]],
   ])('invalid: %s', (_, rules, errors) => {
     expect(validate(rules)).toEqual(errors);
@@ -211,6 +211,15 @@ test.each<[string, unknown, string]>([
 ])('an empty one-of list could never hold, and is an error: %s', (_, when, at) => {
   const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
   expect(validate(doc)).toEqual([expect.stringMatching('^rules\\[0\\]\\.when\\.' + at.replace(/[.[\]]/g, '\\$&') + ': expected ')]);
+});
+
+// The message says why an array given is not taken: it is empty.
+test('an empty one-of list is named as such', () => {
+  const doc = { stages: ['a'], rules: [{ stage: 'a', when: { count: [], properties: { plan: { in: [] } } } }] };
+  expect(validate(doc)).toEqual([
+    'rules[0].when.count: expected a positive whole number, a non-empty array of them or {eq,in,gt,gte,lt,lte}',
+    'rules[0].when.properties.plan.in: expected a non-empty array of values',
+  ]);
 });
 
 describe('glob', () => {
