@@ -119,9 +119,9 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   // `in` take the same kind of value as the plain test, the comparisons numbers.
   const value = (scalar: (v: unknown) => boolean, what: string, more?: Record<string, Check>): Check => {
     // "a number" makes "an array of numbers".
-    const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'an array of ' + what.slice(2) + 's'), gt: num, gte: num, lt: num, lte: num, ...more };
+    const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'a non-empty array of ' + what.slice(2) + 's'), gt: num, gte: num, lt: num, lte: num, ...more };
     const o = obj(table);
-    const plain = t((v) => all(v, scalar), what + ', an array of them or {' + keys(table) + '}');
+    const plain = t((v) => all(v, scalar), what + ', a non-empty array of them or {' + keys(table) + '}');
     return (v, p) => (isObj(v) ? o : plain)(v, p, '');
   };
   const strs = t(isStrs, 'a non-empty string or array of strings');
