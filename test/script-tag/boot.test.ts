@@ -262,3 +262,45 @@ test('the camelCase warning names the kebab-case attribute of the option written
   expect(said.find((m) => /data-respectgpc/.test(m))).toMatch(/data-respect-gpc\b/);
   expect(said.filter((m) => /batch-size/.test(m))).toEqual([]);
 });
+
+// Turbo (Hotwire) replaces <body> on every visit and runs the scripts of the new body again:
+// a tag placed there boots once per visit. That is the same script, not a second copy.
+test('the same tag run again after its first copy left the page (a Turbo visit re-runs <body> scripts) is quiet; a second copy or the other bundle still warns', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const twice = () => warn.mock.calls.map((c) => String(c[0])).filter((m) => /twice/.test(m)).length;
+  const script = (src: string) => {
+    const s = document.createElement('script');
+    s.setAttribute('src', src);
+    s.setAttribute('data-endpoint', '/c');
+    document.body.append(s);
+    return s;
+  };
+  const on: string[] = [];
+  const mod = (): Plugin => ({ name: 'pageViews', setup: () => void on.push('setup') });
+  tag.remove();
+  tag = script('/waymark.min.js');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => tag);
+  boot({ pageViews: mod });
+  // Two Turbo visits: the body, the tag with it, is replaced and the new copy runs.
+  for (let i = 0; i < 2; i++) {
+    tag.remove();
+    tag = script('/waymark.min.js');
+    boot({ pageViews: mod });
+  }
+  expect(twice()).toBe(0);
+  // The theme and a tag manager both add it: two on the page at once.
+  const other = script('/waymark.min.js');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => other);
+  boot({ pageViews: mod });
+  expect(twice()).toBe(1);
+  // The web-vitals bundle on a page visited after one with the plain bundle.
+  other.remove();
+  tag.remove();
+  const vitals = script('/waymark.vitals.min.js');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => vitals);
+  boot({ pageViews: mod });
+  expect(twice()).toBe(2);
+  vitals.remove();
+  expect(on).toEqual(['setup']);
+});
+
