@@ -304,3 +304,12 @@ test('the same tag run again after its first copy left the page (a Turbo visit r
   expect(on).toEqual(['setup']);
 });
 
+// README: whole numbers are read, 1e6 among them; JSON and HTML authors also write 2.5e3, 1E6, 1.5.
+test('every JSON spelling of a number (2.5e3, 1E6, 1e+6, 1.5) is a number, not a setup error that stops tracking', () => {
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  attrs({ endpoint: '/c', 'flush-interval': '2.5e3', 'max-queue-bytes': '1E6', 'max-queue': '1e+3', 'session-timeout': '1.5' });
+  const { seen, modules } = probe();
+  boot(modules);
+  expect(error).not.toHaveBeenCalled();
+  expect(seen[0]).toMatchObject({ flushInterval: 2500, maxQueueBytes: 1e6, maxQueue: 1000, sessionTimeout: 1.5 });
+});
