@@ -20,11 +20,13 @@ export type Modules = Record<string, (options?: any) => Plugin>;
 export function boot(modules: Modules, journey?: (src: string) => Plugin): void {
   const w = window as any;
   const stub = w.waymark;
+  const tag: any = document.currentScript || document.querySelector('script[data-endpoint]');
   // Loaded twice (the theme and a tag manager; waymark.min.js and waymark.vitals.min.js, where
-  // the first to arrive runs): said, as web vitals would come from some page loads only.
-  if (stub?.version) return console.warn('[waymark] loaded twice: this copy is ignored');
+  // the first to arrive runs): said, as web vitals would come from some page loads only. The
+  // same script again once the tag that ran has left the page is quiet: Turbo replaces <body>
+  // on every visit and runs a tag placed there again. That tag is now the one on the page.
+  if (stub?.version) return tag?.src != stub.s?.src || stub.s?.isConnected ? console.warn('[waymark] loaded twice: this copy is ignored') : (stub.s = tag);
   try {
-    const tag = (document.currentScript || document.querySelector('script[data-endpoint]')) as HTMLScriptElement | null;
     const opts: Record<string, any> = {};
     const data = tag ? tag.dataset : {};
     for (const k in data) {
@@ -61,6 +63,7 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     // (Size: rest parameters, not a function that reads `arguments`; callers see no difference.)
     const waymark: any = (...args: any[]) => run(args);
     waymark.version = VERSION;
+    waymark.s = tag;
     w.waymark = waymark;
     // Commands that the replay itself sends through a kept stub reference land in the same
     // list, and run in turn.
