@@ -31,8 +31,8 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     const data = tag ? tag.dataset : {};
     for (const k in data) {
       const x = data[k]!;
-      // A bare attribute (<script data-debug>) is true. Whole numbers may have an exponent (1e6).
-      opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+(e\d+)?$/.test(x) ? +x : x;
+      // A bare attribute (<script data-debug>) is true. Numbers as JSON writes them (5000, 1e6, 2.5E3).
+      opts[k] = x == 'true' || x == '' ? true : x == 'false' ? false : /^\d+(\.\d+)?(e[+-]?\d+)?$/i.test(x) ? +x : x;
       // HTML lowercases attribute names: data-batchSize arrives as "batchsize", which no option is.
       // The warning names the attribute to write for that option.
       const kebab = 'respect-gpc batch-size flush-interval max-queue max-queue-bytes max-age max-pending session-timeout storage-name'
