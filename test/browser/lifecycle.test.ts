@@ -22,6 +22,8 @@ let server: Server;
 let origin: string;
 /** What pages /a and /b load: nothing, or the script tag. */
 let tag = '';
+/** Pages a test serves, by path. */
+const pages: Record<string, string> = {};
 /** Every batch the collector got, as event names. */
 const got: string[][] = [];
 
@@ -44,6 +46,7 @@ beforeAll(async () => {
       });
       return;
     }
+    if (pages[path]) return void res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(pages[path]);
     if (path == '/a') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(html('<a id="next" href="/b">Next</a>'));
     if (path == '/b') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(html('<button id="buy">Buy</button>'));
     if (path == '/chunked') {
@@ -156,4 +159,24 @@ test('a pending page is still restored from the back/forward cache', async () =>
   const { restored, reasons, page } = await back();
   expect(restored, JSON.stringify(reasons)).toBe(true);
   await page.context().close();
+});
+
+// The stub line exactly as README's quick start gives it.
+const README_STUB = /<script>window\.waymark=.*<\/script>/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))![0];
+
+// An element with id="waymark" (a theme's widget, a logo) is also window.waymark, by named
+// access, when the stub line comes after it (pasted at the end of <body>, as many themes do).
+test("README's stub pasted after an element with id=\"waymark\": the site's calls before the SDK arrives neither throw nor get lost", async () => {
+  got.length = 0;
+  pages['/named'] =
+    '<!doctype html><html><head><title>Named</title></head><body><div id="waymark">Waymark Outdoors</div>' +
+    README_STUB +
+    '<script>window.log=[];try{waymark("track","Before Load")}catch(e){log.push(e.message)}</script>' +
+    `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-consent="granted" data-flush-interval="100"></script></body></html>`;
+  const page = await browser.newPage();
+  await page.goto(origin + '/named');
+  await page.waitForFunction(() => (window as any).waymark.version);
+  expect(await page.evaluate(() => (window as any).log)).toEqual([]);
+  await expect.poll(() => got.flat(), { timeout: 5000 }).toContain('Before Load');
+  await page.close();
 });
