@@ -287,7 +287,7 @@ export function snippet(o: SiteOptions, endpoint: string): string {
   };
   const stub =
     o.stub == 'inline'
-      ? '<script>window.waymark=window.waymark||function(){(waymark.q=waymark.q||[]).push(arguments)}</script>'
+      ? '<script>window.waymark=typeof waymark==\'function\'?waymark:function(){(waymark.q=waymark.q||[]).push(arguments)}</script>'
       : '<script src="/stub.js"></script>';
   const attrs = Object.entries(data)
     .map(([k, v]) => ` data-${k}="${attr(v)}"`)

@@ -15,7 +15,7 @@ const RULES = JSON.stringify({
   // Padding, as a real rules file with descriptions has.
   $schema: 'x'.repeat(2000),
 });
-const STUB = '<script>window.waymark=window.waymark||function(){(waymark.q=waymark.q||[]).push(arguments)}</script>';
+const STUB = '<script>window.waymark=typeof waymark==\'function\'?waymark:function(){(waymark.q=waymark.q||[]).push(arguments)}</script>';
 
 let browser: Browser;
 let server: Server;
