@@ -54,3 +54,18 @@ test.each([
 test('the site\'s own parameters are redacted inside another parameter too', () => {
   expect(redactUrl('https://a.test/?next=%2Forder%3FOrderId%3D7', ['orderid'])).toBe('https://a.test/?next=%2Forder%3FOrderId%3Dredacted');
 });
+
+// A login page's return URL can carry a URL of its own (an SSO hop, a reset link), encoded once
+// more at each level: README's deny-listed names and emails are secret at any depth.
+test.each([
+  ['https://s.ex/login?next=%2Fsso%3Freturn%3D%252Freset%253Ftoken%253Dabc123', 'abc123'],
+  ['https://s.ex/login?next=/sso?return=%2Freset%3Ftoken%3Dabc123', 'abc123'],
+  ['https://s.ex/login?next=https%3A%2F%2Fid.ex%2Fa%3Fnext%3Dhttps%253A%252F%252Fs.ex%252Fcb%253Fcode%253Dabc123%2526state%253D1', 'abc123'],
+  ['https://s.ex/login?next=https%3A%2F%2Fs.ex%2Finvite%3Fto%3Djane%2540example.com', 'jane'],
+  ['https://s.ex/p?to=jane%2540example.com', 'jane'],
+])('a secret two levels deep (a URL in a URL in a parameter, or an email encoded twice) is redacted too: %s', (input, secret) => {
+  const out = redactUrl(input);
+  expect(out).toMatch(/^https:\/\/s\.ex\/(login|p)\?(next|to)=/);
+  expect(out).not.toContain(secret);
+  expect(out).toContain('redacted');
+});
