@@ -7,14 +7,23 @@
 const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
 // `%` in the local part: an address in a query value is percent-encoded (jane%2Bshop%40…);
 // without it only `shop%40…` matched, which left `jane` and a broken `%` escape behind.
-const EMAIL = /[\w.+%-]+(@|%40)[\w-]+\.[\w.-]+/gi;
+// `%2540`: an address encoded twice (a URL in a URL, or a mail tool's link) is one too.
+const EMAIL = /[\w.+%-]+(@|%(25)*40)[\w-]+\.[\w.-]+/gi;
 
 /** Whether the query parameter `k` is on the deny-list or the site's own list. */
 const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.toLowerCase());
 
 /**
+ * A parameter's value that can hold a URL or a query of its own (next=/reset?token=…, return_to,
+ * redirect_uri), with its deny-listed parameters redacted, the rest kept as it reads. A value in
+ * it that holds one once decoded again (a URL in that URL), at any depth, is redacted whole.
+ */
+const inner = (v: string, extra: string[]): string =>
+  v.replace(/([^?&=#]+)=([^&#]*)/g, (m, n, x) => (denied(n, extra) || inner((x = unescape(x)), extra) != x ? n + '=redacted' : m));
+
+/**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
- * `redacted` (also inside another parameter's value, one level deep) and any email address
+ * `redacted` (also inside another parameter's value, at any depth) and any email address
  * masked. The fragment is dropped, because OAuth and magic-link flows put tokens there,
  * except for a hash-router route (`#/cart`, `#!/cart`), which is kept up to any `?`.
  * Returns '' for anything that is not a URL.
@@ -26,11 +35,9 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.username = u.password = '';
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
     u.searchParams.forEach((v, k) => {
-      // A value can hold a URL or a query of its own (next=/reset?token=…, return_to,
-      // redirect_uri): its deny-listed parameters are redacted too, one level deep, and the
-      // rest is kept as it reads. Only a changed value is set again: set() re-encodes the
-      // whole query, and a URL with nothing to hide is left exactly as it was.
-      const w = denied(k, extra) ? 'redacted' : v.replace(/([^?&=#]+)=[^&#]*/g, (m, n) => (denied(n, extra) ? n + '=redacted' : m));
+      // Only a changed value is set again: set() re-encodes the whole query, and a URL with
+      // nothing to hide is left exactly as it was.
+      const w = denied(k, extra) ? 'redacted' : inner(v, extra);
       if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
