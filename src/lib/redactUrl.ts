@@ -36,8 +36,12 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
     u.searchParams.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
-      // nothing to hide is left exactly as it was.
-      const w = denied(k, extra) ? 'redacted' : inner(v, extra);
+      // nothing to hide is left exactly as it was. A value too deep to read (the stack ends:
+      // thousands of nested `=`) is redacted whole.
+      let w = 'redacted';
+      try {
+        if (!denied(k, extra)) w = inner(v, extra);
+      } catch {}
       if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
