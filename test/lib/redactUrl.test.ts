@@ -89,3 +89,13 @@ test('a 30,000-character query value is redacted in well under 100 ms (a long va
   expect(performance.now() - t).toBeLessThan(100);
   expect(out).toMatch(/&token=redacted$/);
 });
+
+// Java servers (Tomcat, Jetty) rewrite links as /cart;jsessionid=… for a visitor whose cookies they
+// have not seen yet: the session id, a deny-listed name, rides in the path, not the query.
+test.each([
+  ['https://shop.ex/cart;jsessionid=1A2B3C4D?x=1', 'https://shop.ex/cart;jsessionid=redacted?x=1'],
+  ['https://shop.ex/c;jsessionid=1A2B3C4D', 'https://shop.ex/c;jsessionid=redacted'],
+  ['https://maps.ex/place/@1,2,15z/data=!3m1', 'https://maps.ex/place/@1,2,15z/data=!3m1'],
+])('a session id in a path parameter is redacted: %s', (input, output) => {
+  expect(redactUrl(input)).toBe(output);
+});
