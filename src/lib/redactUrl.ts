@@ -38,6 +38,8 @@ export function redactUrl(url: string, extra: string[] = []): string {
     // https://user:password@host/: credentials in the URL itself.
     u.username = u.password = '';
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
+    // A path parameter (/cart;jsessionid=…, from Java servers) is read as a query is.
+    u.pathname = inner(u.pathname, extra);
     u.searchParams.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
       // nothing to hide is left exactly as it was. A value too deep to read (the stack ends:
