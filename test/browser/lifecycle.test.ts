@@ -37,6 +37,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = new URL(req.url!, 'http://x').pathname;
     if (path == '/waymark.min.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(sdk);
+    if (path == '/waymark.vitals.min.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(readFileSync(join(ROOT, 'dist/waymark.vitals.min.js')));
     if (path == '/c') {
       let body = '';
       req.on('data', (d) => (body += d));
@@ -178,5 +179,44 @@ test("README's stub pasted after an element with id=\"waymark\": the site's call
   await page.waitForFunction(() => (window as any).waymark.version);
   expect(await page.evaluate(() => (window as any).log)).toEqual([]);
   await expect.poll(() => got.flat(), { timeout: 5000 }).toContain('Before Load');
+  await page.close();
+});
+
+// Turbo (Hotwire) replaces <body> on each visit and runs the new body's scripts again, as copies
+// of the script elements (its activateScriptElement), after a pushState. Done here by hand.
+test('a tag in <body> that Turbo runs again on each visit says nothing; the web-vitals bundle added on a later visit still warns', async () => {
+  got.length = 0;
+  const tagHtml = (src: string) => `<script async src="${src}" data-endpoint="${origin}/c" data-consent="granted" data-flush-interval="100"></script>`;
+  pages['/turbo'] = `<!doctype html><html><head><title>Turbo</title>${README_STUB}</head><body><p>One</p>${tagHtml('/waymark.min.js')}</body></html>`;
+  const page = await browser.newPage();
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() == 'warning' && warnings.push(m.text()));
+  await page.goto(origin + '/turbo');
+  await page.waitForFunction(() => (window as any).waymark.version);
+  const visit = (body: string, path: string) =>
+    page.evaluate(
+      ([body, path]) => {
+        history.pushState({ turbo: true }, '', path);
+        const b = document.createElement('body');
+        b.innerHTML = body;
+        document.body.replaceWith(b);
+        for (const old of b.querySelectorAll('script')) {
+          const s = document.createElement('script');
+          s.textContent = old.textContent;
+          s.async = false;
+          for (const a of old.attributes) s.setAttribute(a.name, a.value);
+          old.replaceWith(s);
+        }
+      },
+      [body, path],
+    );
+  await visit('<p>Two</p>' + tagHtml('/waymark.min.js'), '/turbo/two');
+  await page.waitForTimeout(500);
+  await visit('<p>Three</p>' + tagHtml('/waymark.min.js'), '/turbo/three');
+  await page.waitForTimeout(500);
+  expect(warnings.filter((w) => /twice/.test(w))).toEqual([]);
+  await visit('<p>Four</p>' + tagHtml('/waymark.vitals.min.js'), '/turbo/four');
+  await expect.poll(() => warnings.filter((w) => /twice/.test(w)).length, { timeout: 3000 }).toBe(1);
+  await expect.poll(() => got.flat().filter((n) => n == 'page').length, { timeout: 5000 }).toBe(4);
   await page.close();
 });
