@@ -20,10 +20,11 @@ const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.
  * redirect_uri), with its deny-listed parameters redacted, the rest kept as it reads. A value in
  * it that holds one once decoded again (a URL in that URL), at any depth, is redacted whole.
  * A name is looked for where a run starts (`d`: the start or a delimiter, put back), not from
- * every character of a 30 KB value, which took seconds.
+ * every character of a 30 KB value, which took seconds. Past 50 levels (a crafted `a=a=a=…`,
+ * which would end the stack) a value is redacted whole.
  */
-const inner = (v: string, extra: string[]): string =>
-  v.replace(/(^|[?&=#])([^?&=#]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || inner((x = unescape(x)), extra) != x ? d + n + '=redacted' : m));
+const inner = (v: string, extra: string[], depth = 50): string =>
+  v.replace(/(^|[?&=#])([^?&=#]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || !depth || inner((x = unescape(x)), extra, depth - 1) != x ? d + n + '=redacted' : m));
 
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
@@ -42,12 +43,8 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.pathname = inner(u.pathname, extra);
     u.searchParams.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
-      // nothing to hide is left exactly as it was. A value too deep to read (the stack ends:
-      // thousands of nested `=`) is redacted whole.
-      let w = 'redacted';
-      try {
-        if (!denied(k, extra)) w = inner(v, extra);
-      } catch {}
+      // nothing to hide is left exactly as it was.
+      const w = denied(k, extra) ? 'redacted' : inner(v, extra);
       if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
