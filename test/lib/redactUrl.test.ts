@@ -104,3 +104,13 @@ test.each([
 ])('a session id in a path parameter is redacted: %s', (input, output) => {
   expect(redactUrl(input)).toBe(output);
 });
+
+// The URL parser percent-encodes a domain's non-ASCII letters in a path or query
+// (jane@bücher.de is jane@b%C3%BCcher.de there): an address at such a domain is still one.
+test.each([
+  ['https://s.ex/p?to=jane%40b%C3%BCcher.de&x=1', 'https://s.ex/p?to=redacted&x=1'],
+  ['https://s.ex/u/jane@bücher.de/x', 'https://s.ex/u/redacted/x'],
+  ['https://s.ex/p?to=ivan%40%D0%BF%D1%80%D0%B8%D0%BC%D0%B5%D1%80.%D1%80%D1%84', 'https://s.ex/p?to=redacted'],
+])('an email at an internationalised domain is masked: %s', (input, output) => {
+  expect(redactUrl(input)).toBe(output);
+});
