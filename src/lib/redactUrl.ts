@@ -9,8 +9,10 @@ const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|a
 // without it only `shop%40…` matched, which left `jane` and a broken `%` escape behind.
 // `%2540`: an address encoded twice (a URL in a URL, or a mail tool's link) is one too. At most
 // 64 characters before the `@` (an escape counts as one), as an address has: tried from every
-// character of a 30 KB value with no `@`, an unbounded run took seconds.
-const EMAIL = /(?:[\w.+-]|%[\dA-F]{2}){1,64}(@|%(25)*40)[\w-]+\.[\w.-]+/gi;
+// character of a 30 KB value with no `@`, an unbounded run took seconds. A domain's non-ASCII
+// letters are escapes from %80 up (jane@bücher.de is jane@b%C3%BCcher.de in a URL); an ASCII
+// escape (%26) ends it, as a delimiter does.
+const EMAIL = /(?:[\w.+-]|%[\dA-F]{2}){1,64}(@|%(25)*40)(?:[\w-]|%[89A-F]\w){1,63}\.(?:[\w.-]|%[89A-F]\w)+/gi;
 
 /** Whether the query parameter `k` is on the deny-list or the site's own list. */
 const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.toLowerCase());
