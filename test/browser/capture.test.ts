@@ -211,6 +211,29 @@ describe('capture through the script tag', () => {
     env.account({ expected: ctx.tracked() });
   });
 
+  // A click on a label is two trusted clicks in Chromium: the label's, then the one it forwards
+  // to its control, at the same place and with the same timeStamp.
+  it.skipIf(!frustrationReady)('colour swatches (labelled radios) and a checkbox label, each clicked twice, are no Rage Click: a label forwards one click', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/design-system.html');
+    // Red, then green (swatches 28 px apart): the visitor changed their mind.
+    await t.page.click('#colour label:nth-child(2)');
+    await t.page.click('#colour label:nth-child(3)');
+    await t.page.waitForTimeout(1200);
+    // Gift wrap on, then off again.
+    await t.page.click('#gift', { position: { x: 5, y: 5 } });
+    await t.page.click('#gift', { position: { x: 5, y: 5 } });
+    expect(await t.page.isChecked('#gift input')).toBe(false);
+    await t.cmd('track', 'Done Clicking');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the marker');
+    await collector.quiet(400);
+    expect(only(events(), 'Rage Click').map((e) => e.properties)).toEqual([]);
+    expect(only(events(), 'Element Clicked').map((e) => (e.properties as any).tag)).toEqual(['label', 'label', 'label', 'label']);
+    env.account({ expected: ctx.tracked() });
+  });
+
   it.skipIf(!frustrationReady)('a link around a design-system button (<a href><x-button>) loading another document slowly is no Dead Click, and its click is the link', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted', delays: { '/pricing.html': 3000 } });

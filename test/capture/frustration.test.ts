@@ -100,6 +100,20 @@ test('rage click on an editor, a field or plain content: its selector only, neve
   ]);
 });
 
+// What Chromium does on a click on a label: the label's click, then the click it forwards to
+// its control, trusted, at the same place and with the same timeStamp (happy-dom forwards none).
+test('a label clicked twice (a checkbox on, then off) is no Rage Click: its forwarded click is the same user click; three are', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<label id="gift">Gift wrap <input type="checkbox" name="gift"></label>';
+  const labelClick = (ms: number) => (click($('#gift'), 10, 10, ms), click($('[name=gift]'), 10, 10, ms));
+  labelClick(1000);
+  labelClick(1300);
+  labelClick(5000);
+  labelClick(5200);
+  labelClick(5400);
+  expect(await props()).toEqual([['Rage Click', { selector: '#gift', text: 'Gift wrap' }]]);
+});
+
 test('no rage click when the triple click selected the text it landed on', async () => {
   const { props } = await start();
   document.body.innerHTML = '<p id="order">Your order number is <b>shown here</b>; triple-click to select it.</p><button id="go">Go</button>';
