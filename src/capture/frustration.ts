@@ -47,7 +47,9 @@ export function frustration(): Plugin {
         // A script's clicks (a carousel calling el.click() on a timer) are nobody's frustration;
         // but one made while the user's click is dispatched (an upload button calling
         // input.click()) is the page reacting, so the click being judged is not dead.
-        if (!e.isTrusted) return cur?.eventPhase && settle();
+        // And a label's click is forwarded to its control: a second trusted click, the same user
+        // click (its timeStamp), to count once.
+        if (!e.isTrusted || cur?.timeStamp == e.timeStamp) return cur?.eventPhase && settle();
         cur = e;
         const el = actionable(target);
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
