@@ -132,6 +132,21 @@ test('going back to an earlier step does not complete the step the user left: on
   ]);
 });
 
+// A radio group is wrapped in its own <fieldset> and <legend> (the accessible markup), inside
+// the step's fieldset.
+test('a radio group in its own fieldset inside a fieldset step is part of that step: entering it completes nothing, and leaving it completes the step', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset name="shipping"><input name="street"><fieldset name="speed"><legend>Delivery</legend>' +
+    '<input type="radio" name="speed" value="std"><input type="radio" name="speed" value="fast"></fieldset></fieldset>' +
+    '<fieldset name="payment"><input name="coupon"></fieldset></form>';
+  fill($('[name=street]'), 's');
+  fill($('[value=fast]'), 'fast');
+  expect((await props()).map(([name]) => name)).toEqual(['Form Started']);
+  fill($('[name=coupon]'), 'X');
+  expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'checkout', step: 'shipping' }]]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
