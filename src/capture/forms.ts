@@ -136,10 +136,10 @@ export function forms(): Plugin {
     if (el == s.e) return;
     s.e = el;
     s.l = fieldName(el);
-    // Steps: [data-waymark-step] containers when the form has any, else fieldsets.
-    const step = el.closest(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset');
-    // contains(null) is false, so no `step &&`.
-    const inForm = form.contains(step) ? step : null;
+    // Steps: [data-waymark-step] containers when the form has any, else fieldsets; the outermost
+    // in the form (the first in document order) that holds the field: a fieldset in a step (a
+    // radio group's) is part of it. Undefined for a field in none, or outside the form (form="id").
+    const inForm = [...form.querySelectorAll(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset')].find((x) => x.contains(el));
     // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
     // to fix an address, does not complete the step left.
     if (s.s && inForm != s.s && !(inForm && s.s.compareDocumentPosition(inForm) & 2)) stepDone(form, s.s);
