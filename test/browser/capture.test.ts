@@ -347,6 +347,28 @@ describe('capture through the script tag', () => {
     expect(form.map((e) => [e.event, e.properties])).toEqual([['Form Started', expect.objectContaining({ form: 'signup', field: 'email' })]]);
   });
 
+  // A form-associated custom element (static formAssociated, attachInternals) that gives no
+  // `form` of its own, as MDN's example, and a rich-text editor (contenteditable): the browser
+  // submits both with the form.
+  it.skipIf(!formsReady)('forms: a review form of a form-associated custom element and a rich-text editor is started when typed in, and abandoned when left', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/design-system.html');
+    await t.page.fill('#rating input', '4');
+    await t.page.click('#message');
+    await t.page.keyboard.type('Great tent, ' + SECRETS.name);
+    await t.page.goto(env.site.origin + '/landing.html');
+    await collector.waitFor((c) => c.events().some((e) => e.type == 'page' && e.context.page.path == '/landing.html'), 'the next page');
+    await collector.quiet(600);
+    expect(events().filter((e) => e.event?.startsWith('Form ')).map((e) => [e.event, e.properties])).toEqual([
+      ['Form Started', { form: 'review', field: 'rating' }],
+      ['Form Abandoned', expect.objectContaining({ form: 'review', lastField: 'message', fields: 2 })],
+    ]);
+    expectNoSecrets();
+    env.account({ expected: ctx.tracked() });
+  });
+
   // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
   it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
     const { collector } = env;
