@@ -90,13 +90,14 @@ export function forms(): Plugin {
 
   /**
    * A field's form. A design system's field (Shoelace's <sl-input>, Web Awesome's) is a custom
-   * element whose `form` is a string, its form's id or '': its form is that id's, else the one
-   * around it. Another element without a form element (a link in a form) has none.
+   * element whose `form` is a string (no built-in one is): its form's id or '', reflected as the
+   * `form` attribute. A form-associated custom element may have no `form` at all (it is its
+   * ElementInternals'), nor has a rich-text editor (contenteditable). Their form is the one the
+   * `form` attribute names, else the one around them. Another element without a form element
+   * (a link in a form) has none (a falsy value).
    */
-  const formOf = (el: HTMLInputElement): Element | null => {
-    const f: unknown = el.form;
-    return f instanceof HTMLFormElement ? f : el.localName.includes('-') && typeof f == 'string' ? (f ? document.getElementById(f) : el.closest('form')) : null;
-  };
+  const formOf = (el: any, f = el.form): Element | null | false =>
+    f instanceof HTMLFormElement ? f : (typeof f == 'string' || el.constructor.formAssociated || el.isContentEditable) && ((f = el.getAttribute('form')) ? document.getElementById(f) : el.closest('form'));
 
   // One handler for every document event: they share the element lookup, and each
   // listener costs bytes.
@@ -131,7 +132,8 @@ export function forms(): Plugin {
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
     // A radio group is one field: its options share a name (a radio without one is a group of its own).
-    if (type == 'change') s.n.add((el.type == 'radio' && el.name) || el);
+    // An editor fires no `change`: its input is the change.
+    if (type == 'change' || el.isContentEditable) s.n.add((el.type == 'radio' && el.name) || el);
     // Still in the same field (every keystroke lands here): its name and step are known.
     if (el == s.e) return;
     s.e = el;
