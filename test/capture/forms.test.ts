@@ -288,6 +288,28 @@ test('abandoned when the SPA route changes; forms start afresh on the new page',
   expect(abandoned.context.page.path).toBe('/');
 });
 
+// A signup wizard whose steps are routes (/signup/account, then /signup/profile) rendered in one
+// <form> that the layout keeps: the router swaps the step's fields a moment after the URL
+// changed (React Router and Vue Router render after pushState), the form stays on the page.
+test('a wizard whose steps are routes inside one form the layout keeps is one form session: started once, submitted, not abandoned at each step', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  history.pushState(null, '', '/signup/account');
+  document.body.innerHTML = '<form id="signup"><div id="step"><input name="email"></div><button>Next</button></form>';
+  fill($('[name=email]'), 'a@b.co');
+  now += 1000;
+  history.pushState(null, '', '/signup/profile');
+  await Promise.resolve();
+  $('#step').innerHTML = '<input name="nick">';
+  await new Promise((r) => setTimeout(r, 1100)); // the visitor reads the new step
+  now += 1000;
+  fill($('[name=nick]'), 'ab');
+  fire($('#signup'), 'submit');
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'page', 'Form Started', 'page', 'Form Submitted']);
+  expect(c.events().at(-1)!.properties).toEqual({ form: 'signup', fields: 2, duration: 2000 });
+});
+
 // The landing page view waits, in order, behind a hold: the saved visitor being read after a
 // grant, or a rules file loading (up to 5 s). A form the visitor starts meanwhile is no form
 // of a page left behind: the page view was made before it started.
