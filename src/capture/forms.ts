@@ -82,11 +82,17 @@ export function forms(): Plugin {
   // before it was made: it may have waited behind a hold (the saved visitor being read, a rules
   // file loading) while the visitor started one on it. Those are the forms whose Form Started
   // came through here before it (`p`): events keep their order, the clock may not (a start in
-  // the same millisecond, a clock set back).
-  const abandon = (e: any) =>
-    states.forEach((s, form) => {
-      if (!e.messageId || s.p) s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form);
-    });
+  // the same millisecond, a clock set back). And it leaves only those that the new route took
+  // off the page: React Router and Vue Router render it after changing the URL, so a form still
+  // there is looked at again a second later; one still there then (a wizard whose steps are
+  // routes in one form, a search box in the header) is still being filled. (With a form, the
+  // state `s` of that form.)
+  const abandon = (e: any, s?: any, form?: any): any =>
+    form
+      ? e.messageId && !s.x && form.isConnected
+        ? setTimeout(() => form.isConnected || abandon(e, s, form), 1e3)
+        : (s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form))
+      : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
 
   /**
    * A field's form. A design system's field (Shoelace's <sl-input>, Web Awesome's) is a custom

@@ -277,6 +277,8 @@ test('abandoned when the SPA route changes; forms start afresh on the new page',
   await t.flush();
   document.body.innerHTML = CHECKOUT;
   fill($('[name=email]'), 'a@b.co');
+  // The next route, with a form of its own, rendered before the URL changes (Next.js).
+  document.body.innerHTML = CHECKOUT;
   history.pushState(null, '', '/next');
   fill($('[name=email]'), 'a@b.co');
   await t.flush();
@@ -308,6 +310,27 @@ test('a wizard whose steps are routes inside one form the layout keeps is one fo
   await t.flush();
   expect(c.names()).toEqual(['page', 'page', 'Form Started', 'page', 'Form Submitted']);
   expect(c.events().at(-1)!.properties).toEqual({ form: 'signup', fields: 2, duration: 2000 });
+});
+
+// React Router and Vue Router change the URL, then render the next route: the form is still on
+// the page when the page view is made, and gone a moment later.
+test('a form that the router removes just after the URL changed is abandoned a moment later, with its own page; one the page keeps, when the page goes', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT + '<form id="search"><input name="q"></form>';
+  fill($('[name=email]'), 'a@b.co');
+  fill($('[name=q]'), 'tents'); // the header's search box, on every route
+  history.pushState(null, '', '/help');
+  await Promise.resolve();
+  $('#checkout').remove();
+  await new Promise((r) => setTimeout(r, 1100));
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'Form Started', 'page', 'Form Abandoned']);
+  expect(c.events()[4].properties).toMatchObject({ form: 'checkout', lastField: 'email' });
+  expect(c.events()[4].context.page.path).toBe('/');
+  window.dispatchEvent(new Event('pagehide'));
+  await t.flush();
+  expect(c.events().slice(5).map((e) => [e.event, e.properties])).toEqual([['Form Abandoned', expect.objectContaining({ form: 'search', lastField: 'q' })]]);
 });
 
 // The landing page view waits, in order, behind a hold: the saved visitor being read after a
@@ -366,6 +389,7 @@ test("SPA route change: Form Abandoned carries the form's page (path, url, title
   document.title = 'Checkout';
   document.body.innerHTML = CHECKOUT;
   fill($('[name=email]'), 'a@b.co');
+  document.body.innerHTML = '<h1>Help</h1>'; // rendered before the URL changes (Next.js)
   document.title = 'Help';
   history.pushState(null, '', '/help');
   await t.flush();
