@@ -512,3 +512,17 @@ test('a password field component without a name attribute (its name set as a pro
   const events = await sent();
   expect(events.map((e) => e.properties?.tag)).not.toContain('x-password');
 });
+
+test("an icon button component whose shadow <button> holds only an icon (no slot, no text, no label of its own) is described as the site wrote it: the component's id, classes and aria-label", async () => {
+  const { sent } = start();
+  // A design system's <x-icon-button icon="x">: its template is `<button part="base"><svg>…</svg></button>`.
+  document.body.innerHTML = '<main><x-icon-button id="close-cart" class="close" icon="x"></x-icon-button><x-icon-button aria-label="Next photo" icon="chevron"></x-icon-button></main>';
+  for (const b of document.querySelectorAll('x-icon-button')) b.attachShadow({ mode: 'open' }).innerHTML = '<button part="base"><svg><path></path></svg></button>';
+  for (const b of document.querySelectorAll('x-icon-button'))
+    b.shadowRoot!.querySelector('path')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { tag: 'x-icon-button', id: 'close-cart', classes: ['close'], selector: '#close-cart' },
+    { tag: 'x-icon-button', label: 'Next photo', selector: 'main>x-icon-button' },
+  ]);
+});
