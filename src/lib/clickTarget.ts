@@ -40,5 +40,16 @@ export const clickTarget = (e: Event): Element[] | null | false | undefined => {
   for (let c = h; c; c = hostOf(c)) link = c.closest('a[href]') || link;
   if (link) return [link, link];
   // Two querySelector calls, in the component's own small tree, and only for a click in one.
-  return [el, h && !h.shadowRoot?.querySelector(FIELDS) && (el.querySelector('slot') || [...h.attributes].some((a) => !a.name.indexOf('data-waymark-'))) ? h : el];
+  // A button at the top of the shadow root with no text and no label (an icon button's
+  // `<button part="base"><svg>`) describes nothing: the component does. (A link says where it goes.)
+  return [
+    el,
+    h &&
+    !h.shadowRoot?.querySelector(FIELDS) &&
+    (el.querySelector('slot') ||
+      (el.parentNode == h.shadowRoot && el.localName == 'button' && !el.textContent!.trim() && !el.getAttribute('aria-label')) ||
+      [...h.attributes].some((a) => !a.name.indexOf('data-waymark-')))
+      ? h
+      : el,
+  ];
 };
