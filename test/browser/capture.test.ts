@@ -369,6 +369,31 @@ describe('capture through the script tag', () => {
     env.account({ expected: ctx.tracked() });
   });
 
+  it.skipIf(!formsReady)('forms: a wizard whose steps are routes inside one form the layout keeps is started once and submitted, never abandoned at a step', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/wizard.html');
+    await settled(t);
+    await t.page.fill('#email', SECRETS.email);
+    await t.page.click('#next');
+    await t.page.fill('#nick', 'zz');
+    await t.page.waitForTimeout(1500); // the visitor thinks of a nickname
+    await t.page.click('#finish');
+    await t.cmd('track', 'Done');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done'), 'the marker');
+    await collector.quiet(400);
+    expect(events().map(label).filter((n) => n.startsWith('Form ') || n.startsWith('page'))).toEqual([
+      'page /wizard.html',
+      'Form Started',
+      'page /wizard.html?step=2',
+      'Form Submitted',
+    ]);
+    expect(only(events(), 'Form Submitted')[0].properties).toMatchObject({ form: 'signup', fields: 2 });
+    expectNoSecrets();
+    env.account({ expected: ctx.tracked() });
+  });
+
   // Leaving by the address bar (no Navigation API event): the page-hide beacon carries it.
   it.skipIf(!formsReady)('forms: a started form left for another page is Form Abandoned, sent as the page goes', async () => {
     const { collector } = env;
