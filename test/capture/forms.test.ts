@@ -625,6 +625,33 @@ test('a design-system field in a page form (Shoelace 2 <sl-input>, Web Awesome: 
   ]);
 });
 
+// Shoelace 2's fields emit `sl-change`, never a `change` of their own: the native input's
+// `change` stays in the shadow root. What the document sees of their edits is the composed `input`.
+test('fields counts the design-system fields the visitor typed in (their change never leaves the shadow root), and not an editor only focused', async () => {
+  class XText extends HTMLElement {
+    get form() {
+      return this.getAttribute('form') || '';
+    }
+    constructor() {
+      super();
+      this.attachShadow({ mode: 'open' }).innerHTML = '<input>';
+    }
+  }
+  if (!customElements.get('x-text')) customElements.define('x-text', XText);
+  const { props } = start();
+  document.body.innerHTML = '<form id="signup"><x-text name="email"></x-text><x-text name="nick"></x-text><div contenteditable="true" id="bio"></div></form>';
+  for (const host of document.querySelectorAll('x-text')) {
+    const inner = host.shadowRoot!.querySelector('input')!;
+    inner.dispatchEvent(new FocusEvent('focusin', { bubbles: true, composed: true }));
+    inner.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    inner.dispatchEvent(new Event('change', { bubbles: true }));
+    host.dispatchEvent(new CustomEvent('sl-change', { bubbles: true, composed: true }));
+  }
+  focus($('#bio'));
+  window.dispatchEvent(new Event('pagehide'));
+  expect((await props()).at(-1)).toEqual(['Form Abandoned', expect.objectContaining({ form: 'signup', lastField: 'bio', fields: 2 })]);
+});
+
 // A hot reload (React Fast Refresh) re-runs the effect that creates the tracker: the old one is
 // shut down and a new one created at once, with the same options object and so the same plugins.
 test('a tracker created again with the same options (a hot reload) does not abandon the form the visitor is still filling', async () => {
