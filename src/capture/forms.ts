@@ -138,8 +138,9 @@ export function forms(): Plugin {
     const s = type == 'focusin' ? states.get(form) : start(form, el);
     if (!s) return;
     // A radio group is one field: its options share a name (a radio without one is a group of its own).
-    // An editor fires no `change`: its input is the change.
-    if (type == 'change' || el.isContentEditable) s.n.add((el.type == 'radio' && el.name) || el);
+    // A field that is no built-in one (a design system's, an editor) may fire no `change` the
+    // document sees (Shoelace's stays in its shadow root): its input is the change.
+    if (type == 'change' || (type == 'input' && !(el.form instanceof HTMLFormElement))) s.n.add((el.type == 'radio' && el.name) || el);
     // Still in the same field (every keystroke lands here): its name and step are known.
     if (el == s.e) return;
     s.e = el;
