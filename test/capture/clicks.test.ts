@@ -526,3 +526,23 @@ test("an icon button component whose shadow <button> holds only an icon (no slot
     { tag: 'x-icon-button', label: 'Next photo', selector: 'main>x-icon-button' },
   ]);
 });
+
+// What design systems render for menus, tabs and router links that are not <a>: Radix's
+// DropdownMenu.Item and MUI's MenuItem (<div|li role="menuitem">, checkbox and radio items),
+// a <div role="tab">, a <span role="link">.
+test('a menu item, a tab and an element with role=link are clicks, described like a button', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div role="menu"><div role="menuitem" id="dup">Duplicate</div><div role="menuitemcheckbox" id="grid">Show grid</div>' +
+    '<div role="menuitemradio" id="dark">Dark</div></div><div role="tablist"><div role="tab" id="specs">Specs</div></div>' +
+    '<span role="link" id="more">Read more</span><div role="menu"><div role="separator" id="sep"></div></div>';
+  for (const id of ['dup', 'grid', 'dark', 'specs', 'more', 'sep']) click($('#' + id));
+  const events = await sent();
+  expect(events.map((e) => [e.properties!.id, e.properties!.role, e.properties!.text])).toEqual([
+    ['dup', 'menuitem', 'Duplicate'],
+    ['grid', 'menuitemcheckbox', 'Show grid'],
+    ['dark', 'menuitemradio', 'Dark'],
+    ['specs', 'tab', 'Specs'],
+    ['more', 'link', 'Read more'],
+  ]);
+});
