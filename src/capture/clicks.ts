@@ -7,7 +7,8 @@ import { classes, cssPath, usableId } from '../lib/cssPath';
 
 /**
  * Clicks: an `Element Clicked` event for each click on an actionable element (a link, a
- * button, `[role=button]`, a submit or button input, a label, a summary, or anything
+ * button, `[role=button]`, `[role=link]`, a tab or menu item (`[role=tab]`, `[role^=menuitem]`),
+ * a submit or button input, a label, a summary, or anything
  * marked `data-waymark-event`), found as the nearest such ancestor of what was clicked.
  * Properties: `tag`, `id` (only one the selector may use: no email, no long digit run),
  * `classes` (at most 5, those cssPath would use), `role`, `label` (aria-label or name, 80 chars),

@@ -9,6 +9,6 @@ export const FIELDS = 'input,select,textarea,option';
  * the clicks module stops there, where it would look further out for a clickable.)
  */
 export const actionable = (el: Element): Element | null | false => {
-  const a = el.closest('a,button,[role=button],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
+  const a = el.closest('a,button,[role=button],[role=link],[role=tab],[role^=menuitem],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
   return !(el as HTMLElement).isContentEditable && (a == el || !el.matches(FIELDS)) && a;
 };
