@@ -188,6 +188,20 @@ test('field invalid: the failed check, once per field and check per page view; s
   ]);
 });
 
+// A form-associated custom element keeps its validity in its ElementInternals: unless it adds
+// a `validity` getter, the element has none, yet the browser fires `invalid` at it when its
+// form is checked (internals.setValidity({ valueMissing: true }, …)).
+test('field invalid: a form-associated custom element without a validity of its own is reported, without a check', async () => {
+  class XStars extends HTMLElement {
+    static formAssociated = true;
+  }
+  if (!customElements.get('x-stars')) customElements.define('x-stars', XStars);
+  const { props } = start();
+  document.body.innerHTML = '<form id="review"><x-stars name="stars"></x-stars></form>';
+  $('x-stars').dispatchEvent(new Event('invalid', { cancelable: true }));
+  expect(await props()).toEqual([['Form Field Invalid', { form: 'review', field: 'stars' }]]);
+});
+
 test('field invalid: two forms whose names and fields run together (f + email, fe + mail) are reported apart', async () => {
   const { props } = start();
   document.body.innerHTML = '<form id="f"><input name="email" required></form><form id="fe"><input name="mail" required></form>';
