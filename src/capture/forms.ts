@@ -128,7 +128,8 @@ export function forms(): Plugin {
       // Undefined for a sensitive field, else never empty.
       const field = fieldName(el);
       if (!field) return;
-      const check = CHECKS.find((k) => (el.validity as any)[k]);
+      // A form-associated custom element's validity may be its ElementInternals' only: no check then.
+      const check = CHECKS.find((k) => (el.validity as any)?.[k]);
       // A NUL keeps form f + field email apart from form fe + field mail: no attribute holds
       // one. (No check's name ends another's, so field and check need none.)
       const key = nameOf(form) + '\0' + field + check;
