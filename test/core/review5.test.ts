@@ -1,0 +1,190 @@
+// Review 5: what a tracker leaves behind after shutdown(), and what it costs in the background.
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { attribution, clicks, createTracker, forms, frustration, journey, pageViews } from '../../src';
+import type { Rules } from '../../src/journey/rules';
+import { fakeCollector, freshIndexedDB, settle, tick } from '../helpers';
+
+const endpoint = 'https://collect.test/v1/batch';
+const rules: Rules = {
+  stages: ['awareness', 'consideration'],
+  rules: [
+    { stage: 'awareness', when: { type: 'page' } },
+    { stage: 'consideration', when: { event: 'Pricing Seen' } },
+  ],
+};
+
+beforeEach(() => {
+  freshIndexedDB();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+/** Counts live listeners (by target and type), BroadcastChannels, timers and intervals. */
+function census() {
+  const names = new Map<EventTarget, string>([
+    [window, 'window'],
+    [document, 'document'],
+  ]);
+  const name = (t: EventTarget) => names.get(t) || (t as any).constructor?.name || 'other';
+  const seen = new Set<string>();
+  const key = (t: EventTarget, type: string, fn: unknown, o: any) => {
+    const capture = typeof o == 'boolean' ? o : !!o?.capture;
+    return [name(t), type, capture].join(' ') + '#' + idOf(fn);
+  };
+  const ids = new WeakMap<object, number>();
+  let nextId = 0;
+  const idOf = (fn: any) => (ids.has(fn) ? ids.get(fn) : (ids.set(fn, ++nextId), nextId));
+  const { addEventListener: add, removeEventListener: rem } = EventTarget.prototype;
+  vi.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (this: EventTarget, type: string, fn: any, o?: any) {
+    seen.add(key(this, type, fn, o));
+    return add.call(this, type, fn, o);
+  });
+  vi.spyOn(EventTarget.prototype, 'removeEventListener').mockImplementation(function (this: EventTarget, type: string, fn: any, o?: any) {
+    seen.delete(key(this, type, fn, o));
+    return rem.call(this, type, fn, o);
+  });
+  const channels = new Set<BroadcastChannel>();
+  const BC = globalThis.BroadcastChannel;
+  vi.stubGlobal(
+    'BroadcastChannel',
+    class extends BC {
+      constructor(n: string) {
+        super(n);
+        channels.add(this);
+      }
+      close() {
+        channels.delete(this);
+        super.close();
+      }
+    },
+  );
+  const timers = new Set<unknown>();
+  const st = globalThis.setTimeout;
+  const ct = globalThis.clearTimeout;
+  const si = globalThis.setInterval;
+  const ci = globalThis.clearInterval;
+  vi.stubGlobal('setTimeout', (fn: any, ms?: number, ...a: any[]) => {
+    const id: any = st(
+      (...x: any[]) => {
+        timers.delete(id);
+        fn(...x);
+      },
+      ms,
+      ...a,
+    );
+    timers.add(id);
+    return id;
+  });
+  vi.stubGlobal('clearTimeout', (id: any) => (timers.delete(id), ct(id)));
+  const intervals = new Set<unknown>();
+  vi.stubGlobal('setInterval', (fn: any, ms?: number) => {
+    const id = si(fn, ms);
+    intervals.add(id);
+    return id;
+  });
+  vi.stubGlobal('clearInterval', (id: any) => (intervals.delete(id), ci(id)));
+  const listeners = () => {
+    const out: Record<string, number> = {};
+    for (const k of seen) {
+      const t = k.split('#')[0];
+      out[t] = (out[t] || 0) + 1;
+    }
+    return out;
+  };
+  return { listeners, channels, timers, intervals };
+}
+
+const everything = (consent: 'granted' | 'pending', stages: Rules | string = rules) => ({
+  endpoint,
+  consent,
+  capture: [attribution(), pageViews({ hash: true }), clicks(), forms(), frustration()],
+  stages: journey(stages),
+});
+
+describe('shutdown leaves nothing behind', () => {
+  test.each(['granted', 'pending'] as const)('consent %s: after shutdown() no listener, channel, timer or interval is left', async (consent) => {
+    fakeCollector();
+    const c = census();
+    const t = createTracker(everything(consent));
+    t.track('Pricing Seen');
+    await settle();
+    await tick(20);
+    await t.shutdown();
+    await settle();
+    expect(c.listeners()).toEqual({});
+    expect(c.channels.size).toBe(0);
+    expect(c.intervals.size).toBe(0);
+    expect(c.timers.size).toBe(0);
+  });
+
+  test.each(['granted', 'pending'] as const)('consent %s: create/shutdown 50 times (StrictMode-like) leaves exactly one set', async (consent) => {
+    fakeCollector();
+    const c = census();
+    const one = createTracker(everything(consent));
+    await settle();
+    await tick(20);
+    const single = c.listeners();
+    const singleChannels = c.channels.size;
+    await one.shutdown();
+    await settle();
+    expect(c.listeners()).toEqual({});
+    let t = createTracker(everything(consent));
+    for (let i = 0; i < 50; i++) {
+      void t.shutdown();
+      t = createTracker(everything(consent));
+    }
+    await settle();
+    await tick(50);
+    await settle();
+    expect(c.listeners()).toEqual(single);
+    expect(c.channels.size).toBe(singleChannels);
+    await t.shutdown();
+    await settle();
+    await tick(20);
+    expect(c.listeners()).toEqual({});
+    expect(c.channels.size).toBe(0);
+    expect(c.timers.size).toBe(0);
+  });
+
+  test('a rules file still loading at shutdown() leaves no timer or listener', async () => {
+    const c = census();
+    vi.stubGlobal('fetch', vi.fn(() => new Promise(() => {})));
+    const t = createTracker(everything('granted', '/rules.json'));
+    await settle();
+    await t.shutdown();
+    await settle();
+    expect(c.listeners()).toEqual({});
+    expect(c.channels.size).toBe(0);
+    expect(c.timers.size).toBe(0);
+  });
+});
+
+
+describe('the stage engine after shutdown()', () => {
+  // React StrictMode (or a component unmounted at once) on a returning visitor's page: the
+  // saved visitor is read after the teardown, and the journey judges the page's events again.
+  test('a tracker shut down before its saved visitor is read leaves no timer, and throws nothing into the page a second later', async () => {
+    fakeCollector();
+    const opts = () => ({ endpoint, consent: 'granted' as const, capture: [pageViews()], stages: journey(rules) });
+    const first = createTracker(opts());
+    await settle();
+    await first.shutdown();
+    const thrown: unknown[] = [];
+    const onThrow = (e: unknown) => thrown.push(e);
+    process.on('uncaughtException', onThrow);
+    try {
+      const c = census();
+      const t = createTracker(opts());
+      await t.shutdown();
+      await settle();
+      const timers = c.timers.size;
+      await tick(1100);
+      expect({ timers, thrown: thrown.map(String) }).toEqual({ timers: 0, thrown: [] });
+    } finally {
+      process.off('uncaughtException', onThrow);
+    }
+  });
+});
