@@ -189,8 +189,9 @@ export function journey(source: Rules | string): Plugin {
     }
     save();
     // A new stage goes to the other tabs at once; counts at most once a second (a message
-    // costs more than the rest of a click).
-    if (i >= 0) st.stage != before ? share() : (post ||= setTimeout(share, 1e3));
+    // costs more than the rest of a click). No channel (after teardown, when a late read judges
+    // again; a page in the back/forward cache): no timer, and no post on a closed channel, which throws.
+    if (tabs && i >= 0) st.stage != before ? share() : (post ||= setTimeout(share, 1e3));
     stamp(e, st);
   };
 
@@ -244,7 +245,7 @@ export function journey(source: Rules | string): Plugin {
       }
       // One teardown for rules of every kind: for a rules object, `off` is still the no-op and
       // `timer` was never set.
-      return () => (off(), offHide(), offShow(), flush(), tabs?.close(), (timer = clearTimeout(timer)));
+      return () => (off(), offHide(), offShow(), flush(), tabs?.close(), (tabs = undefined), (timer = clearTimeout(timer)));
     },
     beforeSend(e) {
       // Journey Stage Entered is queued behind the events already waiting: it carries the
