@@ -1,0 +1,94 @@
+// Review 5, in real Chromium with the back/forward cache on (Playwright turns it off by
+// default): does a page running Waymark stay eligible, and what does it leave behind?
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CHROMIUM_ARGS } from '../../examples/chromium.mjs';
+import { FIXTURES, ROOT } from './harness';
+
+let browser: Browser;
+let server: Server;
+let origin: string;
+/** The script tag the fixture pages load. */
+let tag = '';
+/** How long the collector takes to answer a POST. */
+let delay = 0;
+/** Every POST the collector got, as event names. */
+const got: string[][] = [];
+const fixture = readFileSync(join(FIXTURES, 'review5.html'), 'utf8');
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+  server = createServer((req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (/^\/waymark(\.vitals)?\.min\.js$/.test(path)) return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(readFileSync(join(ROOT, 'dist', path)));
+    if (path == '/c') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const answer = () => res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'content-type', 'Content-Type': 'application/json' }).end('{}');
+        if (req.method != 'POST') return answer();
+        got.push(JSON.parse(body).batch.map((e: any) => e.event || e.type));
+        delay ? setTimeout(answer, delay) : answer();
+      });
+      return;
+    }
+    if (path == '/a' || path == '/b')
+      return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(fixture.replace('__TAG__', tag).replace('__NEXT__', path == '/a' ? '/b' : '/a'));
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  origin = 'http://127.0.0.1:' + (server.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.close(r));
+});
+
+/** Opens /a, waits `stay` ms, follows the link to /b, waits, goes back: was /a restored from the cache? */
+async function back(stay: number, onB?: (page: Page) => Promise<unknown>) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(origin + '/a');
+  await page.waitForTimeout(stay);
+  await Promise.all([page.waitForURL('**/b'), page.click('#next')]);
+  await page.waitForTimeout(1500);
+  await onB?.(page);
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as any).persisted !== undefined);
+  return {
+    restored: await page.evaluate(() => (window as any).persisted === true),
+    reasons: await page.evaluate(() => JSON.stringify((performance.getEntriesByType('navigation')[0] as any).notRestoredReasons)),
+    errors: await page.evaluate(() => (window as any).errors),
+    page,
+  };
+}
+
+const script = (file: string, more = '') => `<script async src="/${file}" data-endpoint="${origin}/c" data-consent="granted" ${more}></script>`;
+
+test.each([
+  ['the script tag with stage rules, left 300 ms after load (events still queued: the page-hide request sends them)', 'waymark.min.js', 'data-stages="#rules"', 300],
+  ['the script tag with stage rules, left after delivery', 'waymark.min.js', 'data-stages="#rules"', 4000],
+  ['the web-vitals bundle with stage rules, left 300 ms after load', 'waymark.vitals.min.js', 'data-stages="#rules"', 300],
+])('granted, %s: Back restores the page from the cache', async (_, file, more, stay) => {
+  tag = script(file, more);
+  delay = 0;
+  got.length = 0;
+  const { restored, reasons, errors, page } = await back(stay);
+  expect(restored, reasons).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
+test('granted, a batch still in flight (slow collector) when the page is left: Back restores the page from the cache', async () => {
+  tag = script('waymark.min.js', 'data-flush-interval="100"');
+  delay = 4000;
+  got.length = 0;
+  const { restored, reasons, page } = await back(600);
+  delay = 0;
+  expect(restored, reasons).toBe(true);
+  await page.context().close();
+});
