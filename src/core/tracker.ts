@@ -124,6 +124,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let attempt = 0;
   let retryAt = 0;
   let abort: AbortController | undefined;
+  /** Gives up the Web Lock of the flush in progress (see pagehide); a loop whose lock is given up sends nothing more. */
+  let unlock: (() => void) | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
   /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. */
@@ -413,9 +415,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
-  const loop = async (s: Store, renew?: () => Promise<boolean>) => {
-    // A revoke, the switch to the memory fallback or shutdown() ends this loop, also while a batch is read.
-    const live = () => state == 'granted' && store == s && !dead;
+  const loop = async (s: Store, renew: (() => Promise<boolean>) | undefined, me: () => void) => {
+    // A revoke, the switch to the memory fallback, shutdown() or a page hide ends this loop, also while a batch is read.
+    const live = () => state == 'granted' && store == s && !dead && unlock == me;
     for (let b, first = true; live() && (b = await take(s, first)); first = false) {
       const { keys } = b;
       if (!b.body) return later(retryDelay(++attempt));
@@ -499,7 +501,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (!s || state != 'granted' || dead || hydrated != h) return;
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
-        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), loop(s, renew)));
+        // The lock is held until the loop ends, or a page hide gives it up (see pagehide).
+        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => loop(s, renew, (unlock = r)).then(r, j))));
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
         if (!(navigator as any).locks || s.mem) sending = p;
         return p.finally(() => (sending = undefined));
@@ -908,6 +911,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     offs.push(
       listen(window, 'pagehide', (e) => {
         hiding = 1;
+        // A page frozen in the back/forward cache never ends the flush it was in (a batch still
+        // out), so its Web Lock would stay held, and the next page's flush would evict it from
+        // the cache (weblocks-contention). Given up now: the request goes on, and whatever it
+        // answers is settled when the page is shown again; the loop sends nothing more.
+        unlock?.(), (unlock = undefined);
         // A page with consent that holds the database stops listening: a revoke deletes it, which
         // evicts the kept page. A denied one has nothing to lose (and every denied page that
         // starts says so). A pending one (its held events must not outlive a deny elsewhere), or

@@ -87,8 +87,14 @@ test('granted, a batch still in flight (slow collector) when the page is left: B
   tag = script('waymark.min.js', 'data-flush-interval="100"');
   delay = 4000;
   got.length = 0;
-  const { restored, reasons, page } = await back(600);
+  const { restored, reasons, errors, page } = await back(600);
   delay = 0;
   expect(restored, reasons).toBe(true);
+  // Shown again, the page goes on delivering: the batch that was out is settled, and what it
+  // tracks now is sent.
+  got.length = 0;
+  await page.click('#buy');
+  await expect.poll(() => got.flat(), { timeout: 8000 }).toContain('Element Clicked');
+  expect(errors).toEqual([]);
   await page.context().close();
 });
