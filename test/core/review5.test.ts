@@ -188,3 +188,38 @@ describe('the stage engine after shutdown()', () => {
     }
   });
 });
+
+describe('memory while consent is pending or denied', () => {
+  // The README: events held in memory while consent is pending are bounded by maxPending. A
+  // visitor who never answers the banner (or has GPC on: denied) on a long-lived SPA keeps
+  // tracking in memory for the whole visit; under `latest` progression every stage change is
+  // a new Journey Stage Entered.
+  test.each(['pending', 'denied'] as const)('consent %s, progression latest: 20,000 stage changes do not grow the heap without bound', async (consent) => {
+    const v8 = await import('node:v8');
+    const vm = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    const gc: () => void = vm.runInNewContext('gc');
+    const flip: Rules = {
+      stages: ['browsing', 'comparing'],
+      progression: 'latest',
+      rules: [
+        { stage: 'browsing', when: { type: 'page', path: '/home' } },
+        { stage: 'comparing', when: { type: 'page', path: '/pricing' } },
+      ],
+    };
+    const t = createTracker({ endpoint, consent, stages: journey(flip) });
+    await settle();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 20000; i++) {
+      history.replaceState(null, '', i % 2 ? '/home' : '/pricing');
+      t.page();
+    }
+    await settle();
+    gc();
+    const grown = (process.memoryUsage().heapUsed - before) / 1e6;
+    await t.shutdown();
+    // maxPending (200) events of ~1 KB are held; 10 MB leaves room for noise.
+    expect(grown).toBeLessThan(10);
+  }, 30_000);
+});
