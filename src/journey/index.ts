@@ -251,7 +251,9 @@ export function journey(source: Rules | string): Plugin {
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
       // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
-      if (e.element == (me as any)) return void (restored || guesses.push(e), stamp(e, e.properties));
+      // Kept to be voided at the saved visitor's read, as many as the core holds: no more
+      // (under `latest`, a page that stays pending or denied enters stages without end).
+      if (e.element == (me as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
       // chain is collected here, and each distinct selector is tested once against it (and
