@@ -19,6 +19,12 @@ let delay = 0;
 /** Every POST the collector got, as event names. */
 const got: string[][] = [];
 const fixture = readFileSync(join(FIXTURES, 'review5.html'), 'utf8');
+/** The npm build loaded as ES modules, with an import map for its two dependencies. */
+const FILES: Record<string, string> = {
+  '/npm': join(FIXTURES, 'review5-npm.html'),
+  '/idb-keyval.js': join(ROOT, 'node_modules/idb-keyval/dist/index.js'),
+  '/web-vitals.js': join(ROOT, 'node_modules/web-vitals/dist/web-vitals.js'),
+};
 
 beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
@@ -36,6 +42,8 @@ beforeAll(async () => {
       });
       return;
     }
+    const file = FILES[path] || (path.startsWith('/dist/') && !path.includes('..') && join(ROOT, path));
+    if (file) return void res.writeHead(200, { 'Content-Type': path == '/npm' ? 'text/html' : 'text/javascript' }).end(readFileSync(file));
     if (path == '/a' || path == '/b')
       return void res.writeHead(200, { 'Content-Type': 'text/html' }).end(fixture.replace('__TAG__', tag).replace('__NEXT__', path == '/a' ? '/b' : '/a'));
     res.writeHead(404).end();
@@ -97,4 +105,56 @@ test('granted, a batch still in flight (slow collector) when the page is left: B
   await expect.poll(() => got.flat(), { timeout: 8000 }).toContain('Element Clicked');
   expect(errors).toEqual([]);
   await page.context().close();
+});
+
+// React StrictMode in development mounts, cleans up and mounts again; hot reloads do it at
+// every save. Created and shut down 50 times, the trackers leave exactly one set behind.
+test('npm, consent granted: created and shut down 50 times (StrictMode), one set of listeners, channels and timers is left, and none after the last shutdown()', async () => {
+  delay = 0;
+  const page = await browser.newPage();
+  await page.addInitScript((e) => ((window as any).endpoint = e), origin + '/c');
+  await page.goto(origin + '/npm');
+  await page.waitForFunction(() => (window as any).ready);
+  const census = () =>
+    page.evaluate(async () => {
+      const w = window as any;
+      const locks = await navigator.locks.query();
+      return { listeners: w.listeners(), channels: w.channels(), timers: w.timers(), locks: locks.held!.length + locks.pending!.length };
+    });
+  const base = await census();
+  // One tracker, for the set it leaves.
+  await page.evaluate(() => (window as any).strict(0));
+  await page.waitForTimeout(1500);
+  const one = await census();
+  await page.evaluate(() => (window as any).tracker.shutdown());
+  await page.waitForTimeout(300);
+  const afterOne = await census();
+  // Fifty more.
+  await page.evaluate(() => (window as any).strict(50));
+  await page.waitForTimeout(3000);
+  const fifty = await census();
+  await page.evaluate(() => (window as any).tracker.shutdown());
+  await page.waitForTimeout(1500);
+  const after = await census();
+  const errors = await page.evaluate(() => (window as any).errors);
+  // No history patch left, and no IndexedDB connection open: a delete is not blocked.
+  const patched = await page.evaluate(() => Object.keys(history));
+  const blocked = await page.evaluate(
+    () =>
+      new Promise((r) => {
+        const d = indexedDB.deleteDatabase('waymark');
+        d.onblocked = () => r('blocked');
+        d.onsuccess = () => r('deleted');
+      }),
+  );
+  await page.close();
+  expect({ patched, blocked }).toEqual({ patched: [], blocked: 'deleted' });
+  expect({ fifty: fifty.listeners, channels: fifty.channels }).toEqual({ fifty: one.listeners, channels: one.channels });
+  expect({ listeners: after.listeners, channels: after.channels, timers: after.timers, locks: after.locks }).toEqual({
+    listeners: afterOne.listeners,
+    channels: base.channels,
+    timers: 0,
+    locks: 0,
+  });
+  expect(errors).toEqual([]);
 });

@@ -5,6 +5,9 @@ import type { Rules } from '../../src/journey/rules';
 import { fakeCollector, freshIndexedDB, settle, tick } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
+/** A wait on the real setTimeout, not counted by census(). */
+const realSetTimeout = globalThis.setTimeout;
+const wait = (ms: number) => new Promise((r) => realSetTimeout(r, ms));
 const rules: Rules = {
   stages: ['awareness', 'consideration'],
   rules: [
@@ -47,6 +50,8 @@ function census() {
     return rem.call(this, type, fn, o);
   });
   const channels = new Set<BroadcastChannel>();
+  /** Messages posted, and timers set, since the start. */
+  const count = { posted: 0, timers: 0 };
   const BC = globalThis.BroadcastChannel;
   vi.stubGlobal(
     'BroadcastChannel',
@@ -58,6 +63,10 @@ function census() {
       close() {
         channels.delete(this);
         super.close();
+      }
+      postMessage(m: unknown) {
+        count.posted++;
+        super.postMessage(m);
       }
     },
   );
@@ -76,6 +85,7 @@ function census() {
       ...a,
     );
     timers.add(id);
+    count.timers++;
     return id;
   });
   vi.stubGlobal('clearTimeout', (id: any) => (timers.delete(id), ct(id)));
@@ -94,7 +104,7 @@ function census() {
     }
     return out;
   };
-  return { listeners, channels, timers, intervals };
+  return { listeners, channels, timers, intervals, count };
 }
 
 const everything = (consent: 'granted' | 'pending', stages: Rules | string = rules) => ({
@@ -222,4 +232,90 @@ describe('memory while consent is pending or denied', () => {
     // maxPending (200) events of ~1 KB are held, and as many judged by the journey; 5 MB leaves room for noise.
     expect(grown).toBeLessThan(5);
   }, 30_000);
+});
+
+describe('background cost', () => {
+  const hide = () => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+  afterEach(() => void delete (document as any).visibilityState);
+
+  test.each(['granted', 'pending'] as const)('consent %s, everything delivered, tab hidden: no timer, no interval and no channel message for 2 s', async (consent) => {
+    const c = census();
+    const collector = fakeCollector();
+    const t = createTracker({ ...everything(consent), flushInterval: 20 });
+    t.track('Pricing Seen');
+    await settle();
+    await tick(100);
+    await settle();
+    if (consent == 'granted') expect(collector.names()).toContain('Pricing Seen');
+    hide();
+    await settle();
+    await tick(50);
+    const { timers, posted } = c.count;
+    await wait(2000);
+    await settle();
+    expect({ timers: c.count.timers - timers, posted: c.count.posted - posted, intervals: c.intervals.size }).toEqual({ timers: 0, posted: 0, intervals: 0 });
+    await t.shutdown();
+  }, 10_000);
+});
+
+describe('the console', () => {
+  const spy = () => (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+  const printed = (spies: ReturnType<typeof spy>) => spies.flatMap((s) => s.mock.calls.map((c) => c.join(' ')));
+  const use = async (t: ReturnType<typeof createTracker>) => {
+    t.track('Pricing Seen', { plan: 'pro' });
+    t.identify('u1');
+    t.page();
+    t.feedback({ score: 9, scale: 'nps' });
+    await t.flush();
+    await settle();
+    await wait(50);
+    await settle();
+  };
+
+  test.each([
+    ['consent pending', 'pending', () => fakeCollector()],
+    ['consent denied', 'denied', () => fakeCollector()],
+    ['the collector offline (network error)', 'granted', () => fakeCollector(() => Promise.reject(new TypeError('Failed to fetch')))],
+    ['the collector answering 500', 'granted', () => fakeCollector(() => new Response('', { status: 500 }))],
+    ['the collector answering 503 with Retry-After', 'granted', () => fakeCollector(() => new Response('', { status: 503, headers: { 'Retry-After': '1' } }))],
+  ] as const)('%s: nothing is printed without debug', async (_, consent, collector) => {
+    const spies = spy();
+    collector();
+    const t = createTracker({ ...everything(consent), flushInterval: 20 });
+    await use(t);
+    t.consent('granted');
+    await use(t);
+    await t.shutdown();
+    expect(printed(spies)).toEqual([]);
+  });
+
+  test('a full disk is reported once, as the README says (storage and quota errors always reach the console), and not again per event', async () => {
+    const spies = spy();
+    fakeCollector(() => new Response('', { status: 500 }));
+    const t = createTracker({ ...everything('granted'), flushInterval: 20 });
+    await use(t);
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    });
+    for (let i = 0; i < 5; i++) await use(t);
+    await t.shutdown();
+    const out = printed(spies);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/^\[waymark\] quota: QuotaExceededError: .*queue kept in memory for this page$/);
+  });
+
+  test('with debug, each event and each transient failure is printed, prefixed and readable', async () => {
+    const spies = spy();
+    fakeCollector(() => new Response('', { status: 500 }));
+    const t = createTracker({ ...everything('granted'), debug: true, flushInterval: 20 });
+    await use(t);
+    await t.shutdown();
+    const out = printed(spies);
+    expect(out.every((l) => l.startsWith('[waymark]'))).toBe(true);
+    expect(out).toContainEqual(expect.stringMatching(/^\[waymark\] granted track Pricing Seen/));
+    expect(out).toContainEqual(expect.stringMatching(/^\[waymark\] network: HTTP 500, retry 1 in \d+ s$/));
+  });
 });
