@@ -490,7 +490,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   const flush = (auto?: 1): Promise<void> => {
     // A timer may fire a little early: wait out the rest rather than drop the retry.
     if (auto && retryAt > mono()) schedule(retryAt - mono());
-    if (dead || state != 'granted' || !hydrated || (auto && retryAt > mono())) return Promise.resolve();
+    // Nor after pagehide (a flush that was waiting for the one a page hide ended): a page frozen in
+    // the back/forward cache would hold the Web Lock (see pagehide). Shown again, it flushes.
+    if (dead || state != 'granted' || !hydrated || (auto && (hiding || retryAt > mono()))) return Promise.resolve();
     if (flushing) return (again = true), flushing;
     write();
     const h = hydrated;
