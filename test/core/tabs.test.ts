@@ -288,6 +288,26 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await next.shutdown();
   });
 
+  test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
+    await settle();
+    for (const n of ['A1', 'A2', 'A3']) a.track(n), await tick(5);
+    b.track('B before'); // B's third session
+    await settle();
+    a.reset();
+    await settle();
+    b.track('B after');
+    await b.flush();
+    await settle();
+    const [before, after] = ['B before', 'B after'].map((n) => c.events().find((e) => e.event == n)!);
+    expect(before.context.session.number).toBeGreaterThan(1);
+    expect(after.context.session.number).toBe(1);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   // The same logout page as reset()'s own (a reset() before the read keeps the landing page
   // view with the saved visitor), but the logout is made in another tab while this tab's read
   // of the saved visitor is in flight: the page view this tab made before it was the saved

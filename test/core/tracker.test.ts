@@ -222,6 +222,46 @@ describe('events', () => {
     expect([a.number, c.number]).toEqual([1, 2]);
   });
 
+  // A logout starts a new visitor (as PostHog's reset() does): its first session is 1, not the
+  // forgotten visitor's count plus one, or a rule `session: { gte: 2 }` ("a returning visitor")
+  // calls the next person on a shared computer a returning visitor.
+  test('reset() starts a new visitor: the next event starts session 1, with a new session id, and is no returning visitor', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
+    const rules = { stages: ['new', 'returning'], progression: 'latest', rules: [
+      { stage: 'new', when: { type: 'track' } },
+      { stage: 'returning', when: { type: 'track', session: { gte: 2 } } },
+    ] };
+    const { events } = await run({ stages: journey(rules as any) }, async (t) => {
+      t.track('A');
+      await vi.advanceTimersByTimeAsync(31 * 60_000);
+      t.track('B');
+      t.reset();
+      t.track('After logout');
+    });
+    const [a, b, after] = ['A', 'B', 'After logout'].map((n) => events.find((e) => e.event == n)!);
+    expect([a.context.session.number, b.context.session.number]).toEqual([1, 2]);
+    expect(after.context.session.number).toBe(1);
+    expect([a.context.session.id, b.context.session.id]).not.toContain(after.context.session.id);
+    expect(after.context.journey!.stage).toBe('new');
+  });
+
+  test("reset() before the saved visitor is read: the next visitor's first session is 1, not the saved count plus one", async () => {
+    const s = idbStore('waymark');
+    await s.put([['v', { a: 'anon-1', u: 'alice', s: 'old', t: Date.now() - 864e5, n: 4 }]]);
+    await s.close();
+    const { events } = await run({}, async (t) => {
+      t.track('Landing');
+      t.reset(); // the logout page queues reset() at load
+      t.track('After logout');
+      await settle();
+      t.track('Later');
+    });
+    const [landing, after, later] = ['Landing', 'After logout', 'Later'].map((n) => events.find((e) => e.event == n)!);
+    expect([landing.anonymousId, landing.context.session.number]).toEqual(['anon-1', 5]);
+    expect([after.context.session.number, later.context.session.number]).toEqual([1, 1]);
+    expect(after.context.session.id).toBe(later.context.session.id);
+  });
+
   test('feedback() records the score with the current stage; bad input is reported, not thrown', async () => {
     const { events, errors } = await run({}, (t) => {
       t.setStage('post_purchase');
