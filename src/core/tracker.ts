@@ -742,7 +742,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       abort?.abort();
       clearTimeout(timer);
       timer = undefined;
-      // A new visitor: not even the session count links them to the one forgotten.
+      // A new visitor, as at a reset(): not even the session count links them to the one forgotten.
       resetVisitor(1);
       // The IndexedDB queue given up for memory after a failed write is on disk too.
       dropping = Promise.all([s?.drop(), abandoned?.drop()]).then(() => dropDatabase(o.storageName));
@@ -767,7 +767,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     holds = h;
     // The first reset before the read, here or in another tab, leaves the ids this page made up.
     fresh || (left = v);
-    v = { a, n: revoke ? 0 : v.n };
+    // A new visitor, with no sessions yet: the next event starts session 1 (no returning visitor).
+    // (n: 0 rather than no n: brotli packs it smaller.)
+    v = { a, n: 0 };
     dirty = true;
     // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
     fresh = revoke ? 0 : 1;
