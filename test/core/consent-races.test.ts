@@ -13,6 +13,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
+  delete (navigator as any).locks;
 });
 
 /** A plugin that holds the pipeline like journey('/rules.json') does while its file loads. */
@@ -135,6 +136,36 @@ describe('a grant right after a revoke', () => {
     expect(opened).toBe(true);
     await t.shutdown();
   }, 10000);
+});
+
+describe('a revoke during a flush', () => {
+  // A revoke is a normal path: the database is deleted under the flush's feet (its connection
+  // closes, and the flush's next transaction throws InvalidStateError). That must not be
+  // reported as storage trouble, on the console or to on('error'); and nothing may stay.
+  test.each(['the IndexedDB lease', 'Web Locks'])('is silent, and leaves nothing, at whatever point of the flush it comes (%s)', async (lock) => {
+    if (lock == 'Web Locks')
+      Object.defineProperty(navigator, 'locks', { value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) }, configurable: true });
+    const warn = vi.spyOn(console, 'warn');
+    const heard: unknown[] = [];
+    for (let rounds = 0; rounds < 30; rounds++) {
+      idb = freshIndexedDB();
+      const c = fakeCollector();
+      const t = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+      t.on('error', (e) => heard.push([rounds, e.code, e.message]));
+      for (let i = 0; i < 5; i++) t.track('Before revoke ' + i);
+      await settle(30);
+      const flushed = t.flush();
+      await settle(rounds);
+      t.consent('denied');
+      t.track('After revoke');
+      await flushed;
+      await settle();
+      expect(await databases(idb)).not.toContain('waymark');
+      expect(c.names()).not.toContain('After revoke');
+      await t.shutdown();
+    }
+    expect([heard, warn.mock.calls]).toEqual([[], []]);
+  });
 });
 
 describe('a revoke on a tracker that is shut down', () => {
