@@ -510,7 +510,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         return p.finally(() => (sending = undefined));
       })
       .then((ran) => ran === false && schedule(o.flushInterval))
-      .catch((err) => fail('storage', '' + err))
+      // Not after a revoke: it closed the connection to delete the database, and the flush's
+      // next transaction throws InvalidStateError. A revoke is no storage trouble.
+      .catch((err) => hydrated == h && fail('storage', '' + err))
       .then(() => {
         flushing = undefined;
         if (again) return (again = false), flush(auto);
