@@ -1,8 +1,11 @@
 // Consent and identity changes that race the pipeline: a hold (a rules file loading) keeping
 // events waiting, and the read of the saved visitor after a grant.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { createTracker } from '../../src';
+import { createTracker, journey, pageViews } from '../../src';
+import { attribution } from '../../src/capture/attribution';
+import type { Rules } from '../../src/journey/rules';
 import type { Plugin, PluginContext } from '../../src/types';
+import product from '../journey/fixtures/product.json';
 import { databases, dump, fakeCollector, freshIndexedDB, queued, settle, tick, until } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
@@ -213,5 +216,111 @@ describe('a revoke on a tracker that is shut down', () => {
     await down;
     expect(a.consentState).toBe('denied');
     await until(async () => !(await databases(idb)).includes('waymark'), 'the database is deleted');
+  });
+});
+
+describe('reset() and consent changes before the saved visitor is read', () => {
+  /** A first visit that leaves a visitor on disk: alice, first touch google, stage purchase. */
+  async function oldVisitor() {
+    const c = fakeCollector();
+    history.replaceState(null, '', '/first?utm_source=google&utm_medium=cpc');
+    const first = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()], stages: journey(product as Rules) });
+    first.identify('alice');
+    first.track('Order Completed');
+    await settle();
+    await first.flush();
+    await first.shutdown();
+    expect(c.names()).toContain('Order Completed');
+    history.replaceState(null, '', '/');
+    const v = (await dump(idb)).v;
+    expect([v.u, v.j?.stage]).toEqual(['alice', 'purchase']);
+    return v;
+  }
+
+  /** What would tell the old visitor: their ids, user, session, first touch, stage. */
+  const traces = (old: any, what: unknown) => {
+    const json = JSON.stringify(what);
+    return [old.a, old.s, 'alice', 'google', 'purchase'].filter((x) => json.includes(x));
+  };
+
+  /** The success of the next indexedDB.open() is reported `ms` late (a slow or stuck open, as Safari 14.1's). */
+  function slowOpen(ms: number) {
+    const open = idb.open.bind(idb);
+    let once = false;
+    vi.spyOn(idb, 'open').mockImplementation((...a: [string, number?]) => {
+      const r = open(...a);
+      if (once) return r;
+      once = true;
+      return new Proxy(r, {
+        set: (o: any, k, f) => ((o[k] = k == 'onsuccess' && f ? (e: Event) => setTimeout(() => f.call(o, e), ms) : f), true),
+        get: (o: any, k) => (typeof o[k] == 'function' ? o[k].bind(o) : o[k]),
+      });
+    });
+  }
+
+  test.each([
+    ['in one go', 0],
+    ['a moment apart, the read slow', 10],
+  ])('reset(), revoke, grant, reset(), %s: nothing of the old visitor is sent or stays', async (_, rounds) => {
+    const old = await oldVisitor();
+    if (rounds) slowOpen(500);
+    const c = fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()], stages: journey(product as Rules), flushInterval: 60_000 });
+    for (const step of [() => t.reset(), () => t.consent('denied'), () => t.consent('granted'), () => t.reset()]) step(), await settle(rounds);
+    t.track('After');
+    await tick(rounds ? 600 : 0);
+    await t.flush();
+    await settle();
+    expect(c.names()).toEqual(['After']);
+    const after = c.events()[0];
+    expect([after.userId, after.context.session.number, after.context.journey?.stage ?? null]).toEqual([null, 1, null]);
+    expect(traces(old, c.requests.map((r) => r.body))).toEqual([]);
+    await t.shutdown();
+    expect(traces(old, await dump(idb))).toEqual([]);
+  });
+
+  // The read of the saved visitor times out at 5 s (the page goes on in memory), and answers
+  // after a revoke: its claim (the visitor it writes when none is saved) lands then. Whatever
+  // it writes, the revoke's erasure must come after it.
+  test.each([
+    ['a revoke', 0],
+    ['a revoke, then a grant before the read answers', 1],
+    ['a revoke, the read answering, then a grant', 2],
+  ])('a read that answers after the 5 s timeout, then %s: nothing of the old visitor, or of the time denied, stays', async (_, grant) => {
+    const old = await oldVisitor();
+    const c = fakeCollector();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      slowOpen(8000);
+      const t = createTracker({ endpoint, consent: 'granted', capture: [attribution(), pageViews()], stages: journey(product as Rules), flushInterval: 60_000 });
+      await settle(); // the open succeeds, and says so 8 s later
+      await vi.advanceTimersByTimeAsync(5001); // no answer in 5 s: the page goes on in memory, and sends its page view
+      expect(c.names()).toEqual(['page', 'Journey Stage Entered']);
+      c.requests.length = 0;
+      t.consent('denied');
+      t.track('While denied');
+      if (grant == 1) t.consent('granted');
+      await vi.advanceTimersByTimeAsync(1000);
+      await settle();
+      await vi.advanceTimersByTimeAsync(3000); // the read answers
+      await settle();
+      if (grant == 2) t.consent('granted');
+      if (grant) t.track('After');
+      await vi.advanceTimersByTimeAsync(1000);
+      await settle();
+      vi.useRealTimers();
+      await tick(50);
+      await t.flush();
+      await settle();
+      expect(c.names()).toEqual(grant ? ['After'] : []);
+      expect(traces(old, c.requests.map((r) => r.body))).toEqual([]);
+      await t.shutdown();
+      if (!grant) await until(async () => !(await databases(idb)).includes('waymark'), 'the database is deleted');
+      const left = await dump(idb);
+      expect(traces(old, left)).toEqual([]);
+      if (grant) expect(left.v.a).toBe(c.events()[0].anonymousId);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
