@@ -1,10 +1,11 @@
 // Several tabs of one site share one IndexedDB queue. Web Locks must keep one flush in
 // flight per origin, no messageId may arrive twice, and consent applies to every tab.
 import { describe, expect, it } from 'vitest';
-import { useEnv } from './harness';
+import { useEnv, type Tab } from './harness';
 
 const env = useEnv('tabs');
 
+const names = (evs: { event?: string; type: string }[]) => evs.map((e) => e.event || e.type);
 const pages = () => env.collector.events().filter((e) => e.type == 'page').length;
 
 describe('tabs', () => {
@@ -102,6 +103,89 @@ describe('tabs', () => {
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);
   });
+});
+
+describe('a logout in one tab, a revoke and a grant in the other', () => {
+  /** Whether the database opens in this tab within 2 s: a delete stuck behind a connection blocks every open after it. */
+  const opens = (t: Tab) =>
+    t.page.evaluate(
+      () =>
+        new Promise((res) => {
+          const r = indexedDB.open('waymark');
+          // Made as Waymark makes it, should the probe come first.
+          r.onupgradeneeded = () => r.result.createObjectStore('q');
+          r.onsuccess = () => (r.result.close(), res('opens'));
+          setTimeout(() => res('blocked'), 2000);
+        }),
+    );
+
+  // Tab A logs out (reset) while tab B's consent banner revokes, then grants again: the visitors
+  // of before the revoke (A's logged-in one, and the one A's logout started) must not come back
+  // in either tab, on the wire or on disk, and nothing tracked while denied may leave. `at once`:
+  // a preference centre toggled off and on in one go, five times, so that each tab's erasure
+  // races the other tab's grant.
+  for (const pace of ['apart', 'at once'] as const)
+    it(`${pace}: nothing of the visitors before the revoke survives, nothing leaves while denied, and the database stays usable`, async () => {
+      const { collector } = env;
+      env.site.set({ consent: 'granted' });
+      const ctx = await env.context();
+      const a = await ctx.open('/landing.html');
+      await a.cmd('identify', 'alice');
+      await a.cmd('track', 'Old');
+      await collector.waitFor((c) => c.events().some((e) => e.event == 'Old'), 'the logged-in visitor');
+      const old = collector.events().find((e) => e.event == 'Old')!;
+      const b = await ctx.open('/pricing.html');
+      await collector.waitFor(() => pages() == 2, "B's page view");
+      expect(collector.events().filter((e) => e.type == 'page')[1].anonymousId).toBe(old.anonymousId);
+
+      await a.cmd('reset');
+      await a.cmd('track', 'Logged Out'); // the visitor A's logout starts, before the revoke
+      const consents = (d: string) => ctx.feed.filter((f) => f.kind == 'consent' && f.data == d).length;
+      const revokedAt = Date.now();
+      let grantedAt = revokedAt;
+      if (pace == 'apart') {
+        await b.cmd('consent', 'denied');
+        await expect.poll(() => consents('denied')).toBe(2);
+        await a.cmd('track', 'While Denied');
+        await b.cmd('track', 'While Denied');
+        await collector.quiet(500);
+        grantedAt = Date.now();
+        await b.cmd('consent', 'granted');
+        await expect.poll(() => consents('granted')).toBe(2);
+      } else
+        for (let round = 1; round <= 5; round++) {
+          await b.page.evaluate(() => {
+            const w = window as any;
+            w.waymark('consent', 'denied');
+            w.waymark('track', 'While Denied');
+            w.waymark('consent', 'granted');
+          });
+          await expect.poll(() => consents('granted')).toBe(2 * round);
+          await a.page.waitForTimeout(300);
+          expect([round, await opens(a)]).toEqual([round, 'opens']);
+        }
+      await a.cmd('track', 'After In A');
+      await b.cmd('track', 'After In B');
+      await collector.waitFor((c) => ['After In A', 'After In B'].every((n) => c.events().some((e) => e.event == n)), 'both tabs after the grant');
+      await collector.quiet(500);
+
+      expect(collector.requests.filter((r) => r.time > revokedAt && r.time < grantedAt)).toEqual([]);
+      const after = collector.posts().filter((r) => r.time > grantedAt).flatMap((r) => r.events);
+      expect(names(after).sort()).toEqual(['After In A', 'After In B']);
+      // (Not the landing's campaign: tab A is still on that page, which its events carry.)
+      const before = [old.anonymousId, old.context.session.id, 'alice'];
+      const logout = collector.seen().find((e) => e.event == 'Logged Out');
+      if (logout) before.push(logout.anonymousId, logout.context.session.id);
+      const traces = (what: unknown) => before.filter((x) => JSON.stringify(what).includes(x));
+      expect(traces(after)).toEqual([]);
+      expect(after.map((e) => e.context.session.number)).toEqual([1, 1]);
+      expect(traces(await a.queue())).toEqual([]);
+      expect(traces(await b.queue())).toEqual([]);
+      // No storage trouble: neither tab fell back to memory.
+      expect(ctx.feed.filter((f) => f.kind == 'error').map((f) => f.data.message)).toEqual([]);
+      expect(ctx.errors).toEqual([]);
+      env.account({ expected: collector.events().map((e) => e.messageId) });
+    });
 });
 
 describe('a page that starts denied', () => {
