@@ -21,7 +21,7 @@ export interface Store {
   update(key: string, fn: (old: any) => any): Promise<void>;
   /** Set on the memory fallback. */
   mem?: 1;
-  /** Erases everything, the database included. */
+  /** Erases everything, the database included, if this store opened it: the delete is asked for at once. */
   drop(): Promise<unknown>;
   close(): Promise<unknown>;
 }
@@ -29,10 +29,12 @@ export interface Store {
 /** IndexedDB through idb-keyval's custom store. The database is only opened on first use. */
 export function idbStore(name: string): Store {
   const raw = createStore(name, 'q');
+  /** A connection was asked for: one never asked for is not opened to be closed or erased (that would create the database). */
+  let held: unknown;
   // Opening can throw synchronously (no indexedDB, sandboxed frames): make every call a promise.
-  const use: typeof raw = async (mode, fn) => raw(mode, fn);
+  const use: typeof raw = async (mode, fn) => ((held = 1), raw(mode, fn));
   const EVENTS = () => IDBKeyRange.bound('e', 'f', false, true);
-  const close = () => use('readonly', (s) => s.transaction.db.close()).catch(() => {});
+  const close = async () => held && use('readonly', (s) => s.transaction.db.close()).catch(() => {});
   /** Row writes not yet complete, for cancel(). */
   const pending = new Set<IDBTransaction & { x?: 1 }>();
   return {
@@ -77,8 +79,11 @@ export function idbStore(name: string): Store {
         r.onsuccess = () => s.put(fn(r.result), k);
         return done(s.transaction);
       }),
-    // Close our connection first, or deleteDatabase stays blocked until the tab closes.
-    drop: () => use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close).then(() => dropDatabase(name)),
+    // The delete is asked for at once, before the other tabs hear of the revoke and grant again:
+    // asked later, it would queue behind the connection their new grant opens, and wait on it for
+    // good (the other tabs' opens with it), to erase their new visitor once that tab closes. Our
+    // own connection is emptied and closed, or the delete waits on it.
+    drop: () => (held ? Promise.all([dropDatabase(name), use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close)]) : close()),
     close,
   };
 }

@@ -746,8 +746,11 @@ export function createTracker(options: TrackerOptions): Tracker {
       timer = undefined;
       // A new visitor, as at a reset(): not even the session count links them to the one forgotten.
       resetVisitor(1);
-      // The IndexedDB queue given up for memory after a failed write is on disk too.
-      dropping = Promise.all([s?.drop(), abandoned?.drop()]).then(() => dropDatabase(o.storageName));
+      // The IndexedDB queue given up for memory after a failed write is on disk too. The tab that
+      // revokes deletes the database whatever it holds (an earlier visit's), before it tells the
+      // others; a tab that hears of it deletes only if it holds the database open: one that holds
+      // nothing could ask once another tab has granted again and opened it, and wait on it for good.
+      dropping = Promise.all([s?.drop(), abandoned?.drop(), fromOtherTab || dropDatabase(o.storageName)]);
       abandoned = undefined;
     } else return fail('consent', `consent("${next}"): use "granted" or "denied"`);
     t.consentState = state = next;
