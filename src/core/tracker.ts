@@ -34,7 +34,7 @@ const MAX_BATCH = 6e4;
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 const MEMORY = 'queue kept in memory for this page';
 /** 4 base-36 digits: up to 1.6 million, more than a tab's sequence or an event's size reaches. */
-const pad = (n: number) => n.toString(36).padStart(4, '0');
+const pad = (n: number, w = 4) => n.toString(36).padStart(w, '0');
 /** A monotonic clock for waits: a wall clock set back must not park the queue. */
 const mono = () => performance.now();
 /** A network error (0), a redirect (0 in browsers, 3xx elsewhere), 408, 429 or 5xx: worth trying again. */
@@ -286,8 +286,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!json) return;
     if (json.length > 32e3) return fail('dropped', (e.event || e.type) + ' is over 32 KB', { count: 1 }, 1);
     // Keys sort by time, then by this tab's sequence; the size lets the bounds be checked from
-    // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059.
-    const key = 'e' + Date.now().toString(36) + pad(seq++) + pad(json.length) + e.messageId;
+    // the keys; the messageId keeps tabs apart. Base-36 ms stay 8 characters long until 2059, and
+    // are padded to 8 before mid-1972 (a device that lost its time starts at 1970), or the size
+    // and time read at fixed places would be other characters.
+    const key = 'e' + pad(Date.now(), 8) + pad(seq++) + pad(json.length) + e.messageId;
     rows.push([key, [json]]);
     mine.set(key, json);
     unconfirmed.add(key);
