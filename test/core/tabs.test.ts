@@ -288,6 +288,36 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await next.shutdown();
   });
 
+  // README (Consent): "a login or a stage another tab told just before the revoke reached it does
+  // not name, or move, the visitor a later grant starts". A preference centre toggled off and on
+  // in one task grants again before the messages told before the revoke are delivered.
+  test.each(['login (identify)', 'logout (reset)'])('a %s told just before a revoke and a grant made at once in another tab does not reach the visitor that grant starts', async (what) => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    let told = '';
+    a.on('event', (e) => e.event == 'Logged out' && (told = e.anonymousId));
+    if (what.startsWith('login')) a.identify('alice');
+    else a.reset(), a.track('Logged out');
+    b.consent('denied');
+    b.consent('granted');
+    await settle();
+    await tick(20);
+    await settle();
+    b.track('After in B');
+    a.track('After in A');
+    await b.flush();
+    await settle();
+    await a.shutdown();
+    await b.shutdown();
+    const after = c.events().filter((e) => e.event?.startsWith('After'));
+    expect(after.map((e) => e.userId)).toEqual([null, null]);
+    if (what.startsWith('login')) expect(told).toBe('');
+    else expect(after.map((e) => e.anonymousId)).not.toContain(told);
+    expect(JSON.stringify(await dump(idb))).not.toMatch(/alice/);
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
