@@ -90,6 +90,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abandoned: Store | undefined;
   /** A revoke's erasure: a grant that follows reads only once it is done, or its open would block the delete. */
   let dropping: Promise<unknown> = Promise.resolve();
+  /** When this tab last revoked, or heard of a revoke: who the visitor is, told before then, is void. */
+  let revoked = 0;
   /** reset() ran before the saved visitor was read: the saved ids must not come back. */
   let fresh = 0;
   /** identify() ran before the saved visitor was read: its user wins; `pre` holds the events made before it. */
@@ -734,6 +736,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     } else if (next == 'denied') {
       // Forget everything, in memory and on disk: the queue, the ids and the stage, earlier visits' too.
       const s = store;
+      revoked = Date.now();
       store = hydrated = undefined;
       held = rows = [];
       heldDropped = 0;
@@ -760,8 +763,11 @@ export function createTracker(options: TrackerOptions): Tracker {
     emit('consent', state);
   };
 
-  /** Who the visitor is, to the other tabs: only from a granted tab (a pending or denied one shares nothing). */
-  const tell = (m: object) => state == 'granted' && channel?.postMessage(m);
+  /**
+   * Who the visitor is, to the other tabs: only from a granted tab (a pending or denied one shares
+   * nothing), with the time it was told, which a tab that revoked since ignores (see `heard`).
+   */
+  const tell = (m: object) => state == 'granted' && channel?.postMessage({ ...m, t: Date.now() });
 
   /** `a`: the new anonymous id another tab chose at its reset(). */
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
@@ -888,13 +894,15 @@ export function createTracker(options: TrackerOptions): Tracker {
     // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
     // still open would bring the old user back.
     // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
-    // after the revoke: it must not name or link the visitor a new grant starts.
+    // after the revoke: it must not name or link the visitor a new grant starts. Nor when this tab
+    // has granted again already (a preference centre toggled off and on in one go): it was told
+    // before this tab revoked, or heard of the revoke (the same millisecond counts as before).
     const heard = safe(({ data: d }: MessageEvent) =>
       typeof d == 'string'
         ? setConsent(d as ConsentState, true)
         : Array.isArray(d)
           ? d.forEach((k) => mine.delete(k))
-          : state == 'denied'
+          : state == 'denied' || d?.t <= revoked
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
