@@ -136,6 +136,43 @@ describe('consent', () => {
     env.account({ expected: collector.events().map((e) => e.messageId) });
   });
 
+  // A revoke is a normal path: whatever point of a flush it comes at (the queue being read, a
+  // request out, the batch being settled), it deletes the database under the flush without a
+  // word on the console or to on('error'), and nothing of before it is sent after it.
+  it('a revoke during a flush says nothing, on the console or to on(\'error\'), at whatever point it comes', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', flushInterval: 60_000 });
+    collector.respond = () => ({ status: 200, delay: 20 });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    const said: string[] = [];
+    t.page.on('console', (m) => said.push(m.type() + ': ' + m.text()));
+    await collector.waitFor((c) => c.events().length == 1, 'the page view');
+    for (const wait of [0, 1, 2, 3, 4, 6, 8, 12, 16, 25, 40]) {
+      const revokedAt = await t.page.evaluate(async (wait) => {
+        const w = window as any;
+        const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+        for (let i = 0; i < 5; i++) w.waymark('track', 'Before Revoke');
+        await sleep(50);
+        w.waymark('flush');
+        await sleep(wait);
+        w.waymark('consent', 'denied');
+        const at = Date.now();
+        await sleep(100);
+        w.waymark('consent', 'granted');
+        await sleep(150);
+        return at;
+      }, wait);
+      await collector.quiet(150);
+      const late = collector.posts().filter((r) => r.time > revokedAt + 30).flatMap((r) => r.events);
+      expect([wait, names(late)]).toEqual([wait, []]);
+    }
+    expect(said).toEqual([]);
+    expect(ctx.feed.filter((f) => f.kind == 'error')).toEqual([]);
+    expect(ctx.errors).toEqual([]);
+    env.account({ expected: collector.events().map((e) => e.messageId) });
+  });
+
   // README (Privacy): requests to the collector carry no cookies. The rules file, fetched before
   // consent too, is fetched as the page fetches its own files: a staging site behind a login
   // needs its cookie, which its own server has from every page anyway.
