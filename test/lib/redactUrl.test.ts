@@ -114,3 +114,18 @@ test.each([
 ])('an email at an internationalised domain is masked: %s', (input, output) => {
   expect(redactUrl(input)).toBe(output);
 });
+
+// A path parameter's name is the text after the last `/` or `;` before its `=`, not the whole path:
+// read as one name, a path with a deny-listed word anywhere before the `=` (cardigans, phones,
+// authors) lost the value and the rest of the path, and a path parameter named exactly `sid` or
+// `code` was never one (`/login/cb;code` is not `code`). Facets and Angular's matrix parameters
+// (`/list;sort=price;page=2`) are data the site owner reads.
+test.each([
+  ['https://shop.ex/women/cardigans/size=m', 'https://shop.ex/women/cardigans/size=m'],
+  ['https://shop.ex/phones/list;sort=price;page=2', 'https://shop.ex/phones/list;sort=price;page=2'],
+  ['https://blog.ex/authors;id=15', 'https://blog.ex/authors;id=15'],
+  ['https://shop.ex/cart;sid=A1B2C3', 'https://shop.ex/cart;sid=redacted'],
+  ['https://s.ex/login/cb;code=abc123', 'https://s.ex/login/cb;code=redacted'],
+])('a path parameter is judged by its own name, not the path before it: %s', (input, output) => {
+  expect(redactUrl(input)).toBe(output);
+});
