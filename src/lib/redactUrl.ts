@@ -22,11 +22,12 @@ const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.
  * redirect_uri), with its deny-listed parameters redacted, the rest kept as it reads. A value in
  * it that holds one once decoded again (a URL in that URL), at any depth, is redacted whole.
  * A name is looked for where a run starts (`d`: the start or a delimiter, put back), not from
- * every character of a 30 KB value, which took seconds. Past 50 levels (a crafted `a=a=a=…`,
+ * every character of a 30 KB value, which took seconds. A name starts after a `/` or `;` too: in a
+ * path (`/women/cardigans/size=m`, `/list;sort=price`) the words before it are no part of it. Past 50 levels (a crafted `a=a=a=…`,
  * which would end the stack) a value is redacted whole.
  */
 const inner = (v: string, extra: string[], depth = 50): string =>
-  v.replace(/(^|[?&=#])([^?&=#]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || !depth || inner((x = unescape(x)), extra, depth - 1) != x ? d + n + '=redacted' : m));
+  v.replace(/(^|[?&=#;/])([^?&=#;/]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || !depth || inner((x = unescape(x)), extra, depth - 1) != x ? d + n + '=redacted' : m));
 
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
