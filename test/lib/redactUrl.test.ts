@@ -129,3 +129,16 @@ test.each([
 ])('a path parameter is judged by its own name, not the path before it: %s', (input, output) => {
   expect(redactUrl(input)).toBe(output);
 });
+
+// A return URL encoded twice (a redirect that encodes an already encoded `next`, an email click
+// tracker) has no `=` until it is decoded twice: read only where a value held a raw `name=`, its
+// token was sent. So was one nested a level deeper than its encoding says (`return=%25252F…`).
+test.each([
+  ['https://s.ex/login?next=%252Freset%253Ftoken%253Dabc123', 'abc123'],
+  ['https://s.ex/login?next=https%253A%252F%252Fs.ex%252Fcb%253Fcode%253Dabc123%2526state%253D1', 'abc123'],
+  ['https://s.ex/login?next=%2Fsso%3Freturn%3D%25252Freset%25253Ftoken%25253Dabc123', 'abc123'],
+])('a secret in a value encoded more times than it is nested is redacted: %s', (input, secret) => {
+  const out = redactUrl(input);
+  expect(out).toMatch(/^https:\/\/s\.ex\/login\?next=/);
+  expect(out).not.toContain(secret);
+});
