@@ -18,16 +18,24 @@ const EMAIL = /(?:[\w.+-]|%[\dA-F]{2}){1,64}(@|%(25)*40)(?:[\w-]|%[89A-F]\w){1,6
 const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.toLowerCase());
 
 /**
+ * Whether value `v` names a deny-listed parameter, as it reads or decoded again and again: a URL
+ * in a URL is encoded once more at each level, or twice at once (a redirect that encodes an
+ * encoded `next`), so the levels are not told by its `=`. One split a decoding, not a recursion
+ * per `=` (thousands of them ended the stack); past 50 decodings it is taken to.
+ */
+const hides = (v: string, extra: string[], i = 50): boolean =>
+  !i || v.split(/[?&#;/]/).some((p) => p.split('=').slice(0, -1).some((n) => denied(n, extra))) || (v != (v = unescape(v)) && hides(v, extra, i - 1));
+
+/**
  * A parameter's value that can hold a URL or a query of its own (next=/reset?token=…, return_to,
  * redirect_uri), with its deny-listed parameters redacted, the rest kept as it reads. A value in
- * it that holds one once decoded again (a URL in that URL), at any depth, is redacted whole.
+ * it that hides one (see hides) is redacted whole.
  * A name is looked for where a run starts (`d`: the start or a delimiter, put back), not from
  * every character of a 30 KB value, which took seconds. A name starts after a `/` or `;` too: in a
- * path (`/women/cardigans/size=m`, `/list;sort=price`) the words before it are no part of it. Past 50 levels (a crafted `a=a=a=…`,
- * which would end the stack) a value is redacted whole.
+ * path (`/women/cardigans/size=m`, `/list;sort=price`) the words before it are no part of it.
  */
-const inner = (v: string, extra: string[], depth = 50): string =>
-  v.replace(/(^|[?&=#;/])([^?&=#;/]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || !depth || inner((x = unescape(x)), extra, depth - 1) != x ? d + n + '=redacted' : m));
+const inner = (v: string, extra: string[]): string =>
+  v.replace(/(^|[?&=#;/])([^?&=#;/]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || hides(x, extra) ? d + n + '=redacted' : m));
 
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
@@ -47,7 +55,9 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.searchParams.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
       // nothing to hide is left exactly as it was.
-      const w = denied(k, extra) ? 'redacted' : inner(v, extra);
+      // A value with nothing to redact as it reads may hide a parameter once decoded (see hides).
+      let w = inner(v, extra);
+      if (denied(k, extra) || (w == v && hides(v, extra))) w = 'redacted';
       if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
