@@ -878,6 +878,20 @@ describe('persistence and consent', () => {
     ]);
   });
 
+  // An event's `element` is typed Element (README: the element a capture module saw): a site's
+  // beforeSend or on('event') listener that reads it as one (drop what happens in a private area)
+  // met the engine's plugin object on every Journey Stage Entered, and threw.
+  test("Journey Stage Entered has no element that is not an Element: a site's beforeSend reading it as one breaks nothing", () => {
+    const heard: unknown[] = [];
+    const s = start(journey(PRODUCT), { beforeSend: (e: WaymarkEvent) => (e.element?.closest('[data-private]') ? null : e) });
+    s.t.on('event', (e) => heard.push(e.element?.closest('form')?.id));
+    s.t.page();
+    expect(s.names()).toEqual(['page', ENTERED]);
+    expect(s.errors).toEqual([]);
+    expect(heard).toEqual([undefined, undefined]);
+    expect(s.events.filter((e) => e.element !== undefined && !(e.element instanceof Element))).toEqual([]);
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
