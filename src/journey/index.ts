@@ -38,6 +38,12 @@ export function journey(source: Rules | string): Plugin {
   let voided: WaymarkEvent[] = [];
   /** Those guessed for a visitor a reset() forgot before the saved journey was read, and the events judged for it. */
   let stale: WaymarkEvent[] = [];
+  /**
+   * The touchpoints of this engine's own entries: the core copies an event's properties, not the
+   * objects in them, so an entry is known by its touchpoint, and carries nothing more. (Not by
+   * track()'s element, which sites read as an Element.)
+   */
+  const mine = new WeakSet<object>();
   /** The last stage entered when this page's events are judged again. */
   let missed: StageChange | 0;
   /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
@@ -171,16 +177,10 @@ export function journey(source: Rules | string): Plugin {
     if (st.stage != before) {
       const change = { ...st, rule: i };
       ctx.setStage(st.stage);
-      // The engine's own entry is marked by its `element` (never serialised): this plugin.
-      ctx.track(
-        ENTERED,
-        {
-          ...change,
-          ruleName: rules!.rules[i].name,
-          touchpoint: { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId },
-        },
-        me as any,
-      );
+      // The engine's own entry is known by its touchpoint (see `mine`).
+      const touchpoint = { type: e.type, event: e.event || e.name, path: e.context.page?.path, messageId: e.messageId };
+      mine.add(touchpoint);
+      ctx.track(ENTERED, { ...change, ruleName: rules!.rules[i].name, touchpoint });
       // `ask` tells the site's on('stage') hook that this stage wants a feedback prompt. Judged
       // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
       // has just been entered, so it is not null.
@@ -253,7 +253,7 @@ export function journey(source: Rules | string): Plugin {
       // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
       // Kept to be voided at the saved visitor's read, as many as the core holds: no more
       // (under `latest`, a page that stays pending or denied enters stages without end).
-      if (e.element == (me as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
+      if (mine.has(e.properties?.touchpoint as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
       // chain is collected here, and each distinct selector is tested once against it (and
@@ -297,7 +297,7 @@ export function journey(source: Rules | string): Plugin {
       // and those guessed before a reset() that the forgotten visitor's saved journey (`_`, the
       // core's) had reached, or under `latest` was in: a returning customer's landing page view
       // enters no awareness, and carries their stage.
-      return [...voided.splice(0), ...stale.splice(0).filter((g) => (g.element == (me as any) ? old(g, g.properties!.stage) : void (old(g, g.context.journey!.stage) && stamp(g, j))))];
+      return [...voided.splice(0), ...stale.splice(0).filter((g) => (mine.has(g.properties?.touchpoint as any) ? old(g, g.properties!.stage) : void (old(g, g.context.journey!.stage) && stamp(g, j))))];
     },
     reset() {
       restored || stale.push(...guesses, ...early.map(([e]) => e));
