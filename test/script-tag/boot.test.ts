@@ -313,3 +313,34 @@ test('every JSON spelling of a number (2.5e3, 1E6, 1e+6, 1.5) is a number, not a
   expect(error).not.toHaveBeenCalled();
   expect(seen[0]).toMatchObject({ flushInterval: 2500, maxQueueBytes: 1e6, maxQueue: 1000, sessionTimeout: 1.5 });
 });
+
+// README (Consent): a tracker started with consent 'denied' tells the other tabs, as the visitor may
+// have said no where Waymark does not run; a site renders data-consent from what its server knows.
+// Under Turbo the tag runs again at every visit, but was ignored quietly: a page whose tag now says
+// "denied" (the visitor said no on a server-rendered form) went on tracking.
+test('a Turbo visit whose tag says data-consent="denied", after one that said "granted", stops tracking', async () => {
+  const c = fakeCollector();
+  const script = (consent: string) => {
+    const s = document.createElement('script');
+    s.setAttribute('src', '/waymark.min.js');
+    s.setAttribute('data-endpoint', 'https://c.test/v1/batch');
+    s.setAttribute('data-consent', consent);
+    document.body.append(s);
+    return s;
+  };
+  tag.remove();
+  tag = script('granted');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => tag);
+  boot({});
+  w.waymark('track', 'Turbo before');
+  await w.waymark('flush');
+  await settle();
+  // The visit after the visitor said no: the body, the tag with it, is replaced.
+  tag.remove();
+  tag = script('denied');
+  boot({});
+  w.waymark('track', 'Turbo after the no');
+  await w.waymark('flush');
+  await settle();
+  expect(c.names().filter((n) => /Turbo/.test(n))).toEqual(['Turbo before']);
+});
