@@ -24,8 +24,14 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
   // Loaded twice (the theme and a tag manager; waymark.min.js and waymark.vitals.min.js, where
   // the first to arrive runs): said, as web vitals would come from some page loads only. The
   // same script again once the tag that ran has left the page is quiet: Turbo replaces <body>
-  // on every visit and runs a tag placed there again. That tag is now the one on the page.
-  if (stub?.version) return tag?.src != stub.s?.src || stub.s?.isConnected ? console.warn('[waymark] loaded twice: this copy is ignored') : (stub.s = tag);
+  // on every visit and runs a tag placed there again. That tag is now the one on the page, and
+  // a data-consent it says anew is the visitor's (a server that saw them say no renders "denied").
+  if (stub?.version) {
+    if (tag?.src != stub.s?.src || stub.s?.isConnected) return console.warn('[waymark] loaded twice: this copy is ignored');
+    const c = tag.dataset.consent;
+    if (c && c != stub.s.dataset.consent) stub('consent', c);
+    return void (stub.s = tag);
+  }
   try {
     const opts: Record<string, any> = {};
     const data = tag ? tag.dataset : {};
