@@ -20,11 +20,11 @@ const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.
 /**
  * Whether value `v` names a deny-listed parameter, as it reads or decoded again and again: a URL
  * in a URL is encoded once more at each level, or twice at once (a redirect that encodes an
- * encoded `next`), so the levels are not told by its `=`. One split a decoding, not a recursion
+ * encoded `next`), so the levels are not told by its `=`. A `=` ending a run is base64's padding. One split a decoding, not a recursion
  * per `=` (thousands of them ended the stack); past 50 decodings it is taken to.
  */
 const hides = (v: string, extra: string[], i = 50): boolean =>
-  !i || v.split(/[?&#;/]/).some((p) => p.split('=').slice(0, -1).some((n) => denied(n, extra))) || (v != (v = unescape(v)) && hides(v, extra, i - 1));
+  !i || v.split(/[?&#;/]/).some((p) => p.replace(/=+$/, '').split('=').slice(0, -1).some((n) => denied(n, extra))) || (v != (v = unescape(v)) && hides(v, extra, i - 1));
 
 /**
  * A parameter's value that can hold a URL or a query of its own (next=/reset?token=…, return_to,
@@ -33,9 +33,10 @@ const hides = (v: string, extra: string[], i = 50): boolean =>
  * A name is looked for where a run starts (`d`: the start or a delimiter, put back), not from
  * every character of a 30 KB value, which took seconds. A name starts after a `/` or `;` too: in a
  * path (`/women/cardigans/size=m`, `/list;sort=price`) the words before it are no part of it.
+ * Nothing or only `=` after a name hides nothing: that is base64's padding (a cursor `…jWTi==`).
  */
 const inner = (v: string, extra: string[]): string =>
-  v.replace(/(^|[?&=#;/])([^?&=#;/]+)=([^&#]*)/g, (m, d, n, x) => (denied(n, extra) || hides(x, extra) ? d + n + '=redacted' : m));
+  v.replace(/(^|[?&=#;/])([^?&=#;/]+)=([^&#]*)/g, (m, d, n, x) => ((denied(n, extra) || hides(x, extra)) && /[^=]/.test(x) ? d + n + '=redacted' : m));
 
 /**
  * Returns `url` without a user name or password, with deny-listed query values replaced by
