@@ -155,3 +155,14 @@ test.each([
 ])('a base64 value ending in = keeps its letters: %s', (input) => {
   expect(redactUrl(input)).toBe(input);
 });
+
+// PHP (session.use_trans_sid) and shops built on it put the session id in links as PHPSESSID= or
+// sessid= for a visitor whose cookies they have not seen, as Java servers
+// do with ;jsessionid=: a session id, though its name does not contain `session`.
+test.each([
+  ['https://shop.ex/cart.php?PHPSESSID=9f8e7d6c5b4a&x=1', 'https://shop.ex/cart.php?PHPSESSID=redacted&x=1'],
+  ['https://shop.ex/index.php?sessid=9f8e7d6c5b4a', 'https://shop.ex/index.php?sessid=redacted'],
+  ['https://shop.ex/login?next=%2Fcart.php%3FPHPSESSID%3D9f8e7d6c5b4a', 'https://shop.ex/login?next=%2Fcart.php%3FPHPSESSID%3Dredacted'],
+])('a PHP session id in a URL is redacted: %s', (input, output) => {
+  expect(redactUrl(input)).toBe(output);
+});
