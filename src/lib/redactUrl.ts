@@ -2,9 +2,10 @@
  * Query parameter names that are always redacted. Substring matches on purpose:
  * `reset_token`, `user_email`, `new_password` are all caught; so are the signatures and
  * credentials of signed URLs (`X-Amz-Signature`, `X-Amz-Credential`, Azure's `sig`), which
- * work as passwords for whoever holds the link.
+ * work as passwords for whoever holds the link. `sessid`: PHP's PHPSESSID, which its trans-sid puts in
+ * links for a visitor whose cookies it has not seen (as Java servers do with ;jsessionid=).
  */
-const DENY = /pass|pwd|secret|token|auth|e-?mail|session|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
+const DENY = /pass|pwd|secret|token|auth|e-?mail|sess(ion|id)|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
 // `%` in the local part: an address in a query value is percent-encoded (jane%2Bshop%40…);
 // without it only `shop%40…` matched, which left `jane` and a broken `%` escape behind.
 // `%2540`: an address encoded twice (a URL in a URL, or a mail tool's link) is one too. At most
