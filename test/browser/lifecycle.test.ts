@@ -220,3 +220,34 @@ test('a tag in <body> that Turbo runs again on each visit says nothing; the web-
   await expect.poll(() => got.flat().filter((n) => n == 'page').length, { timeout: 5000 }).toBe(4);
   await page.close();
 });
+
+// A server that saw the visitor say no (a consent form it handled) renders data-consent="denied" on
+// the next page; under Turbo that page's tag runs again without a reload: that is a revoke.
+test('a Turbo visit whose tag says data-consent="denied" stops tracking and erases the queue', async () => {
+  got.length = 0;
+  const tagHtml = (consent: string) => `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-consent="${consent}" data-flush-interval="100"></script>`;
+  pages['/turbo-no'] = `<!doctype html><html><head><title>Turbo</title>${README_STUB}</head><body><p>One</p>${tagHtml('granted')}</body></html>`;
+  const page = await browser.newPage();
+  await page.goto(origin + '/turbo-no');
+  await page.waitForFunction(() => (window as any).waymark.version);
+  await page.evaluate(() => (window as any).waymark('track', 'Before the no'));
+  await expect.poll(() => got.flat(), { timeout: 5000 }).toContain('Before the no');
+  await page.evaluate((body) => {
+    history.pushState({ turbo: true }, '', '/turbo-no/two');
+    const b = document.createElement('body');
+    b.innerHTML = body;
+    document.body.replaceWith(b);
+    for (const old of b.querySelectorAll('script')) {
+      const s = document.createElement('script');
+      s.async = false;
+      for (const a of old.attributes) s.setAttribute(a.name, a.value);
+      old.replaceWith(s);
+    }
+  }, '<p>Two</p>' + tagHtml('denied'));
+  await page.waitForTimeout(500);
+  await page.evaluate(() => (window as any).waymark('track', 'After the no'));
+  await page.waitForTimeout(800);
+  expect(got.flat()).not.toContain('After the no');
+  expect(await page.evaluate(() => indexedDB.databases().then((d) => d.map((x) => x.name)))).not.toContain('waymark');
+  await page.close();
+});
