@@ -892,6 +892,39 @@ describe('persistence and consent', () => {
     expect(s.events.filter((e) => e.element !== undefined && !(e.element instanceof Element))).toEqual([]);
   });
 
+  // The core holds the earliest maxPending events before consent, the engine's own entries among
+  // them; the engine kept as many of the page's other events to judge again at the grant, so it
+  // judged events the core had dropped, and sent entries for touchpoints the collector never gets
+  // (README: events from the collector replay as they ran in the browser).
+  test('judged again at consent, only the events the core held make entries: every entry sent has its touchpoint sent too', async () => {
+    const rules = {
+      stages: ['awareness', 'consideration'],
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', when: { event: 'Pricing Viewed' } },
+      ],
+    } as Rules;
+    const c = fakeCollector();
+    const first = start(journey(rules), { consent: 'granted' });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Hello');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    const s = start(journey(rules), { maxPending: 4 });
+    s.t.page(); // held: the page view, its entry (awareness)
+    s.t.track('Scrolled'); // held
+    s.t.track('Scrolled'); // held: 4, the core is full
+    s.t.track('Pricing Viewed'); // dropped, and its entry (consideration)
+    s.t.consent('granted');
+    await until(() => c.requests.length, 'a batch');
+    await s.t.flush();
+    const sent = c.events();
+    const ids = sent.map((e) => e.messageId);
+    expect(sent.map(name)).toEqual(['page', 'Scrolled', 'Scrolled', ENTERED]);
+    expect(sent.filter((e) => e.event == ENTERED).filter((e) => !ids.includes((e.properties!.touchpoint as any).messageId))).toEqual([]);
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
