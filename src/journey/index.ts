@@ -48,6 +48,8 @@ export function journey(source: Rules | string): Plugin {
   let missed: StageChange | 0;
   /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
   let lost: 0 | 1;
+  /** The events seen before the saved visitor is read, this engine's entries among them, as the core counts what it holds. */
+  let seen = 0;
   // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
   const share = () => {
     post = clearTimeout(post);
@@ -253,6 +255,8 @@ export function journey(source: Rules | string): Plugin {
       // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
       // Kept to be voided at the saved visitor's read, as many as the core holds: no more
       // (under `latest`, a page that stays pending or denied enters stages without end).
+      // (`seen`: every event counts, as the core holds the earliest maxPending of them all.)
+      restored || seen++;
       if (mine.has(e.properties?.touchpoint as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
@@ -272,10 +276,10 @@ export function journey(source: Rules | string): Plugin {
           }
         }),
       );
-      // Kept to be judged again at the saved visitor's read, as many as the core holds for
-      // it; a denied page's events are dropped, and count for nothing.
+      // Kept to be judged again at the saved visitor's read, those the core holds for it (an
+      // event it dropped must make no entry); a denied page's events are dropped, and count for nothing.
       if (ctx.consentState == 'denied') lost = 1;
-      else if (!restored && early.length < ctx.options.maxPending!) early.push([e, m]);
+      else if (!restored && seen <= ctx.options.maxPending!) early.push([e, m]);
       judge(e, m);
     },
     restore(v) {
