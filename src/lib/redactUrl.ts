@@ -2,8 +2,8 @@
  * Query parameter names that are always redacted. Substring matches on purpose:
  * `reset_token`, `user_email`, `new_password` are all caught; so are the signatures and
  * credentials of signed URLs (`X-Amz-Signature`, `X-Amz-Credential`, Azure's `sig`), which
- * work as passwords for whoever holds the link. `sessid`: PHP's PHPSESSID, which its trans-sid puts in
- * links for a visitor whose cookies it has not seen (as Java servers do with ;jsessionid=).
+ * work as passwords for whoever holds the link. `sessid`: PHP's PHPSESSID, which its trans-sid
+ * puts in links for a visitor whose cookies it has not seen (as Java servers do with ;jsessionid=).
  */
 const DENY = /pass|pwd|secret|token|auth|e-?mail|sess(ion|id)|^(sid|sig|code)$|key$|api.?key|signature|credential|jwt|ticket|nonce|hmac|ssn|card|phone|otp/i;
 // `%` in the local part: an address in a query value is percent-encoded (jane%2Bshop%40…);
@@ -21,8 +21,9 @@ const denied = (k: string, extra: string[]) => DENY.test(k) || extra.includes(k.
 /**
  * Whether value `v` names a deny-listed parameter, as it reads or decoded again and again: a URL
  * in a URL is encoded once more at each level, or twice at once (a redirect that encodes an
- * encoded `next`), so the levels are not told by its `=`. A `=` ending a run is base64's padding. One split a decoding, not a recursion
- * per `=` (thousands of them ended the stack); past 50 decodings it is taken to.
+ * encoded `next`), so the levels are not told by its `=`. A `=` ending a run is base64's
+ * padding. One split a decoding, not a recursion per `=` (thousands of them ended the stack);
+ * past 50 decodings it is taken to.
  */
 const hides = (v: string, extra: string[], i = 50): boolean =>
   !i || v.split(/[?&#;/]/).some((p) => p.replace(/=+$/, '').split('=').slice(0, -1).some((n) => denied(n, extra))) || (v != (v = unescape(v)) && hides(v, extra, i - 1));
