@@ -147,6 +147,19 @@ test('a radio group in its own fieldset inside a fieldset step is part of that s
   expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'checkout', step: 'shipping' }]]);
 });
 
+// A <fieldset disabled={busy}> around the whole form disables every control while it is sent
+// (Remix's and Bootstrap's pattern): it is the form, not its one step, and the sections in it
+// are still its steps.
+test('a fieldset around the whole form (its button included, to disable it while sending) is no step: the fieldsets in it are', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset><fieldset name="shipping"><input name="street"></fieldset>' +
+    '<fieldset name="payment"><input name="coupon"></fieldset><button>Pay</button></fieldset></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'checkout', step: 'shipping' }]]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
