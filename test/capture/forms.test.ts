@@ -606,6 +606,24 @@ test('teardown: nothing is tracked after it', () => {
   expect(track).toHaveBeenCalledTimes(1);
 });
 
+// A route change leaves a form still on the page to be looked at again a second later; a
+// teardown within that second (React unmounting the tracker's component, StrictMode, a hot
+// reload) must leave no timer behind to track with the context it was given.
+test('teardown within the second after a route change: no timer is left, nothing is tracked after it', async () => {
+  const track = vi.fn();
+  const me = forms();
+  const off = me.setup!({ track } as unknown as PluginContext) as () => void;
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'x');
+  // Its Form Started came through, then the route changed: the form is still on the page.
+  me.beforeSend!({ type: 'track', event: 'Form Started', element: $('#checkout'), context: { page: {} } } as any);
+  me.beforeSend!({ type: 'page', messageId: 'm1', context: { page: {} } } as any);
+  off();
+  $('#checkout').remove(); // the new route rendered
+  await new Promise((r) => setTimeout(r, 1100));
+  expect(track.mock.calls.map((c) => c[0])).toEqual(['Form Started']);
+});
+
 // On a bare `pagehide` (Safari, or a link navigation in Chromium) the core's page-hide
 // listener runs after the modules' (it is added after their setup), so the abandonment
 // made in forms' handler rides in the same beacon.
