@@ -26,6 +26,8 @@ interface FormState {
   x?: 1;
   /** its Form Started has come through beforeSend: a page view after that is one it started before */
   p?: 1;
+  /** the look, a second after a route change, whether the form is still on the page */
+  w?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -87,10 +89,11 @@ export function forms(): Plugin {
   // there is looked at again a second later; one still there then (a wizard whose steps are
   // routes in one form, a search box in the header) is still being filled. (With a form, the
   // state `s` of that form.)
+  // The look a second later is the latest route change's (`w`, cleared on teardown).
   const abandon = (e: any, s?: any, form?: any): any =>
     form
-      ? e.messageId && !s.x && form.isConnected
-        ? setTimeout(() => form.isConnected || abandon(e, s, form), 1e3)
+      ? (clearTimeout(s.w), e.messageId && !s.x && form.isConnected)
+        ? (s.w = setTimeout(() => form.isConnected || abandon(e, s, form), 1e3))
         : (s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form))
       : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
 
@@ -175,7 +178,7 @@ export function forms(): Plugin {
       const offs = 'focusin input change invalid submit waymark:step freeze pagehide'
         .split(' ')
         .map((type, i) => safeListen(i > 6 ? window : document, type, i > 5 ? abandon : onEvent));
-      return () => offs.forEach((off) => off());
+      return () => (offs.forEach((off) => off()), states.forEach((s) => clearTimeout(s.w)));
     },
     beforeSend(e) {
       const f = e.element;
