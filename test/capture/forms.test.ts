@@ -360,6 +360,26 @@ test('a form that the router removes just after the URL changed is abandoned a m
   expect(c.events().slice(5).map((e) => [e.event, e.properties])).toEqual([['Form Abandoned', expect.objectContaining({ form: 'search', lastField: 'q' })]]);
 });
 
+// React Router 7 changes the URL, then renders the next route in a transition: a lazy route
+// (React.lazy) keeps the old one on the page until its code has loaded, over a second on a slow
+// phone. The form the next route takes off the page is left all the same, soon after.
+test('a form that a lazy route takes off the page 1.5 s after the URL changed is abandoned soon after, not at the next route change', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  history.pushState(null, '', '/help');
+  await new Promise((r) => setTimeout(r, 1500)); // the route's code loading
+  now += 1500;
+  $('#checkout').remove();
+  await new Promise((r) => setTimeout(r, 2600));
+  now += 2600;
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned']);
+  expect(c.events()[3].properties).toMatchObject({ form: 'checkout', lastField: 'email' });
+  expect(c.events()[3].context.page.path).toBe('/');
+}, 10_000);
+
 // The landing page view waits, in order, behind a hold: the saved visitor being read after a
 // grant, or a rules file loading (up to 5 s). A form the visitor starts meanwhile is no form
 // of a page left behind: the page view was made before it started.
