@@ -85,15 +85,16 @@ export function forms(): Plugin {
   // file loading) while the visitor started one on it. Those are the forms whose Form Started
   // came through here before it (`p`): events keep their order, the clock may not (a start in
   // the same millisecond, a clock set back). And it leaves only those that the new route took
-  // off the page: React Router and Vue Router render it after changing the URL, so a form still
-  // there is looked at again a second later; one still there then (a wizard whose steps are
-  // routes in one form, a search box in the header) is still being filled. (With a form, the
-  // state `s` of that form.)
-  // The look a second later is the latest route change's (`w`, cleared on teardown).
-  const abandon = (e: any, s?: any, form?: any): any =>
+  // off the page: React Router and Vue Router render it after changing the URL (a lazy route
+  // once its code has loaded, seconds later on a slow phone), so a form still there is looked at
+  // again 1, 3, 7 and 15 s later (`k`: the wait before the next look); one still there then (a
+  // wizard whose steps are routes in one form, a search box in the header) is still being
+  // filled. (With a form, the state `s` of that form.) The looks are the latest route change's
+  // (`w`, cleared on teardown).
+  const abandon = (e: any, s?: any, form?: any, k = 1e3): any =>
     form
       ? (clearTimeout(s.w), e.messageId && !s.x && form.isConnected)
-        ? (s.w = setTimeout(() => form.isConnected || abandon(e, s, form), 1e3))
+        ? k < 9e3 && (s.w = setTimeout(() => abandon(e, s, form, k * 2), k))
         : (s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form))
       : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
 
