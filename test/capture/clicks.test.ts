@@ -527,6 +527,25 @@ test("an icon button component whose shadow <button> holds only an icon (no slot
   ]);
 });
 
+// An app that is one component (<my-app>, Lit or Stencil) with icon buttons at the top of its
+// template (a back-to-top button, a chat launcher: `<button class="to-top" title="Back to top"><svg>`)
+// is no icon button component: README says its clicks are the buttons in its template, not
+// <my-app> every time.
+test('an app that is one component, with icon-only buttons at the top of its template: each is its own button, not the app', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<my-app id="app"></my-app>';
+  const app = $('#app').attachShadow({ mode: 'open' });
+  app.innerHTML =
+    '<main><a href="https://shop.test/">Home</a></main><button class="to-top" title="Back to top"><svg><path></path></svg></button>' +
+    '<button class="chat"><svg><path></path></svg></button>';
+  for (const p of app.querySelectorAll('path')) p.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { tag: 'button', classes: ['to-top'], selector: 'button.to-top' },
+    { tag: 'button', classes: ['chat'], selector: 'button.chat' },
+  ]);
+});
+
 // What design systems render for menus, tabs and router links that are not <a>: Radix's
 // DropdownMenu.Item and MUI's MenuItem (<div|li role="menuitem">, checkbox and radio items),
 // a <div role="tab">, a <span role="link">.
