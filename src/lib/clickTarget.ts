@@ -41,13 +41,18 @@ export const clickTarget = (e: Event): Element[] | null | false | undefined => {
   if (link) return [link, link];
   // Two querySelector calls, in the component's own small tree, and only for a click in one.
   // A button at the top of the shadow root with no text and no label (an icon button's
-  // `<button part="base"><svg>`) describes nothing: the component does. (A link says where it goes.)
+  // `<button part="base"><svg>`) describes nothing: the component does, if that is the only button
+  // or link in it (an app that is one component has more). (A link says where it goes.)
   return [
     el,
     h &&
     !h.shadowRoot?.querySelector(FIELDS) &&
     (el.querySelector('slot') ||
-      (el.parentNode == h.shadowRoot && el.localName == 'button' && !el.textContent!.trim() && !el.getAttribute('aria-label')) ||
+      (el.parentNode == h.shadowRoot &&
+        el.localName == 'button' &&
+        !el.textContent!.trim() &&
+        !el.getAttribute('aria-label') &&
+        h.shadowRoot!.querySelectorAll('a,button').length < 2) ||
       [...h.attributes].some((a) => !a.name.indexOf('data-waymark-')))
       ? h
       : el,
