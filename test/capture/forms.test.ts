@@ -160,6 +160,25 @@ test('a fieldset around the whole form (its button included, to disable it while
   expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'checkout', step: 'shipping' }]]);
 });
 
+// A wizard whose steps are routes in one form the layout keeps (or a React wizard rendering
+// {step == 1 && <fieldset>}): each step's fieldset is rendered anew when the visitor comes to it,
+// Back included. Going back completes nothing, and each step counts once (README).
+test('a wizard that renders each step anew (routes in one form, Back then Next): going back completes nothing, and each step counts once', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form id="signup"><div id="step"></div><button type="button">Next</button></form>';
+  const account = () => ($('#step').innerHTML = '<fieldset name="account"><input name="email"></fieldset>');
+  const profile = () => ($('#step').innerHTML = '<fieldset name="profile"><input name="nick"></fieldset>');
+  account();
+  fill($('[name=email]'), 'a@b.co');
+  profile(); // Next
+  fill($('[name=nick]'), 'zz');
+  account(); // Back, to fix the email
+  focus($('[name=email]'));
+  profile(); // Next again
+  focus($('[name=nick]'));
+  expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'signup', step: 'account' }]]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
