@@ -21,7 +21,7 @@ interface FormState {
   n: Set<Element | string>;
   /** the step container the user is in, and the steps completed */
   s?: Element | null;
-  d: Set<Element | string>;
+  d: Set<string>;
   /** submitted or abandoned: no Form Abandoned any more */
   x?: 1;
   /** its Form Started has come through beforeSend: a page view after that is one it started before */
@@ -70,14 +70,13 @@ export function forms(): Plugin {
     return s;
   };
 
+  // A step container's name. Steps are told apart by it: a wizard renders a step anew (a new
+  // element) when the visitor comes back to it.
+  const stepName = (step: Element) => step.getAttribute('data-waymark-step') || nameOf(step);
   // Starts the form if needed (a custom wizard's first step can come before any input).
-  const stepDone = (form: Element, step: Element | string) => {
+  const stepDone = (form: Element, step: string) => {
     const done = start(form).d;
-    if (done.has(step)) return;
-    done.add(step);
-    send('Step Completed', form, {
-      step: typeof step == 'string' ? step : step.getAttribute('data-waymark-step') || nameOf(step),
-    });
+    done.has(step) || (done.add(step), send('Step Completed', form, { step }));
   };
 
   // `e`: the page-hide or freeze event, or a page view. A page view leaves only the forms started
@@ -159,8 +158,10 @@ export function forms(): Plugin {
       (x) => x.contains(el) && [...((form as HTMLFormElement).elements || [])].some((f) => !x.contains(f)),
     );
     // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
-    // to fix an address, does not complete the step left.
-    if (s.s && inForm != s.s && !(inForm && s.s.compareDocumentPosition(inForm) & 2)) stepDone(form, s.s);
+    // to fix an address, does not complete the step left, nor does going back to one completed
+    // (rendered anew: the step left, now off the page, follows every node).
+    const n = inForm && stepName(inForm);
+    if (s.s && n != stepName(s.s) && !(n && (s.s.compareDocumentPosition(inForm!) & 2 || s.d.has(n)))) stepDone(form, stepName(s.s));
     s.s = inForm;
   };
 
