@@ -207,6 +207,23 @@ test('a click in an editor (contenteditable) is not described: its text is what 
   expect((await sent()).map((e) => e.properties!.id)).toEqual(['out']);
 });
 
+// Editors keep what the user placed in a message as non-editable islands (contenteditable="false"):
+// a mention chip (`<span contenteditable="false" role="link">@Jane Doe</span>`, a link since menu
+// items, tabs and role=link are actionable), an embedded card's button. They are still the user's
+// message: README says a click anywhere in an editor is not a click.
+test('a click on a non-editable island in an editor (a mention chip with role=link, a card with a button) is not described', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div contenteditable="true"><p>Dear team, <span contenteditable="false" role="link" id="m"><b>@Jane Doe</b></span> will call.</p>' +
+    '<div contenteditable="false"><p>Invoice for Jane Doe</p><button id="card">Open</button></div></div><button id="out">Send</button>';
+  click($('#m b'));
+  click($('#card'));
+  click($('#out'));
+  const events = await sent();
+  expect(events.map((e) => e.properties!.id)).toEqual(['out']);
+  expect(JSON.stringify(events)).not.toMatch(/Jane/);
+});
+
 test('PII: typed values appear in no request at all', async () => {
   const { c, t } = start();
   document.body.innerHTML =

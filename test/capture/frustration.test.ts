@@ -430,6 +430,16 @@ test("not judged, and never described: a click in an editor on a component the e
   expect(await props()).toEqual([]);
 });
 
+test('a rage click on a mention chip in an editor (a non-editable island, role=link) carries its selector only, never the text the user wrote', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<div contenteditable="true">Dear team, <span contenteditable="false" role="link" id="m">@Jane Doe</span> will call.</div>';
+  fakeTimers();
+  for (const at of [0, 100, 200]) click($('#m'), 5, 5, at);
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([['Rage Click', { selector: '#m' }]]);
+});
+
 test('not dead: a design-system button wrapped in a link (<a href><x-button>) that loads another document slowly', async () => {
   const { props } = await start();
   document.body.innerHTML = '<main><a id="go" href="/pricing"><x-button id="see">See pricing</x-button></a></main>';
