@@ -10,5 +10,7 @@ export const FIELDS = 'input,select,textarea,option';
  */
 export const actionable = (el: Element): Element | null | false => {
   const a = el.closest('a,button,[role=button],[role=link],[role=tab],[role^=menuitem],input[type=submit],input[type=button],label,summary,[data-waymark-event]');
-  return !(el as HTMLElement).isContentEditable && (a == el || !el.matches(FIELDS)) && a;
+  // In an editor: editable, or in a non-editable island in one (a mention chip, an embedded card:
+  // contenteditable="false"), which is still the user's message.
+  return !el.closest('[contenteditable]:not([contenteditable=false])') && (a == el || !el.matches(FIELDS)) && a;
 };
