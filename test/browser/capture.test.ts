@@ -234,6 +234,27 @@ describe('capture through the script tag', () => {
     env.account({ expected: ctx.tracked() });
   });
 
+  // The forwarded click is told by the user's click's timeStamp: a user's own clicks never share
+  // one, so a genuine burst on a label is still rage, and so is one made with the keyboard
+  // (Space on a focused button: each click's timeStamp is its key's).
+  it.skipIf(!frustrationReady)('three quick clicks on a label are one Rage Click, as are three quick Space presses on a button', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/design-system.html');
+    for (let i = 0; i < 3; i++) await t.page.click('#gift', { position: { x: 5, y: 5 } });
+    await t.page.waitForTimeout(1200);
+    await t.page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<button id="noop" type="button">Apply</button>'));
+    await t.page.focus('#noop');
+    for (let i = 0; i < 3; i++) await t.page.keyboard.press('Space');
+    await t.page.waitForTimeout(1200);
+    await t.cmd('track', 'Done Clicking');
+    await collector.waitFor((c) => c.events().some((e) => e.event == 'Done Clicking'), 'the marker');
+    await collector.quiet(400);
+    expect(only(events(), 'Rage Click').map((e) => (e.properties as any).selector)).toEqual(['#gift', '#noop']);
+    env.account({ expected: ctx.tracked() });
+  });
+
   it.skipIf(!frustrationReady)('a link around a design-system button (<a href><x-button>) loading another document slowly is no Dead Click, and its click is the link', async () => {
     const { collector } = env;
     env.site.set({ consent: 'granted', delays: { '/pricing.html': 3000 } });
