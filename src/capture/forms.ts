@@ -159,9 +159,9 @@ export function forms(): Plugin {
     );
     // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
     // to fix an address, does not complete the step left, nor does going back to one completed
-    // (rendered anew: the step left, now off the page, follows every node).
+    // (rendered anew: the step left is off the page, where the order is the browser's whim).
     const n = inForm && stepName(inForm);
-    if (s.s && n != stepName(s.s) && !(n && (s.s.compareDocumentPosition(inForm!) & 2 || s.d.has(n)))) stepDone(form, stepName(s.s));
+    if (s.s && n != stepName(s.s) && !(n && ((s.s.isConnected && s.s.compareDocumentPosition(inForm!) & 2) || s.d.has(n)))) stepDone(form, stepName(s.s));
     s.s = inForm;
   };
 
