@@ -197,6 +197,18 @@ test('a wizard that renders each step anew completes the step left whatever orde
   expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'signup', step: 'account' }]]);
 });
 
+// A wizard that renders one step at a time, its Next button in the step: the step holds every
+// control of the form, and is still a step (only one around other fieldsets is the whole form's).
+test('a wizard that renders one step at a time, its buttons inside the step fieldset, completes each step', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form id="signup"></form>';
+  $('#signup').innerHTML = '<fieldset name="account"><input name="email"><button type="button">Next</button></fieldset>';
+  fill($('[name=email]'), 'a@b.co');
+  $('#signup').innerHTML = '<fieldset name="profile"><input name="nick"><button>Create account</button></fieldset>';
+  fill($('[name=nick]'), 'zz');
+  expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'signup', step: 'account' }]]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
