@@ -209,6 +209,18 @@ test('a wizard that renders one step at a time, its buttons inside the step fiel
   expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'signup', step: 'account' }]]);
 });
 
+// Rails (form_with) and Django ({% csrf_token %}) put a hidden token first in the form, outside the
+// fieldset the page wraps the rest in.
+test('a fieldset around the whole form but its hidden CSRF token is no step either: the fieldsets in it are', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><input type="hidden" name="authenticity_token" value="t"><fieldset><fieldset name="shipping"><input name="street"></fieldset>' +
+    '<fieldset name="payment"><input name="coupon"></fieldset><button>Pay</button></fieldset></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  expect((await props()).slice(1)).toEqual([['Form Step Completed', { form: 'checkout', step: 'shipping' }]]);
+});
+
 test('custom wizards report steps with a waymark:step CustomEvent', async () => {
   const { props, seen } = start();
   document.body.innerHTML = '<form class="wizard"><div id="s1"><button type="button" id="next">Next</button></div></form>';
