@@ -151,11 +151,12 @@ export function forms(): Plugin {
     s.l = fieldName(el);
     // Steps: [data-waymark-step] containers when the form has any, else fieldsets; the outermost
     // in the form (the first in document order) that holds the field: a fieldset in a step (a
-    // radio group's) is part of it; one that holds every control of the form, its buttons too (a
-    // <fieldset disabled> that disables the form while it is sent), is the form, no step. Undefined
-    // for a field in none, or outside the form (form="id").
-    const inForm = [...form.querySelectorAll(form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset')].find(
-      (x) => x.contains(el) && [...((form as HTMLFormElement).elements || [])].some((f) => !x.contains(f)),
+    // radio group's) is part of it; one around others that holds every control of the form, its
+    // buttons too (a <fieldset disabled> that disables the form while it is sent; a CSRF token may
+    // be outside), is the form, no step. Undefined for a field in none, or outside the form (form="id").
+    const sel = form.querySelector('[data-waymark-step]') ? '[data-waymark-step]' : 'fieldset';
+    const inForm = [...form.querySelectorAll(sel)].find(
+      (x) => x.contains(el) && !(x.querySelector(sel) && [...(form as HTMLFormElement).elements].every((f: any) => x.contains(f) || f.type == 'hidden')),
     );
     // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
     // to fix an address, does not complete the step left, nor does going back to one completed
