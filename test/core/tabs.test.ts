@@ -318,6 +318,34 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect(JSON.stringify(await dump(idb))).not.toMatch(/alice/);
   });
 
+  // The other side of the test above: what a tab tells after its own revoke and grant is told
+  // after the revoke, whenever the other tabs get to hear it (a site's consent callback that
+  // identifies the user again once granted, or a tab busy or frozen when the revoke arrives).
+  test.each(['login (identify)', 'logout (reset)'])('a %s told after a revoke and a grant in one tab reaches the other tabs, though they hear it after they heard the revoke', async (what) => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    // A tab whose own banner has not answered yet: it holds no database.
+    const b = createTracker({ endpoint, flushInterval: 60_000 });
+    await settle();
+    a.consent('denied');
+    a.consent('granted');
+    if (what.startsWith('login')) a.identify('bob');
+    else a.reset();
+    await settle();
+    await tick(20);
+    await settle();
+    a.track('After in A');
+    b.track('After in B');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = c.events().filter((e) => e.event?.startsWith('After'));
+    if (what.startsWith('login')) expect(after.map((e) => e.userId)).toEqual(['bob', 'bob']);
+    else expect(after[1].anonymousId).toBe(after[0].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
