@@ -90,7 +90,10 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abandoned: Store | undefined;
   /** A revoke's erasure: a grant that follows reads only once it is done, or its open would block the delete. */
   let dropping: Promise<unknown> = Promise.resolve();
-  /** When this tab last revoked, or heard of a revoke: who the visitor is, told before then, is void. */
+  /**
+   * When this tab last revoked: who the visitor is, told before then, is void. Not when it heard of
+   * a revoke: a tab busy (or frozen) then hears it late, after what the revoking tab told since.
+   */
   let revoked = 0;
   /** reset() ran before the saved visitor was read: the saved ids must not come back. */
   let fresh = 0;
@@ -736,7 +739,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     } else if (next == 'denied') {
       // Forget everything, in memory and on disk: the queue, the ids and the stage, earlier visits' too.
       const s = store;
-      revoked = Date.now();
+      fromOtherTab || (revoked = Date.now());
       store = hydrated = undefined;
       held = rows = [];
       heldDropped = 0;
@@ -896,7 +899,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
     // after the revoke: it must not name or link the visitor a new grant starts. Nor when this tab
     // has granted again already (a preference centre toggled off and on in one go): it was told
-    // before this tab revoked, or heard of the revoke (the same millisecond counts as before).
+    // before this tab revoked (the same millisecond counts as before). A revoke heard from another
+    // tab reaches this one in order with what that tab tells after it, which counts.
     const heard = safe(({ data: d }: MessageEvent) =>
       typeof d == 'string'
         ? setConsent(d as ConsentState, true)
