@@ -147,6 +147,28 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await a.shutdown();
   });
 
+  // Another page's logout saved the next visitor ({ a, n: 0 }: no session yet). The page shown
+  // again must not carry the forgotten visitor's session over to them: the session id would link
+  // the visitor who left to the next one, which reset() is there to prevent.
+  test("Back after a logout on another page: the return's page view starts the next visitor's first session, not the forgotten visitor's", async () => {
+    const c = fakeCollector();
+    const a = await cachedAs('user-123', { capture: [pageViews()] });
+    const old = (await dump(idb)).v;
+    await set('v', { a: 'after-logout', n: 0 }, createStore('waymark', 'q')); // another page's reset(), nothing tracked since
+    bfcache('pageshow'); // pageViews() counts the return at once
+    await settle();
+    a.track('Next');
+    await a.flush();
+    await settle();
+    const back = c.events().filter((e) => e.type == 'page').at(-1)!;
+    const next = c.events().find((e) => e.event == 'Next')!;
+    expect([back.anonymousId, back.userId]).toEqual(['after-logout', null]);
+    expect([back.context.session.id == old.s, next.context.session.id == old.s]).toEqual([false, false]);
+    expect(back.context.session.number).toBe(1);
+    expect((await dump(idb)).v.s).not.toBe(old.s);
+    await a.shutdown();
+  });
+
   test('a reset() (logout) made while Back reads the saved visitor again is not undone when the read answers', async () => {
     const c = fakeCollector();
     const a = await cachedAs('user-123');
