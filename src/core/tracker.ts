@@ -700,8 +700,10 @@ export function createTracker(options: TrackerOptions): Tracker {
           savedUser = saved.u || null;
           // A returning visitor keeps their ids, and their session if it is still open; an
           // identify() on this page, identify(null) included, wins over the saved user.
+          // Shown again after another page's logout: this page's session was the visitor who left,
+          // and must not link them to the next one, who gets a session of their own.
           const same = started - saved.t! < o.sessionTimeout;
-          to = { ...saved, ...temp, a: saved.a, u: named ? temp.u : savedUser, s: same ? saved.s : temp.s, n: same ? saved.n : (saved.n || 0) + 1 };
+          to = { ...saved, ...temp, a: saved.a, u: named ? temp.u : savedUser, s: same ? saved.s : again && saved.a != temp.a ? uuid() : temp.s, n: same ? saved.n : (saved.n || 0) + 1 };
           fresh || (v = to);
           [...waiting, ...held].forEach(adopt);
         }
