@@ -478,6 +478,41 @@ describe('a revoke in one tab is every tab\'s', () => {
     await b.shutdown();
   });
 
+  // A tab holding no database (its banner has not answered yet) hears the revoke and the grant of
+  // a preference centre toggled off and on in tab A first, and opens the database at once for its
+  // grant; then tab B, which held it open, hears them. B's own delete, asked for only then, must
+  // not wait behind C's connection: every later open would wait behind it (and time out into
+  // memory), and it would erase the new visitor once C closes.
+  test('a revoke and a grant at once in one tab, heard first by a tab holding no database, then by one holding it: the database stays usable', async () => {
+    fakeCollector();
+    const errors: string[] = [];
+    const c = createTracker({ endpoint, flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    for (const t of [a, b, c]) t.on('error', (e) => errors.push(e.code + ': ' + e.message));
+    await settle();
+    b.identify('alice');
+    b.track('Old');
+    await settle();
+    a.consent('denied');
+    a.consent('granted');
+    await settle();
+    await tick(50);
+    await settle();
+    const opens = await new Promise((res) => {
+      const r = idb.open('waymark');
+      r.onsuccess = () => (r.result.close(), res('opens'));
+      setTimeout(() => res('blocked'), 1000);
+    });
+    expect(opens).toBe('opens');
+    a.track('After in A');
+    await settle();
+    await tick(20);
+    expect((await queued(idb)).map((e) => e.event)).toContain('After in A');
+    expect(errors).toEqual([]);
+    await Promise.all([a, b, c].map((t) => t.shutdown()));
+  });
+
   test("while a tab's shutdown() waits for its batch in flight, a revoke in another tab still aborts that request and erases what it holds", async () => {
     let signal: AbortSignal | undefined;
     const c = fakeCollector(
