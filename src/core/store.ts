@@ -21,7 +21,7 @@ export interface Store {
   update(key: string, fn: (old: any) => any): Promise<void>;
   /** Set on the memory fallback. */
   mem?: 1;
-  /** Erases everything, the database included, if this store opened it: the delete is asked for at once. */
+  /** Empties and closes what this store opened (the tracker deletes the database). */
   drop(): Promise<unknown>;
   close(): Promise<unknown>;
 }
@@ -79,11 +79,8 @@ export function idbStore(name: string): Store {
         r.onsuccess = () => s.put(fn(r.result), k);
         return done(s.transaction);
       }),
-    // The delete is asked for at once, before the other tabs hear of the revoke and grant again:
-    // asked later, it would queue behind the connection their new grant opens, and wait on it for
-    // good (the other tabs' opens with it), to erase their new visitor once that tab closes. Our
-    // own connection is emptied and closed, or the delete waits on it.
-    drop: () => (held ? Promise.all([dropDatabase(name), use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close)]) : close()),
+    // Our own connection is emptied and closed, or the revoking tab's delete waits on it.
+    drop: () => (held ? use('readwrite', (s) => (s.clear(), done(s.transaction))).then(close, close) : close()),
     close,
   };
 }

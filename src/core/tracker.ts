@@ -758,8 +758,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       resetVisitor(1);
       // The IndexedDB queue given up for memory after a failed write is on disk too. The tab that
       // revokes deletes the database whatever it holds (an earlier visit's), before it tells the
-      // others; a tab that hears of it deletes only if it holds the database open: one that holds
-      // nothing could ask once another tab has granted again and opened it, and wait on it for good.
+      // others, whose connections hold that delete back until they hear of it and close them. They
+      // ask for no delete of their own: asked only then, it could queue behind the connection a tab
+      // that heard first opened for a new grant, and wait on it for good (every later open with it).
       dropping = Promise.all([s?.drop(), abandoned?.drop(), fromOtherTab || dropDatabase(o.storageName)]);
       abandoned = undefined;
     } else return fail('consent', `consent("${next}"): use "granted" or "denied"`);
