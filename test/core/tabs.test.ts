@@ -368,6 +368,33 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await b.shutdown();
   });
 
+  // A revoke erased the visitor everywhere: a logout while denied has nothing saved to keep from
+  // coming back. The visitor another tab starts at the next grant is the one every tab continues.
+  test('a logout (reset) while denied, then a grant in another tab: both tabs continue one visitor', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.consent('denied');
+    await until(() => b.consentState == 'denied', 'B denied');
+    b.reset(); // the user logs out in B while consent is off
+    await settle();
+    a.consent('granted');
+    await until(() => b.consentState == 'granted', 'B granted');
+    await settle();
+    await tick(20);
+    a.track('In A');
+    b.track('In B');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const [ea, eb] = ['In A', 'In B'].map((n) => c.events().find((e) => e.event == n)!);
+    expect(eb.anonymousId).toBe(ea.anonymousId);
+    expect((await dump(idb)).v.a).toBe(ea.anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
