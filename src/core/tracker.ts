@@ -790,8 +790,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     // (n: 0 rather than no n: brotli packs it smaller.)
     v = { a, n: 0 };
     dirty = true;
-    // After a revoke there is nothing saved to ignore (a visitor another tab saves since is this one).
-    fresh = revoke ? 0 : 1;
+    // After a revoke, or while denied since, there is nothing saved to ignore (a visitor another tab
+    // saves since is this one).
+    fresh = revoke || state == 'denied' ? 0 : 1;
     t.stage = null;
     each('reset');
   };
