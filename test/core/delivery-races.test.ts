@@ -124,6 +124,41 @@ describe('shutdown() while a batch is in flight', () => {
     }
   });
 
+  // A page hide gives up the Web Lock of the batch in flight, and the request goes on. Shown
+  // again from the back/forward cache, the page is shut down (an SPA's route unmounts the tracker)
+  // before the answer: README says a batch in flight is settled first.
+  test('with Web Locks: a batch still in flight from before a page hide is settled before shutdown() closes the store, and not sent again on the next visit', async () => {
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      configurable: true,
+    });
+    try {
+      const { c, open } = gated();
+      const { t, errors } = await tracker();
+      t.track('A');
+      await settle();
+      t.flush();
+      await until(() => c.requests.length == 1, 'A in flight');
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      const down = t.shutdown();
+      await settle();
+      open(); // the collector took A
+      await down;
+      await settle();
+      expect(errors.map((e) => e.code)).toEqual([]);
+      expect((await queued(idb)).map((e) => e.event)).toEqual([]);
+      const next = await tracker();
+      await next.t.flush();
+      await settle();
+      expect(count(c, 'A')).toBe(1);
+      await next.t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
   test('without Web Locks: the IndexedDB lease is released, so other tabs can flush at once', async () => {
     await shutdownWithABatchInFlight();
     const lease = (await dump(idb)).l;
