@@ -125,6 +125,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let flushing: Promise<void> | undefined;
   let sending: Promise<unknown> | undefined;
+  /** Every loop until it ends, also one whose lock a page hide gave up (its batch still out), for shutdown() to settle. */
+  let looping: Promise<unknown> | undefined;
   let again = false;
   let attempt = 0;
   let retryAt = 0;
@@ -511,7 +513,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
         // The lock is held until the loop ends, or a page hide gives it up (see pagehide).
-        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => loop(s, renew, (unlock = r)).then(r, j))));
+        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => (looping = Promise.all([looping, loop(s, renew, (unlock = r)).then(r, j)])))));
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
         if (!(navigator as any).locks || s.mem) sending = p;
         return p.finally(() => (sending = undefined));
@@ -887,6 +889,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // A batch in flight is settled first (the loop stops after it), or it would be sent again
         // next visit. Not a flush still waiting for another tab's lock: it ends when granted.
         await sending?.catch(() => {});
+        await looping;
         channel?.close();
         // Close the connection, or a later deleteDatabase (a revoke elsewhere) would wait on it.
         await store?.close();
