@@ -159,6 +159,42 @@ describe('shutdown() while a batch is in flight', () => {
     }
   });
 
+  // The batch out when the page was hidden carries the count of events lost before it; the page
+  // shown again sends its next batch while that one is still out. The collector must be told of
+  // each lost event once.
+  test('a page shown again while the batch that reports the dropped count is still out does not report that count again', async () => {
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      configurable: true,
+    });
+    try {
+      const { c, open } = gated();
+      const t = createTracker({ endpoint, batchSize: 100, flushInterval: 60_000, maxPending: 1 });
+      ['A', 'lost 1', 'lost 2'].forEach((n) => t.track(n)); // two beyond maxPending before consent
+      t.consent('granted');
+      await settle();
+      t.flush();
+      await until(() => c.requests.length == 1, 'A in flight');
+      expect(c.requests[0].body.dropped).toBe(2);
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      t.track('B');
+      await settle();
+      t.flush();
+      await until(() => c.requests.length == 2, 'B sent while A is still out');
+      open();
+      await settle();
+      await t.flush();
+      await settle();
+      expect(c.names().sort()).toEqual(['A', 'B']);
+      expect(c.requests.reduce((n, r) => n + (r.body.dropped || 0), 0)).toBe(2);
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
   test('without Web Locks: the IndexedDB lease is released, so other tabs can flush at once', async () => {
     await shutdownWithABatchInFlight();
     const lease = (await dump(idb)).l;
