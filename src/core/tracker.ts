@@ -393,8 +393,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** Picks the oldest events that may be sent, after enforcing the bounds if `first`. */
   const take = async (s: Store, first: boolean) => {
     if (first) await bound(s);
-    // None yet (undefined) is as good as 0 for envelope() and settled().
-    const dropped = await s.get('d');
+    // None yet (undefined) is as good as 0 for envelope() and settled(). Not while a batch of this
+    // page is still out (one a page hide let go on): it carries the count, or leaves it for later.
+    const dropped = inflight.size ? 0 : await s.get('d');
     const keys: string[] = [];
     const parts: string[] = [];
     let size = 0;
