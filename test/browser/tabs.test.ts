@@ -188,6 +188,51 @@ describe('a logout in one tab, a revoke and a grant in the other', () => {
     });
 });
 
+describe('a revoke and a grant at once, with a tab still pending', () => {
+  // Tab C's banner has not answered yet: it holds no database. When tab A's preference centre is
+  // toggled off and on in one go, C may hear of it before tab B, which holds the database open,
+  // and open it at once for its grant: a delete B asked for only when it heard would wait behind
+  // C's connection, and every later open of the database behind it.
+  it('the database stays usable in every tab, and no tab falls back to memory', async () => {
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const b = await ctx.open('/landing.html');
+    env.site.set({ consent: 'pending' });
+    const c = await ctx.open('/pricing.html');
+    env.site.set({ consent: 'granted' });
+    const a = await ctx.open('/pricing.html');
+    await b.cmd('identify', 'alice');
+    await b.cmd('track', 'Old');
+    await env.collector.waitFor((x) => x.events().some((e) => e.event == 'Old'), 'the logged-in visitor');
+    const opens = (t: Tab) =>
+      t.page.evaluate(
+        () =>
+          new Promise((res) => {
+            const r = indexedDB.open('waymark');
+            r.onupgradeneeded = () => r.result.createObjectStore('q');
+            r.onsuccess = () => (r.result.close(), res('opens'));
+            setTimeout(() => res('blocked'), 2000);
+          }),
+      );
+    for (let round = 1; round <= 5; round++) {
+      // B is busy for a moment (a long task: hydration, a big render), so C hears first.
+      const busy = b.page.evaluate(() => new Promise((r) => setTimeout(() => { const end = Date.now() + 300; while (Date.now() < end); r(0); }, 50)));
+      await a.page.waitForTimeout(60);
+      await a.page.evaluate(() => {
+        const w = window as any;
+        w.waymark('consent', 'denied');
+        w.waymark('consent', 'granted');
+      });
+      await busy;
+      await a.page.waitForTimeout(300);
+      expect([round, await opens(a)]).toEqual([round, 'opens']);
+    }
+    await a.page.waitForTimeout(5500); // past the 5 s read timeout
+    expect(ctx.feed.filter((f) => f.kind == 'error').map((f) => f.data.message)).toEqual([]);
+    void c;
+  });
+});
+
 describe('a page that starts denied', () => {
   // The visitor revoked where Waymark does not run (the consent platform's own settings page),
   // so the next page starts it with data-consent="denied", while a tab opened before the revoke
