@@ -141,6 +141,28 @@ describe('a grant right after a revoke', () => {
   }, 10000);
 });
 
+describe('a revoke, a grant and a revoke again', () => {
+  // The grant's read waits for the first revoke's erasure; the second revoke comes before it is
+  // done (a consent platform replaying its states, or a preference centre clicked fast). Denied,
+  // nothing may be stored: not the visitor record the grant's read would claim.
+  test('in one go: nothing is stored once the erasures are done', async () => {
+    fakeCollector();
+    const t = createTracker({ endpoint, consent: 'granted' });
+    t.track('Old');
+    await settle();
+    await until(async () => (await dump(idb)).v, 'visitor stored');
+    t.consent('denied');
+    t.consent('granted');
+    t.consent('denied');
+    await settle(300);
+    await tick(50);
+    await settle(300);
+    expect(t.consentState).toBe('denied');
+    expect(await dump(idb)).toEqual({});
+    await t.shutdown();
+  }, 10000);
+});
+
 describe('a revoke during a flush', () => {
   // A revoke is a normal path: the database is deleted under the flush's feet (its connection
   // closes, and the flush's next transaction throws InvalidStateError). That must not be
