@@ -679,7 +679,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // created at once after another one was shut down (React StrictMode, a hot reload), or a
     // second tab opened with the first on a first visit, reads the visitor the first made up.
     let was: any;
-    const read = dropping.then(() => s.update('v', (x) => (was = x) || { ...v })).then(() => was);
+    // Not once revoked meanwhile (a revoke again before the erasure was done): that would store a visitor while denied.
+    const read = dropping.then((): unknown => store == s && s.update('v', (x) => (was = x) || { ...v })).then(() => was);
     // A read that answers after the timeout (a blocked open that went through) leaves an open
     // connection behind: closed, or a later revoke's deleteDatabase would wait on it for good.
     read.finally(() => store != s && s.close()).catch(() => {});
