@@ -925,6 +925,36 @@ describe('persistence and consent', () => {
     expect(sent.filter((e) => e.event == ENTERED).filter((e) => !ids.includes((e.properties!.touchpoint as any).messageId))).toEqual([]);
   });
 
+  // The core holds the earliest maxPending events that every hook kept: the engine counted the
+  // events a site's beforeSend then dropped too (a site that drops its scroll noise), so it judged
+  // none of the later events the core held again at the grant: the returning visitor's page view
+  // was sent without its entry, and the stage stayed where the saved journey had it.
+  test("judged again at consent: the events the core held after a site's beforeSend dropped some make their entries", async () => {
+    const rules = {
+      stages: ['awareness', 'consideration'],
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', when: { event: 'Pricing Viewed' } },
+      ],
+    } as Rules;
+    const c = fakeCollector();
+    const beforeSend = (e: WaymarkEvent) => (e.event == 'Scrolled' ? null : e);
+    const first = start(journey(rules), { consent: 'granted', beforeSend });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Hello');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    const s = start(journey(rules), { maxPending: 4, beforeSend });
+    for (let i = 0; i < 4; i++) s.t.track('Scrolled'); // dropped by the site: the core holds nothing
+    s.t.page(); // held: the page view, its entry (awareness)
+    s.t.consent('granted');
+    await until(() => c.requests.length, 'a batch');
+    await s.t.flush();
+    expect(c.events().map(name)).toEqual(['page', ENTERED]);
+    expect(s.t.stage).toBe('awareness');
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
