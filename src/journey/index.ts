@@ -48,8 +48,13 @@ export function journey(source: Rules | string): Plugin {
   let missed: StageChange | 0;
   /** An event was judged while denied: its effect on the journey counts for nothing after a grant. */
   let lost: 0 | 1;
-  /** The events seen before the saved visitor is read, this engine's entries among them, as the core counts what it holds. */
+  /**
+   * The events the core holds before the saved visitor is read, this engine's entries among them,
+   * counted as it emits them (after every beforeSend: a site's may drop one); and the event being
+   * judged, kept to be judged again if the core holds it.
+   */
   let seen = 0;
+  let last: [WaymarkEvent, (selector: string) => boolean];
   // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
   const share = () => {
     post = clearTimeout(post);
@@ -204,6 +209,8 @@ export function journey(source: Rules | string): Plugin {
     _f: (p) => p == me && journey(source),
     setup(c) {
       ctx = c;
+      // The core holds the earliest maxPending events (a copy a site's beforeSend made keeps the messageId).
+      c.on('event', (x) => restored || c.consentState == 'denied' || (seen++ < c.options.maxPending! && x.messageId == last?.[0].messageId && early.push(last)));
       // A denied tab takes nothing: a message another tab posted before the revoke reached it
       // would give the visitor that a new grant starts the forgotten one's journey.
       const open = () => {
@@ -253,10 +260,8 @@ export function journey(source: Rules | string): Plugin {
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
       // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
-      // Kept to be voided at the saved visitor's read, as many as the core holds: no more
+      // Kept to be voided at the saved visitor's read, up to as many as the core holds: no more
       // (under `latest`, a page that stays pending or denied enters stages without end).
-      // (`seen`: every event counts, as the core holds the earliest maxPending of them all.)
-      restored || seen++;
       if (mine.has(e.properties?.touchpoint as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
@@ -276,10 +281,10 @@ export function journey(source: Rules | string): Plugin {
           }
         }),
       );
-      // Kept to be judged again at the saved visitor's read, those the core holds for it (an
+      // Kept to be judged again at the saved visitor's read if the core holds it (see `seen`: an
       // event it dropped must make no entry); a denied page's events are dropped, and count for nothing.
       if (ctx.consentState == 'denied') lost = 1;
-      else if (!restored && seen <= ctx.options.maxPending!) early.push([e, m]);
+      else last = [e, m];
       judge(e, m);
     },
     restore(v) {
