@@ -955,6 +955,41 @@ describe('persistence and consent', () => {
     expect(s.t.stage).toBe('awareness');
   });
 
+  // A site's beforeSend that returns a copy with a context of its own (`{ ...e, context: { ...e.context,
+  // app } }`, structuredClone) hands the core the copy to hold: judged again at the grant, the
+  // engine stamped its own object with the saved journey, and the copy went out with the guess
+  // (a returning customer's page view and pricing visit sent at awareness and consideration).
+  test.each([
+    ['a context of its own', (e: WaymarkEvent) => ({ ...e, context: { ...e.context, app: 'web' } })],
+    ['structuredClone', (e: WaymarkEvent) => structuredClone(e)],
+  ])("judged again at consent, events a site's beforeSend copied (%s) carry the saved journey", async (_, beforeSend) => {
+    const rules = {
+      stages: ['awareness', 'consideration', 'purchase'],
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', when: { event: 'Pricing Viewed' } },
+        { stage: 'purchase', when: { event: 'Order Completed' } },
+      ],
+    } as Rules;
+    const c = fakeCollector();
+    const first = start(journey(rules), { consent: 'granted', beforeSend });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    const s = start(journey(rules), { beforeSend });
+    s.t.page(); // guessed: awareness
+    s.t.track('Pricing Viewed'); // guessed: consideration
+    s.t.consent('granted');
+    await until(() => c.requests.length, 'a batch');
+    await s.t.flush();
+    expect(c.events().map((e) => [name(e), e.context.journey!.stage])).toEqual([
+      ['page', 'purchase'],
+      ['Pricing Viewed', 'purchase'],
+    ]);
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
