@@ -209,8 +209,9 @@ export function journey(source: Rules | string): Plugin {
     _f: (p) => p == me && journey(source),
     setup(c) {
       ctx = c;
-      // The core holds the earliest maxPending events (a copy a site's beforeSend made keeps the messageId).
-      c.on('event', (x) => restored || c.consentState == 'denied' || (seen++ < c.options.maxPending! && x.messageId == last?.[0].messageId && early.push(last)));
+      // The core holds the earliest maxPending events. What it holds is judged again, and stamped:
+      // a site's beforeSend may have returned a copy (its own context, structuredClone), with the messageId.
+      c.on('event', (x) => restored || c.consentState == 'denied' || (seen++ < c.options.maxPending! && x.messageId == last?.[0].messageId && early.push([x, last[1]])));
       // A denied tab takes nothing: a message another tab posted before the revoke reached it
       // would give the visitor that a new grant starts the forgotten one's journey.
       const open = () => {
