@@ -344,3 +344,47 @@ test('a Turbo visit whose tag says data-consent="denied", after one that said "g
   await settle();
   expect(c.names().filter((n) => /Turbo/.test(n))).toEqual(['Turbo before']);
 });
+
+// Turbo renders a page it visited before from its snapshot cache, a clone of that page's body as it
+// was left, and runs the scripts in it again: at once for the back button (a restoration visit,
+// no request), and as a preview before the fresh copy arrives. A snapshot's tag says what the
+// server knew when that page was first rendered: after the visitor said no on the privacy page
+// (rendered "denied"), the back button ran the cached tag's "granted", which differs from the
+// last tag's, as a grant: tracking resumed against the visitor's no.
+test('a Turbo snapshot of a page rendered before the visitor said no (the back button) does not grant again', async () => {
+  const c = fakeCollector();
+  const script = (consent: string) => {
+    const s = document.createElement('script');
+    s.setAttribute('src', '/waymark.min.js');
+    s.setAttribute('data-endpoint', 'https://c.test/v1/batch');
+    s.setAttribute('data-consent', consent);
+    document.body.append(s);
+    return s;
+  };
+  /** Turbo's activateScriptElement: a new script element with the same attributes, which runs. */
+  const activate = (inert: Element) => {
+    const s = document.createElement('script');
+    for (const a of Array.from(inert.attributes)) s.setAttribute(a.name, a.value);
+    document.body.append(s);
+    return s;
+  };
+  tag.remove();
+  tag = script('granted');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => tag);
+  boot({});
+  // Leaving the page: Turbo caches a clone of its body, the tag with it.
+  const cached = tag.cloneNode(true) as Element;
+  // The privacy page, where the visitor says no: the server renders the next page "denied".
+  tag.remove();
+  tag = script('denied');
+  boot({});
+  w.waymark('track', 'Turbo after the no');
+  // The back button: the cached page is rendered, and its scripts run again.
+  tag.remove();
+  tag = activate(cached);
+  boot({});
+  w.waymark('track', 'Turbo back');
+  await w.waymark('flush');
+  await settle();
+  expect(c.names().filter((n) => /Turbo/.test(n))).toEqual([]);
+});
