@@ -25,12 +25,14 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
   // the first to arrive runs): said, as web vitals would come from some page loads only. The
   // same script again once the tag that ran has left the page is quiet: Turbo replaces <body>
   // on every visit and runs a tag placed there again. That tag is now the one on the page, and
-  // a data-consent it says anew is the visitor's (a server that saw them say no renders "denied").
+  // a data-consent it says anew (`c`: the last one said) is the visitor's (a server that saw them
+  // say no renders "denied"). Not from a tag that ran before (`data-ran`): Turbo runs its cached
+  // copy of a page seen before (the back button, a preview), which says what the server knew then.
   if (stub?.version) {
     if (tag?.src != stub.s?.src || stub.s?.isConnected) return console.warn('[waymark] loaded twice: this copy is ignored');
-    const c = tag.dataset.consent;
-    if (c && c != stub.s.dataset.consent) stub('consent', c);
-    return void (stub.s = tag);
+    const d = tag.dataset;
+    if (!d.ran && d.consent && d.consent != stub.c) stub('consent', (stub.c = d.consent));
+    return void ((stub.s = tag), (d.ran = '1'));
   }
   try {
     const opts: Record<string, any> = {};
@@ -70,6 +72,8 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     const waymark: any = (...args: any[]) => run(args);
     waymark.version = VERSION;
     waymark.s = tag;
+    waymark.c = tag.dataset.consent;
+    tag.dataset.ran = '1';
     w.waymark = waymark;
     // Commands that the replay itself sends through a kept stub reference land in the same
     // list, and run in turn.
