@@ -388,3 +388,32 @@ test('a Turbo snapshot of a page rendered before the visitor said no (the back b
   await settle();
   expect(c.names().filter((n) => /Turbo/.test(n))).toEqual([]);
 });
+
+// A tag's data-consent was compared with whatever the last tag had: a page between without one
+// (a template that renders none) made the next page's unchanged "granted" a grant, undoing a
+// revoke the visitor made in the banner meanwhile.
+test('a Turbo visit to a page without data-consent, then one with the same data-consent as before, does not grant after a revoke', async () => {
+  const c = fakeCollector();
+  const script = (consent?: string) => {
+    const s = document.createElement('script');
+    s.setAttribute('src', '/waymark.min.js');
+    s.setAttribute('data-endpoint', 'https://c.test/v1/batch');
+    if (consent) s.setAttribute('data-consent', consent);
+    document.body.append(s);
+    return s;
+  };
+  tag.remove();
+  tag = script('granted');
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => tag);
+  boot({});
+  w.waymark('consent', 'denied'); // the banner's "no"
+  for (const consent of [undefined, 'granted']) {
+    tag.remove();
+    tag = script(consent);
+    boot({});
+  }
+  w.waymark('track', 'Turbo after the no');
+  await w.waymark('flush');
+  await settle();
+  expect(c.names().filter((n) => /Turbo/.test(n))).toEqual([]);
+});
