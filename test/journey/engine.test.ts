@@ -990,6 +990,38 @@ describe('persistence and consent', () => {
     ]);
   });
 
+  // The engine kept its guessed entries up to maxPending to void them at the grant, counting those
+  // a site's beforeSend then dropped (everything on a private path): with the cap filled by those,
+  // an entry the core held was not voided, and went out beside the one judged again.
+  test("judged again at consent: an entry the core held is voided however many a site's beforeSend dropped", async () => {
+    const rules = {
+      stages: ['awareness', 'consideration', 'purchase'],
+      progression: 'latest',
+      rules: [
+        { stage: 'awareness', when: { type: 'page' } },
+        { stage: 'consideration', when: { event: 'Pricing Viewed' } },
+        { stage: 'purchase', when: { event: 'Order Completed' } },
+      ],
+    } as Rules;
+    const c = fakeCollector();
+    const beforeSend = (e: WaymarkEvent) => (e.context.page.path.startsWith('/account') ? null : e);
+    const first = start(journey(rules), { consent: 'granted', beforeSend });
+    await first.t.flush(); // the saved visitor is read
+    first.t.track('Order Completed');
+    await first.t.flush();
+    await first.t.shutdown();
+    c.requests.length = 0;
+    nav('/account');
+    const s = start(journey(rules), { maxPending: 4, beforeSend });
+    for (let i = 0; i < 2; i++) s.t.page(), s.t.track('Pricing Viewed'); // 4 entries, all dropped by the site
+    nav('/');
+    s.t.page(); // held, and its entry (awareness)
+    s.t.consent('granted');
+    await until(() => c.requests.length, 'a batch');
+    await s.t.flush();
+    expect(c.events().map((e) => name(e) + (e.event == ENTERED ? ' ' + e.properties!.stage : ''))).toEqual(['page', ENTERED + ' awareness']);
+  });
+
   test("on('stage') hears a stage first reached when this page's events are judged again from the saved journey", async () => {
     const rules = {
       stages: ['awareness', 'purchase', 'loyalty'],
