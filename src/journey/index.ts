@@ -33,8 +33,10 @@ export function journey(source: Rules | string): Plugin {
   let post: any;
   /** This page's events judged before the saved visitor was read, with their selector answers. */
   let early: [WaymarkEvent, (selector: string) => boolean][];
-  /** The stage entries announced meanwhile; and those the saved journey made void, for restore to return. */
+  /** The stage entries announced meanwhile that the core holds; and those the saved journey made void, for restore to return. */
   let guesses: WaymarkEvent[];
+  /** The stages the site's hook heard meanwhile (a Set: under `latest`, stages change without end). */
+  let told: Set<unknown>;
   let voided: WaymarkEvent[] = [];
   /** Those guessed for a visitor a reset() forgot before the saved journey was read, and the events judged for it. */
   let stale: WaymarkEvent[] = [];
@@ -54,7 +56,7 @@ export function journey(source: Rules | string): Plugin {
    * judged, kept to be judged again if the core holds it.
    */
   let seen = 0;
-  let last: [WaymarkEvent, (selector: string) => boolean];
+  let last: [WaymarkEvent, ((selector: string) => boolean)?];
   // Only from a granted tab: a pending or denied tab's journey leaves nothing anywhere.
   const share = () => {
     post = clearTimeout(post);
@@ -104,7 +106,6 @@ export function journey(source: Rules | string): Plugin {
         // (see restore): a returning customer is not sent back through awareness, and what a
         // denied page did counts for nothing.
         // The hook heard this page's guesses: judged again, it hears only a stage they never reached.
-        const told = guesses.map((g) => g.properties!.stage);
         missed = 0;
         voided = guesses;
         blank();
@@ -113,7 +114,7 @@ export function journey(source: Rules | string): Plugin {
         early.forEach(([e, m]) => judge(e, m, 1));
         // (Set by judge(): the type checker does not see the call change it.)
         const m = missed as StageChange | 0;
-        if (m && !told.includes(m.stage)) ctx.emit('stage', m);
+        if (m && !told.has(m.stage)) ctx.emit('stage', m);
       }
       saved = lost = 0;
       early = [];
@@ -170,6 +171,7 @@ export function journey(source: Rules | string): Plugin {
     saved = later = lost = 0;
     early = [];
     guesses = [];
+    told = new Set();
   };
   reset();
 
@@ -192,7 +194,7 @@ export function journey(source: Rules | string): Plugin {
       // again, the hook has heard it already. A cast, not a copy of `stage` for its type: it
       // has just been entered, so it is not null.
       const heard = { ...change, event: e, ask: own(rules!.feedback, st.stage!) } as StageChange;
-      again ? (missed = heard) : ctx.emit('stage', heard);
+      again ? (missed = heard) : (ctx.emit('stage', heard), told.add(st.stage));
     }
     save();
     // A new stage goes to the other tabs at once; counts at most once a second (a message
@@ -211,7 +213,8 @@ export function journey(source: Rules | string): Plugin {
       ctx = c;
       // The core holds the earliest maxPending events. What it holds is judged again, and stamped:
       // a site's beforeSend may have returned a copy (its own context, structuredClone), with the messageId.
-      c.on('event', (x) => restored || c.consentState == 'denied' || (seen++ < c.options.maxPending! && x.messageId == last?.[0].messageId && early.push([x, last[1]])));
+      // Its own entries too: those it holds are voided if the saved journey makes them void.
+      c.on('event', (x) => restored || c.consentState == 'denied' || (seen++ < c.options.maxPending! && x.messageId == last?.[0].messageId && (last[1] ? early.push([x, last[1]]) : guesses.push(last[0]))));
       // A denied tab takes nothing: a message another tab posted before the revoke reached it
       // would give the visitor that a new grant starts the forgotten one's journey.
       const open = () => {
@@ -261,9 +264,9 @@ export function journey(source: Rules | string): Plugin {
       // Journey Stage Entered is queued behind the events already waiting: it carries the
       // journey it announces, not whatever the visitor reached by the time it is processed.
       // (Only the engine's own: a site's event of that name is not a guess, nor the journey.)
-      // Kept to be voided at the saved visitor's read, up to as many as the core holds: no more
+      // Kept to be voided at the saved visitor's read if the core holds it (see `seen`): no more
       // (under `latest`, a page that stays pending or denied enters stages without end).
-      if (mine.has(e.properties?.touchpoint as any)) return void (restored || guesses.length >= ctx.options.maxPending! || guesses.push(e), stamp(e, e.properties));
+      if (mine.has(e.properties?.touchpoint as any)) return void ((last = [e]), stamp(e, e.properties));
       if (!rules) return void stamp(e, st);
       // The DOM is read once per event however many rules test selectors: the ancestor
       // chain is collected here, and each distinct selector is tested once against it (and
