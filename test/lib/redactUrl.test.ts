@@ -166,3 +166,11 @@ test.each([
 ])('a PHP session id in a URL is redacted: %s', (input, output) => {
   expect(redactUrl(input)).toBe(output);
 });
+
+// A value with something to redact as it reads was never read decoded again: what it hides past a
+// `#` (no `name=` there until decoded) was sent, beside the pair it did redact.
+test('a value that hides a secret once decoded is redacted whole, also when it has a pair redacted as it reads', () => {
+  const out = redactUrl('https://s.ex/login?next=https%3A%2F%2Fapp.ex%2Fcb%3Fcode%3Dx%23%2Freset%253Ftoken%253Dabc123');
+  expect(out).toMatch(/^https:\/\/s\.ex\/login\?next=/);
+  expect(out).not.toContain('abc123');
+});
