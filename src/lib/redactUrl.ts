@@ -58,9 +58,10 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.searchParams.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
       // nothing to hide is left exactly as it was.
-      // A value with nothing to redact as it reads may hide a parameter once decoded (see hides).
+      // What it does not redact as it reads (past a `#`, no `name=` until decoded) may hide a
+      // parameter once decoded (see hides): read without the values it redacted.
       let w = inner(v, extra);
-      if (denied(k, extra) || (w == v && hides(v, extra))) w = 'redacted';
+      if (denied(k, extra) || hides(w.replace(/=redacted/g, ''), extra)) w = 'redacted';
       if (w != v) u.searchParams.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
