@@ -251,3 +251,42 @@ test('a Turbo visit whose tag says data-consent="denied" stops tracking and eras
   expect(await page.evaluate(() => indexedDB.databases().then((d) => d.map((x) => x.name)))).not.toContain('waymark');
   await page.close();
 });
+
+// Turbo keeps a clone of each page's body as it is left, and at the back button renders that clone
+// and runs its scripts again (a restoration visit: no request). The clone's tag says what the server
+// knew when the page was first rendered: its "granted", after a later page's "denied", must not grant.
+test('Turbo at the back button runs the cached tag of a page rendered before the visitor said no: tracking stays off', async () => {
+  got.length = 0;
+  const tagHtml = (consent: string) => `<script async src="/waymark.min.js" data-endpoint="${origin}/c" data-consent="${consent}" data-flush-interval="100"></script>`;
+  pages['/turbo-back'] = `<!doctype html><html><head><title>Turbo</title>${README_STUB}</head><body><p>One</p>${tagHtml('granted')}</body></html>`;
+  const page = await browser.newPage();
+  await page.goto(origin + '/turbo-back');
+  await page.waitForFunction(() => (window as any).waymark.version);
+  const render = (body: string, path: string, back?: 1) =>
+    page.evaluate(
+      ([body, path, back]) => {
+        const w = window as any;
+        // Leaving: the snapshot cache takes a clone of the body.
+        w.cache ||= document.body.cloneNode(true);
+        history.pushState({ turbo: true }, '', path as string);
+        const b = back ? w.cache : document.createElement('body');
+        if (!back) b.innerHTML = body;
+        document.body.replaceWith(b);
+        for (const old of b.querySelectorAll('script')) {
+          const s = document.createElement('script');
+          s.async = false;
+          for (const a of old.attributes) s.setAttribute(a.name, a.value);
+          old.replaceWith(s);
+        }
+      },
+      [body, path, back] as const,
+    );
+  await render('<p>Privacy</p>' + tagHtml('denied'), '/turbo-back/privacy');
+  await page.waitForTimeout(500);
+  await render('', '/turbo-back', 1);
+  await page.waitForTimeout(500);
+  await page.evaluate(() => (window as any).waymark('track', 'After the back button'));
+  await page.waitForTimeout(800);
+  expect(got.flat()).not.toContain('After the back button');
+  await page.close();
+});
