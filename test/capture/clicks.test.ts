@@ -582,3 +582,16 @@ test('a menu item, a tab and an element with role=link are clicks, described lik
     ['more', 'link', 'Read more'],
   ]);
 });
+
+// Editors render a mention or a card as a non-editable island (ProseMirror's and Lexical's node
+// views put contenteditable="false" on the node's element), which may be a component: its
+// isContentEditable is false, and what is in its shadow root is in no editor of its own tree.
+test("a click on a component that is a non-editable island in an editor (<x-mention contenteditable=false>@Jane Doe</x-mention>, a link in its shadow root) describes nothing", async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<div contenteditable="true">Dear team, <x-mention contenteditable="false" id="m">@Jane Doe</x-mention> will call.</div>';
+  const root = $('#m').attachShadow({ mode: 'open' });
+  root.innerHTML = '<span role="link"><slot></slot></span>';
+  root.querySelector('slot')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([]);
+});
