@@ -833,3 +833,19 @@ test("README's copy of a module with your own beforeSend calls the module's own:
   const example = readme.match(/copy of a module with your own hooks[\s\S]{0,400}/)![0];
   expect(example).toMatch(/\.beforeSend\(e\)/);
 });
+
+// A one-page checkout: the visitor skips an optional section (a gift message), moves on, then
+// comes back up to fill it and moves on again into the section after it, which was completed
+// already. That is moving on from the gift section, a step still on the page, to a later one.
+test('a section skipped, then filled on the way back up, is completed when the visitor moves on to a later section already completed', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset name="shipping"><input name="street"></fieldset><fieldset name="gift"><input name="message"></fieldset>' +
+    '<fieldset name="payment"><input name="coupon"></fieldset><fieldset name="review"><input name="note"></fieldset></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X'); // the gift section skipped
+  fill($('[name=note]'), 'n');
+  fill($('[name=message]'), 'Happy birthday'); // back up, to add a gift message
+  fill($('[name=coupon]'), 'Y'); // and on again
+  expect((await props()).slice(1).map(([, p]) => (p as any).step)).toEqual(['shipping', 'payment', 'gift']);
+});
