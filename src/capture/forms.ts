@@ -159,10 +159,12 @@ export function forms(): Plugin {
       (x) => x.contains(el) && !(x.querySelector(sel) && [...(form as HTMLFormElement).elements].every((f: any) => x.contains(f) || f.type == 'hidden')),
     );
     // Moving on completes a step; going back to an earlier one (2: DOCUMENT_POSITION_PRECEDING),
-    // to fix an address, does not complete the step left, nor does going back to one completed
-    // (rendered anew: the step left is off the page, where the order is the browser's whim).
+    // to fix an address, does not complete the step left. From a step rendered anew, off the page
+    // (where the order is the browser's whim), going back is going to one completed; from one still
+    // on the page, the order says it (a section skipped, filled on the way back up, then left for
+    // a later one completed already, is moving on).
     const n = inForm && stepName(inForm);
-    if (s.s && n != stepName(s.s) && !(n && ((s.s.isConnected && s.s.compareDocumentPosition(inForm!) & 2) || s.d.has(n)))) stepDone(form, stepName(s.s));
+    if (s.s && n != stepName(s.s) && !(n && (s.s.isConnected ? s.s.compareDocumentPosition(inForm!) & 2 : s.d.has(n)))) stepDone(form, stepName(s.s));
     s.s = inForm;
   };
 
