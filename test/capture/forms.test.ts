@@ -849,3 +849,23 @@ test('a section skipped, then filled on the way back up, is completed when the v
   fill($('[name=coupon]'), 'Y'); // and on again
   expect((await props()).slice(1).map(([, p]) => (p as any).step)).toEqual(['shipping', 'payment', 'gift']);
 });
+
+// The visitor left the form when the URL changed (a link to /help); the lazy route takes it off the
+// page 1.5 s later, and the look that finds it gone is the one at 3 s. Its duration is the time
+// spent on the form, as when the router removes it first (Next.js): not the seconds the look took.
+test('a form that a lazy route takes off the page after the URL changed is abandoned with the duration up to the route change, not up to the look that found it gone', async () => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  now += 2000;
+  history.pushState(null, '', '/help');
+  now += 1500; // the route's code loading
+  await new Promise((r) => setTimeout(r, 1500));
+  $('#checkout').remove();
+  now += 1500;
+  await new Promise((r) => setTimeout(r, 1600)); // the look at 3 s
+  await t.flush();
+  expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned']);
+  expect(c.events()[3].properties).toEqual({ form: 'checkout', lastField: 'email', fields: 1, duration: 2000 });
+}, 10_000);
