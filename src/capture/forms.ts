@@ -55,11 +55,12 @@ export function forms(): Plugin {
   // the selector is, which skips it.
   const nameOf = (el: Element, n = el.getAttribute('name') || el.getAttribute('id')) => (n && !personal(n) ? n : cssPath(el));
   const fieldName = (el: Element) => (isSensitive(el) ? undefined : nameOf(el));
-  // With the state `s`: the number of fields changed and the time spent. Only the two last
+  // With the state `s`: the number of fields changed and the time spent, up to `at` (the route
+  // change that left the form, for an abandonment found by a later look). Only the two last
   // events (Submitted, Abandoned) pass it, so this is also where the form is marked done:
   // one `s.x = 1` here instead of one at each caller (the assignment's 1 lets the && go on).
-  const send = (event: string, form: Element, p?: Properties, s?: FormState) =>
-    t.track('Form ' + event, { form: states.get(form)?.f || nameOf(form), ...p, ...(s && (s.x = 1) && { fields: s.n.size, duration: Date.now() - s.t }) }, form);
+  const send = (event: string, form: Element, p?: Properties, s?: FormState, at = Date.now()) =>
+    t.track('Form ' + event, { form: states.get(form)?.f || nameOf(form), ...p, ...(s && (s.x = 1) && { fields: s.n.size, duration: at - s.t }) }, form);
 
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
@@ -89,12 +90,13 @@ export function forms(): Plugin {
   // again 1, 3, 7 and 15 s later (`k`: the wait before the next look); one still there then (a
   // wizard whose steps are routes in one form, a search box in the header) is still being
   // filled. (With a form, the state `s` of that form.) The looks are the latest route change's
-  // (`w`, cleared on teardown).
-  const abandon = (e: any, s?: any, form?: any, k = 1e3): any =>
+  // (`w`, cleared on teardown), and a form one finds gone was left at that change (`at`): its
+  // duration is not the seconds the look took.
+  const abandon = (e: any, s?: any, form?: any, k = 1e3, at = Date.now()): any =>
     form
       ? (clearTimeout(s.w), e.messageId && !s.x && form.isConnected)
-        ? k < 9e3 && (s.w = setTimeout(() => abandon(e, s, form, k * 2), k))
-        : (s.x || send('Abandoned', form, { lastField: s.l }, s), e.messageId && states.delete(form))
+        ? k < 9e3 && (s.w = setTimeout(() => abandon(e, s, form, k * 2, at), k))
+        : (s.x || send('Abandoned', form, { lastField: s.l }, s, at), e.messageId && states.delete(form))
       : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
 
   /**
