@@ -595,3 +595,21 @@ test("a click on a component that is a non-editable island in an editor (<x-ment
   const events = await sent();
   expect(events.map((e) => e.properties)).toEqual([]);
 });
+
+// An account switcher (a Radix or MUI menu: <div role="menuitemradio">Jane Doe</div>) shows people's
+// names as the items' own text, which masking (emails, digit runs) keeps. data-waymark-ignore
+// would lose the click; data-waymark-mask keeps it, without its text or label.
+test('a click in a data-waymark-mask subtree (an account switcher naming people) is counted without its text or label', async () => {
+  const { sent } = start();
+  document.body.innerHTML =
+    '<div role="menu" data-waymark-mask><div role="menuitemradio" id="a1">Jane Doe</div><div role="menuitem" id="a2" aria-label="Switch to John Roe"><b>John Roe</b></div></div>' +
+    '<button id="out" data-waymark-mask>Dr Jane Doe</button>';
+  for (const id of ['a1', 'a2', 'out']) click($('#' + id));
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([
+    { tag: 'div', id: 'a1', role: 'menuitemradio', selector: '#a1' },
+    { tag: 'div', id: 'a2', role: 'menuitem', selector: '#a2' },
+    { tag: 'button', id: 'out', selector: '#out' },
+  ]);
+  expect(JSON.stringify(events)).not.toMatch(/Jane|John/);
+});

@@ -458,3 +458,13 @@ test('not dead: a design-system button wrapped in a link (<a href><x-button>) th
   vi.useRealTimers();
   expect(await props()).toEqual([]);
 });
+
+test('a rage click in a data-waymark-mask subtree (an account switcher naming people) carries its selector only', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<div role="menu" data-waymark-mask><div role="menuitemradio" id="a1">Jane Doe</div></div>';
+  fakeTimers();
+  for (const at of [0, 100, 200]) click($('#a1'), 5, 5, at);
+  await wait(2000);
+  vi.useRealTimers();
+  expect((await props()).filter(([name]) => name == 'Rage Click')).toEqual([['Rage Click', { selector: '#a1' }]]);
+});
