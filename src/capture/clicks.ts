@@ -14,7 +14,8 @@ import { classes, cssPath, usableId } from '../lib/cssPath';
  * `classes` (at most 5, those cssPath would use), `role`, `label` (aria-label or name, 80 chars),
  * `text` (direct text only, 80 chars), `href` (redacted), `selector`, and each
  * `data-waymark-NAME` attribute as `NAME`. Emails and long digit runs in label, text and
- * the data-waymark-* values are masked. Form fields and editors (contenteditable) are
+ * the data-waymark-* values are masked; in a `data-waymark-mask` subtree (people's names) there
+ * is no label nor text. Form fields and editors (contenteditable) are
  * never described, and a `data-waymark-ignore` subtree is invisible.
  */
 export function clicks(): Plugin {
@@ -48,7 +49,8 @@ export function clicks(): Plugin {
             // A class is never empty, so cls[0] is falsy only for no classes.
             classes: cls[0] && cls,
             role: el.getAttribute('role'),
-            label: mask(el.getAttribute('aria-label') || el.getAttribute('name') || '').slice(0, 80),
+            // The selector is directText's, written out again: a shared constant cost frustration 28 B more.
+            label: !el.closest('[data-waymark-mask]') && mask(el.getAttribute('aria-label') || el.getAttribute('name') || '').slice(0, 80),
             text: directText(el),
             // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
             // enough, as the address is nobody's business.

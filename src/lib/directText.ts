@@ -3,10 +3,11 @@ import { mask } from './mask';
 /**
  * The element's own text: its child text nodes only, never descendants' (which may be
  * user content such as a name in an avatar menu). Whitespace is collapsed, then the text
- * is masked (emails, 6+ digit runs) before it is truncated to 80 characters.
+ * is masked (emails, 6+ digit runs) before it is truncated to 80 characters. None in a
+ * `data-waymark-mask` subtree: the site says its text is personal (an account switcher's names).
  */
 export const directText = (el: Element): string => {
   let s = '';
   for (const n of el.childNodes) if (n.nodeType == 3) s += n.nodeValue;
-  return mask(s.replace(/\s+/g, ' ').trim()).slice(0, 80);
+  return el.closest('[data-waymark-mask]') ? '' : mask(s.replace(/\s+/g, ' ').trim()).slice(0, 80);
 };
