@@ -613,3 +613,15 @@ test('a click in a data-waymark-mask subtree (an account switcher naming people)
   ]);
   expect(JSON.stringify(events)).not.toMatch(/Jane|John/);
 });
+
+// The names rendered by a component from its data (a Lit account menu), in its shadow root: the
+// item is the click, and the data-waymark-mask the site put around the component still holds.
+test('a click in a component inside a data-waymark-mask subtree, on an item its shadow root renders (a name), is counted without its text or label', async () => {
+  const { sent } = start();
+  document.body.innerHTML = '<nav data-waymark-mask><x-accounts id="acc"></x-accounts></nav>';
+  const root = $('#acc').attachShadow({ mode: 'open' });
+  root.innerHTML = '<div role="menu"><div role="menuitemradio" class="acct" aria-label="Jane Doe">Jane Doe</div><div role="menuitem">Add account</div></div>';
+  root.querySelector('.acct')!.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true, cancelable: true }));
+  const events = await sent();
+  expect(events.map((e) => e.properties)).toEqual([{ tag: 'div', classes: ['acct'], role: 'menuitemradio', selector: 'div>div.acct' }]);
+});
