@@ -1,6 +1,7 @@
 import type { Plugin } from '../types';
 import { mask } from '../lib/mask';
 import { clickTarget } from '../lib/clickTarget';
+import { elementPath } from '../lib/elementPath';
 import { directText } from '../lib/directText';
 import { safeListen } from '../lib/safeListen';
 import { classes, cssPath, usableId } from '../lib/cssPath';
@@ -32,6 +33,8 @@ export function clicks(): Plugin {
           const [a, el] = clickTarget(e) || [];
           if (!el) return;
           let p: Record<string, unknown> = {};
+          // In a data-waymark-mask subtree, out of shadow roots too (a component rendering names): no label, no text.
+          const m = (elementPath(e) as Element[]).some((n) => n.hasAttribute('data-waymark-mask'));
           // Undefined on most elements, an object on SVG links: neither matches below, so no href.
           const href = (a as HTMLAnchorElement).href;
           const cls = classes(el).slice(0, 5);
@@ -49,9 +52,8 @@ export function clicks(): Plugin {
             // A class is never empty, so cls[0] is falsy only for no classes.
             classes: cls[0] && cls,
             role: el.getAttribute('role'),
-            // The selector is directText's, written out again: a shared constant cost frustration 28 B more.
-            label: !el.closest('[data-waymark-mask]') && mask(el.getAttribute('aria-label') || el.getAttribute('name') || '').slice(0, 80),
-            text: directText(el),
+            label: !m && mask(el.getAttribute('aria-label') || el.getAttribute('name') || '').slice(0, 80),
+            text: !m && directText(el),
             // Web URLs are redacted; for mailto:, tel: and the like the scheme alone is
             // enough, as the address is nobody's business.
             href: /^https?:/.test(href) ? t.redact(href) : /^[\w+.-]+:/.exec(href)?.[0],

@@ -29,9 +29,10 @@ export function frustration(): Plugin {
       /** The user's latest click: while it is dispatched (eventPhase not 0), a script click answers it. */
       let cur: Event | undefined;
       // `plain`: not actionable, so maybe the user's own content (an editor, a field, a
-      // paragraph): its selector only, never its text.
+      // paragraph): its selector only, never its text; nor in a data-waymark-mask subtree (el is
+      // in the page's tree: closest() sees every element around it).
       const report = (event: string, el: Element, plain?: unknown) =>
-        t.track(event, { selector: cssPath(el), text: (!plain && directText(el)) || undefined }, el);
+        t.track(event, { selector: cssPath(el), text: (!plain && !el.closest('[data-waymark-mask]') && directText(el)) || undefined }, el);
       const settle = () => {
         clearTimeout(timer);
         mo.disconnect();
