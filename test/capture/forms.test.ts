@@ -869,3 +869,19 @@ test('a form that a lazy route takes off the page after the URL changed is aband
   expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned']);
   expect(c.events()[3].properties).toEqual({ form: 'checkout', lastField: 'email', fields: 1, duration: 2000 });
 }, 10_000);
+
+// The accessible markup for a form in sections: each a <fieldset> with its <legend>, no name nor id.
+// Told apart by name since 5e2950c, the sections all had the one selector for a name (#checkout>fieldset),
+// so moving from one to the next completed nothing. (The legend is not used: it may greet the visitor by name.)
+test('a checkout whose sections are unnamed fieldsets (a legend each) completes each section the visitor leaves for the next, told apart by position', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset><legend>Shipping</legend><input name="street"></fieldset><fieldset><legend>Payment</legend><input name="coupon"></fieldset>' +
+    '<fieldset><legend>Jane, anything to add?</legend><input name="note"></fieldset><button>Pay</button></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  fill($('[name=street]'), 't'); // back, to fix the address: nothing
+  fill($('[name=coupon]'), 'Y');
+  fill($('[name=note]'), 'n');
+  expect((await props()).slice(1).map(([, p]) => (p as any).step)).toEqual(['#checkout>fieldset:nth-of-type(1)', '#checkout>fieldset:nth-of-type(2)']);
+});
