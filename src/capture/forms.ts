@@ -19,8 +19,9 @@ interface FormState {
   e?: Element;
   /** fields the user changed (a `change` event: a value was committed; the value itself is never read) */
   n: Set<Element | string>;
-  /** the step container the user is in, and the steps completed */
+  /** the step container the user is in, its name (as it was there: it may be off the page now), and the steps completed */
   s?: Element | null;
+  m?: string | null;
   d: Set<string>;
   /** submitted or abandoned: no Form Abandoned any more */
   x?: 1;
@@ -72,8 +73,13 @@ export function forms(): Plugin {
   };
 
   // A step container's name. Steps are told apart by it: a wizard renders a step anew (a new
-  // element) when the visitor comes back to it.
-  const stepName = (step: Element) => step.getAttribute('data-waymark-step') || nameOf(step);
+  // element) when the visitor comes back to it. One with no name (a <fieldset> and its <legend>,
+  // whose text may greet the visitor by name, so it is not used) is its selector and its place
+  // among its siblings (`k`), else a form's sections would all be one step.
+  const stepName = (step: Element, n = step.getAttribute('name') || step.getAttribute('id'), k = 1) => {
+    for (let p: Element | null = step; (p = p.previousElementSibling); ) k += +(p.localName == step.localName);
+    return step.getAttribute('data-waymark-step') || (n && !personal(n) ? n : cssPath(step) + ':nth-of-type(' + k + ')');
+  };
   // Starts the form if needed (a custom wizard's first step can come before any input).
   const stepDone = (form: Element, step: string) => {
     const done = start(form).d;
@@ -166,8 +172,9 @@ export function forms(): Plugin {
     // on the page, the order says it (a section skipped, filled on the way back up, then left for
     // a later one completed already, is moving on).
     const n = inForm && stepName(inForm);
-    if (s.s && n != stepName(s.s) && !(n && (s.s.isConnected ? s.s.compareDocumentPosition(inForm!) & 2 : s.d.has(n)))) stepDone(form, stepName(s.s));
+    if (s.s && n != s.m && !(n && (s.s.isConnected ? s.s.compareDocumentPosition(inForm!) & 2 : s.d.has(n)))) stepDone(form, s.m!);
     s.s = inForm;
+    s.m = n;
   };
 
   const me: Plugin = {
