@@ -211,6 +211,22 @@ describe('capture through the script tag', () => {
     env.account({ expected: ctx.tracked() });
   });
 
+  // ProseMirror's and Lexical's node views are contenteditable="false" islands in the editor: for
+  // one that is a component, isContentEditable is false and its shadow root holds no editor.
+  it.skipIf(!clicksReady)('a mention chip in an editor that is a non-editable component (<x-mention contenteditable=false>) is no Element Clicked: its text is the user\'s', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/island.html');
+    await t.page.click('#m');
+    await t.page.click('#send');
+    await collector.waitFor((c) => c.events().some((e) => (e.properties as any)?.id == 'send'), 'the Send click');
+    await collector.quiet(400);
+    expect(only(events(), 'Element Clicked').map((e) => (e.properties as any).id)).toEqual(['send']);
+    for (const p of collector.posts()) expect(p.body).not.toMatch(/Jane/);
+    env.account({ expected: ctx.tracked() });
+  });
+
   // A click on a label is two trusted clicks in Chromium: the label's, then the one it forwards
   // to its control, at the same place and with the same timeStamp.
   it.skipIf(!frustrationReady)('colour swatches (labelled radios) and a checkbox label, each clicked twice, are no Rage Click: a label forwards one click', async () => {
