@@ -885,3 +885,19 @@ test('a checkout whose sections are unnamed fieldsets (a legend each) completes 
   fill($('[name=note]'), 'n');
   expect((await props()).slice(1).map(([, p]) => (p as any).step)).toEqual(['#checkout>fieldset:nth-of-type(1)', '#checkout>fieldset:nth-of-type(2)']);
 });
+
+// A wizard that shows one step at a time, its step holding a radio group's fieldset and its Next
+// button, looks like a fieldset around the whole form (a <fieldset disabled> wrapper): README says
+// to mark its steps with data-waymark-step, and then the step is the step, its group part of it.
+test('a wizard showing one step at a time, whose step holds a radio group fieldset and Next, completes its steps when they are marked with data-waymark-step (README)', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form id="signup"></form>';
+  $('#signup').innerHTML =
+    '<fieldset data-waymark-step="shipping"><legend>Shipping</legend><input name="street"><fieldset name="speed"><legend>Delivery</legend>' +
+    '<input type="radio" name="speed" value="std"><input type="radio" name="speed" value="fast"></fieldset><button type="button">Next</button></fieldset>';
+  fill($('[name=street]'), 's');
+  fill($('[value=fast]'), 'fast');
+  $('#signup').innerHTML = '<fieldset data-waymark-step="payment"><input name="coupon"><button>Pay</button></fieldset>';
+  fill($('[name=coupon]'), 'X');
+  expect((await props()).slice(1).map(([, p]) => (p as any).step)).toEqual(['shipping']);
+});
