@@ -27,8 +27,9 @@ interface FormState {
   x?: 1;
   /** its Form Started has come through beforeSend: a page view after that is one it started before */
   p?: 1;
-  /** the look, a second after a route change, whether the form is still on the page */
+  /** the look, a second after a route change, whether the form is still on the page; and that look, to run it sooner */
   w?: ReturnType<typeof setTimeout>;
+  g?: (() => unknown) | 0;
 }
 
 /**
@@ -66,6 +67,9 @@ export function forms(): Plugin {
   const start = (form: Element, field?: Element) => {
     let s = states.get(form);
     if (!s) {
+      // A form gone since a route change, its look pending, is abandoned first: the new route's own
+      // form (the same id) starts after the old one's end, in whichever order the router renders.
+      states.forEach((o, f) => f.isConnected || (o.g && o.g()));
       states.set(form, (s = { f: nameOf(form), t: Date.now(), n: new Set(), d: new Set() }));
       send('Started', form, { field: field && fieldName(field) });
     }
@@ -96,12 +100,12 @@ export function forms(): Plugin {
   // again 1, 3, 7 and 15 s later (`k`: the wait before the next look); one still there then (a
   // wizard whose steps are routes in one form, a search box in the header) is still being
   // filled. (With a form, the state `s` of that form.) The looks are the latest route change's
-  // (`w`, cleared on teardown), and a form one finds gone was left at that change (`at`): its
-  // duration is not the seconds the look took.
+  // (`w`, cleared on teardown; `g`, run sooner when another form starts), and a form one finds
+  // gone was left at that change (`at`): its duration is not the seconds the look took.
   const abandon = (e: any, s?: any, form?: any, k = 1e3, at = Date.now()): any =>
     form
-      ? (clearTimeout(s.w), e.messageId && !s.x && form.isConnected)
-        ? k < 9e3 && (s.w = setTimeout(() => abandon(e, s, form, k * 2, at), k))
+      ? (clearTimeout(s.w), (s.g = 0), e.messageId && !s.x && form.isConnected)
+        ? k < 9e3 && (s.w = setTimeout((s.g = () => abandon(e, s, form, k * 2, at)), k))
         : (s.x || send('Abandoned', form, { lastField: s.l }, s, at), e.messageId && states.delete(form))
       : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
 
