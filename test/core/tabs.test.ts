@@ -395,6 +395,35 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await b.shutdown();
   });
 
+  // A site identifies its logged-in user at every page start, banner answered or not. The user logs
+  // out in tab B, then answers the banner there: tab A, still open from before the logout, must not
+  // name the visitor that grant saves with the user who left, nor write that user back to disk.
+  test.each(['pending', 'denied'] as const)('a logout (reset) in a tab without consent (%s), then a grant: a tab still open from before the logout does not bring the old user back', async (before) => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: before, respectGpc: false, flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: before, respectGpc: false, flushInterval: 60_000 });
+    await settle();
+    a.identify('alice'); // A's page start, the user logged in
+    await settle();
+    b.reset(); // the user logs out in B
+    await settle();
+    b.consent('granted');
+    await until(() => a.consentState == 'granted', 'A granted');
+    await settle();
+    await tick(20);
+    a.track('In A after the logout');
+    b.track('In B after the logout');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = c.events().filter((e) => e.event?.endsWith('after the logout'));
+    expect(after.map((e) => e.userId)).toEqual([null, null]);
+    expect(after[0].anonymousId).toBe(after[1].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+    expect((await dump(idb)).v.u ?? null).toBeNull();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
