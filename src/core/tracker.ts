@@ -774,10 +774,12 @@ export function createTracker(options: TrackerOptions): Tracker {
   };
 
   /**
-   * Who the visitor is, to the other tabs: only from a granted tab (a pending or denied one shares
-   * nothing), with the time it was told, which a tab that revoked since ignores (see `heard`).
+   * Who the visitor is, to the other tabs, with the time it was told, which a tab that revoked since
+   * ignores, and the consent it was told under (see `heard`). From a tab without consent too: a
+   * logout there must reach a tab still open from before it, or that tab names the visitor of the
+   * next grant with the user who left, and writes that user back.
    */
-  const tell = (m: object) => state == 'granted' && channel?.postMessage({ ...m, t: Date.now() });
+  const tell = (m: object) => channel?.postMessage({ ...m, t: Date.now(), c: state });
 
   /** `a`: the new anonymous id another tab chose at its reset(). */
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
@@ -906,7 +908,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // (reset) or a login (identify) in one tab is every tab's, or the next write of a tab
     // still open would bring the old user back.
     // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
-    // after the revoke: it must not name or link the visitor a new grant starts. Nor when this tab
+    // after the revoke: it must not name or link the visitor a new grant starts (a denied tab takes
+    // only what a tab told while denied, after the revoke it heard). Nor when this tab
     // has granted again already (a preference centre toggled off and on in one go): it was told
     // before this tab revoked (the same millisecond counts as before). A revoke heard from another
     // tab reaches this one in order with what that tab tells after it, which counts.
@@ -915,7 +918,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         ? setConsent(d as ConsentState, true)
         : Array.isArray(d)
           ? d.forEach((k) => mine.delete(k))
-          : state == 'denied' || d?.t <= revoked
+          : (state == 'denied' && d?.c != state) || d?.t <= revoked
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
