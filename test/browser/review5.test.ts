@@ -107,6 +107,20 @@ test('granted, a batch still in flight (slow collector) when the page is left: B
   await page.context().close();
 });
 
+// A site that flushes its analytics as the page goes away (its own pagehide listener calling
+// flush(), a common pattern): the flush must not take the Web Lock the page hide gave up, or the
+// page is frozen holding it and the next page's flush evicts it (weblocks-contention).
+test.each([0, 4000])("granted, the site's own pagehide listener calls flush() (collector answering in %i ms): Back restores the page from the cache", async (ms) => {
+  tag = script('waymark.min.js', 'data-flush-interval="100"') + `<script>setTimeout(() => addEventListener('pagehide', () => waymark('flush')), 300)</script>`;
+  delay = ms;
+  got.length = 0;
+  const { restored, reasons, errors, page } = await back(600);
+  delay = 0;
+  expect(restored, reasons).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
 // React StrictMode in development mounts, cleans up and mounts again; hot reloads do it at
 // every save. Created and shut down 50 times, the trackers leave exactly one set behind.
 test('npm, consent granted: created and shut down 50 times (StrictMode), one set of listeners, channels and timers is left, and none after the last shutdown()', async () => {
