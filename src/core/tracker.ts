@@ -776,8 +776,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /**
    * Who the visitor is, to the other tabs, with the time it was told, which a tab that revoked since
    * ignores, and the consent it was told under (see `heard`). From a tab without consent too: a
-   * logout there must reach a tab still open from before it, or that tab names the visitor of the
-   * next grant with the user who left, and writes that user back.
+   * logout there must reach a tab still open from before it (pending, or denied as it is), or that
+   * tab names the visitor of the next grant with the user who left, and writes that user back.
    */
   const tell = (m: object) => channel?.postMessage({ ...m, t: Date.now(), c: state });
 
@@ -909,7 +909,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     // still open would bring the old user back.
     // Who the visitor is, from a tab that told it before the revoke reached it, arrives here
     // after the revoke: it must not name or link the visitor a new grant starts (a denied tab takes
-    // only what a tab told while denied, after the revoke it heard). Nor when this tab
+    // only what a tab told while denied, after the revoke it heard; and only a denied tab takes that,
+    // or a tab denied on its own, by GPC, would name the visitor of a granted one). Nor when this tab
     // has granted again already (a preference centre toggled off and on in one go): it was told
     // before this tab revoked (the same millisecond counts as before). A revoke heard from another
     // tab reaches this one in order with what that tab tells after it, which counts.
@@ -918,7 +919,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         ? setConsent(d as ConsentState, true)
         : Array.isArray(d)
           ? d.forEach((k) => mine.delete(k))
-          : (state == 'denied' && d?.c != state) || d?.t <= revoked
+          : (state == 'denied') != (d?.c == 'denied') || d?.t <= revoked
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
