@@ -135,8 +135,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let unlock: (() => void) | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
-  /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. */
-  let hiding: 0 | 1 = 0;
+  /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. 2: the page is kept for Back. */
+  let hiding: 0 | 1 | 2 = 0;
   /** The bytes of this page's keepalive requests still in flight: a second page-hide request gets what the first left. */
   let ka = 0;
   /** Rows written while backing off since the bounds were last enforced. */
@@ -501,8 +501,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     // A timer may fire a little early: wait out the rest rather than drop the retry.
     if (auto && retryAt > mono()) schedule(retryAt - mono());
     // Nor after pagehide (a flush that was waiting for the one a page hide ended): a page frozen in
-    // the back/forward cache would hold the Web Lock (see pagehide). Shown again, it flushes.
-    if (dead || state != 'granted' || !hydrated || (auto && (hiding || retryAt > mono()))) return Promise.resolve();
+    // the back/forward cache would hold the Web Lock (see pagehide). Shown again, it flushes. An
+    // explicit one neither, once the page is kept for Back (a site's own pagehide listener calling
+    // flush()): the page-hide request took the events, and the rest wait for the page to be shown.
+    if (dead || state != 'granted' || !hydrated || (auto && (hiding || retryAt > mono())) || hiding > 1) return Promise.resolve();
     if (flushing) return (again = true), flushing;
     write();
     const h = hydrated;
@@ -946,7 +948,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     // meanwhile deleted the database, which evicts a page holding a connection to it.
     offs.push(
       listen(window, 'pagehide', (e) => {
-        hiding = 1;
+        hiding = (e as PageTransitionEvent).persisted ? 2 : 1;
         // A page frozen in the back/forward cache never ends the flush it was in (a batch still
         // out), so its Web Lock would stay held, and the next page's flush would evict it from
         // the cache (weblocks-contention). Given up now: the request goes on, and whatever it
