@@ -136,6 +136,39 @@ describe('consent', () => {
     env.account({ expected: collector.events().map((e) => e.messageId) });
   });
 
+  // A consent platform that reloads the page after a change (or the visitor closing the tab right
+  // after "Reject all"): the revoke's erasure is asked for in the task that revokes, and must not
+  // die with the page. The next page is pending (its banner not answered yet): it opens nothing.
+  // Also while another tab (busy in a long task) holds the database open: the deletion waits for
+  // it, after the revoking page is gone.
+  it.each(['the page reloads', 'the tab closes', 'the tab closes, another tab busy holding the database'])('a revoke right before %s still erases the database', async (how) => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html');
+    collector.respond = () => ({ status: 503 });
+    await t.cmd('track', 'Queued One');
+    await expect.poll(async () => (await t.queued()).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    if (how.includes('busy')) {
+      const b = await ctx.open('/pricing.html');
+      await b.cmd('track', 'In B');
+      await b.page.waitForTimeout(300);
+      // B's long task: it hears of the revoke only after the revoking tab has closed.
+      void b.page.evaluate(() => {
+        const end = Date.now() + 1500;
+        while (Date.now() < end);
+      });
+      await t.page.waitForTimeout(50);
+    }
+    env.site.set({ consent: 'pending' });
+    if (how == 'the page reloads') await t.page.evaluate(() => ((window as any).waymark('consent', 'denied'), location.reload()));
+    else await t.page.evaluate(() => (window as any).waymark('consent', 'denied')), await t.page.close();
+    collector.respond = () => undefined;
+    const u = how == 'the page reloads' ? t : await ctx.open('/landing.html');
+    await u.page.waitForLoadState('load');
+    await expect.poll(() => u.databases(), { timeout: 5_000 }).toEqual([]);
+  });
+
   // A revoke is a normal path: whatever point of a flush it comes at (the queue being read, a
   // request out, the batch being settled), it deletes the database under the flush without a
   // word on the console or to on('error'), and nothing of before it is sent after it.
