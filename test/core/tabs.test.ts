@@ -368,6 +368,37 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await b.shutdown();
   });
 
+  // The device's clock set back after a revoke (a time server correcting it, a phone waking with a
+  // clock that ran fast): a login or a logout made in another tab after the new grant, told with an
+  // earlier time than the revoke had, is not one told before the revoke.
+  test.each(['login (identify)', 'logout (reset)'])('a %s in another tab after a revoke and a grant, with the clock set back since the revoke, reaches the revoking tab', async (what) => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.consent('denied');
+    a.consent('granted');
+    await until(() => b.consentState == 'granted', 'B granted');
+    await settle();
+    await tick(20);
+    const now = Date.now;
+    vi.spyOn(Date, 'now').mockImplementation(() => now() - 60_000); // the clock goes back a minute
+    if (what.startsWith('login')) b.identify('bob');
+    else b.reset(), b.track('Logged out in B');
+    await settle();
+    await tick(20);
+    a.track('After in A');
+    b.track('After in B');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = ['After in A', 'After in B'].map((n) => c.events().find((e) => e.event == n)!);
+    if (what.startsWith('login')) expect(after.map((e) => e.userId)).toEqual(['bob', 'bob']);
+    else expect(after[0].anonymousId).toBe(after[1].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   // A revoke erased the visitor everywhere: a logout while denied has nothing saved to keep from
   // coming back. The visitor another tab starts at the next grant is the one every tab continues.
   test('a logout (reset) while denied, then a grant in another tab: both tabs continue one visitor', async () => {
