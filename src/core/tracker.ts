@@ -914,14 +914,15 @@ export function createTracker(options: TrackerOptions): Tracker {
     // only what a tab told while denied, after the revoke it heard; and only a denied tab takes that,
     // or a tab denied on its own, by GPC, would name the visitor of a granted one). Nor when this tab
     // has granted again already (a preference centre toggled off and on in one go): it was told
-    // before this tab revoked (the same millisecond counts as before). A revoke heard from another
+    // before this tab revoked (the same millisecond counts as before), unless the clock has been set
+    // back since the revoke: what is told then has an earlier time. A revoke heard from another
     // tab reaches this one in order with what that tab tells after it, which counts.
     const heard = safe(({ data: d }: MessageEvent) =>
       typeof d == 'string'
         ? setConsent(d as ConsentState, true)
         : Array.isArray(d)
           ? d.forEach((k) => mine.delete(k))
-          : (state == 'denied') != (d?.c == 'denied') || d?.t <= revoked
+          : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now())
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
