@@ -202,6 +202,41 @@ describe('shutdown() while a batch is in flight', () => {
   });
 });
 
+describe('a page kept in the back/forward cache takes no Web Lock', () => {
+  // Frozen holding it, the page would be evicted by the next page's flush (weblocks-contention).
+  // While backing off, a write that brings the events written to a batch enforces the queue's
+  // bounds under the lock: not after the page hide (web vitals and Form Abandoned are tracked then).
+  test('backing off, the events tracked after the page hide do not take the lock to enforce the bounds', async () => {
+    const asked: string[] = [];
+    let kept = false;
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, cb: () => Promise<unknown>) => (kept && asked.push('while kept'), Promise.resolve().then(cb)) },
+      configurable: true,
+    });
+    try {
+      fakeCollector(() => new Response('', { status: 503 }));
+      const { t } = await tracker({ batchSize: 2 });
+      t.track('A');
+      await settle();
+      await t.flush(); // 503: backing off
+      await settle();
+      t.track('B'); // one written while backing off
+      await settle();
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      kept = true;
+      t.track('Form Abandoned'); // tracked during the hide: the second one
+      await settle();
+      expect(asked).toEqual([]);
+      kept = false;
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+});
+
 describe('page hidden (a tab switch) while the saved visitor is still being read', () => {
   test('the events it beacons are not also written and sent again by the regular flush', async () => {
     const c = fakeCollector(async () => (await tick(30), new Response('{}')));
