@@ -323,7 +323,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         out.forEach(([k]) => unconfirmed.delete(k));
         count >= o.batchSize ? flush(1) : schedule(o.flushInterval);
         // Backing off, no flush enforces the bounds: every batchSize events written, this does.
-        if (retryAt > mono() && (written += out.length) >= o.batchSize && store == s && state == 'granted')
+        // Not after a page hide: under the Web Lock (see pagehide); the next write or flush does.
+        if (retryAt > mono() && (written += out.length) >= o.batchSize && store == s && state == 'granted' && !hiding)
           (written = 0), withLock(lockName, s, () => bound(s)).catch(() => {});
       });
   };
