@@ -121,6 +121,35 @@ test.each([0, 4000])("granted, the site's own pagehide listener calls flush() (c
   await page.context().close();
 });
 
+// Another tab holds the Web Lock (its batch out to a slow collector) when this page's flush asks
+// for it, and the page is left before it is granted: the request must not be granted to the page
+// frozen in the cache, or the next page's flush evicts it (weblocks-contention).
+test('granted, a flush waiting for the Web Lock another tab holds when the page is left: Back restores the page from the cache', async () => {
+  tag = script('waymark.min.js', 'data-flush-interval="100"');
+  delay = 0;
+  got.length = 0;
+  const ctx = await browser.newContext();
+  const other = await ctx.newPage();
+  await other.goto(origin + '/a');
+  await other.waitForTimeout(600);
+  delay = 3000;
+  await other.click('#buy'); // its batch holds the lock 3 s
+  await other.waitForTimeout(300);
+  const page = await ctx.newPage();
+  await page.goto(origin + '/a'); // its flush waits for the lock
+  await page.waitForTimeout(600);
+  await Promise.all([page.waitForURL('**/b'), page.click('#next')]);
+  delay = 0;
+  await page.waitForTimeout(4000);
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForFunction(() => (window as any).persisted !== undefined);
+  const restored = await page.evaluate(() => (window as any).persisted === true);
+  const reasons = await page.evaluate(() => JSON.stringify((performance.getEntriesByType('navigation')[0] as any).notRestoredReasons));
+  expect(restored, reasons).toBe(true);
+  expect(await page.evaluate(() => (window as any).errors)).toEqual([]);
+  await ctx.close();
+});
+
 // React StrictMode in development mounts, cleans up and mounts again; hot reloads do it at
 // every save. Created and shut down 50 times, the trackers leave exactly one set behind.
 test('npm, consent granted: created and shut down 50 times (StrictMode), one set of listeners, channels and timers is left, and none after the last shutdown()', async () => {
