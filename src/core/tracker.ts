@@ -131,7 +131,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let attempt = 0;
   let retryAt = 0;
   let abort: AbortController | undefined;
-  /** Gives up the Web Lock of the flush in progress (see pagehide); a loop whose lock is given up sends nothing more. */
+  /** Gives up the Web Lock of the flush in progress, or withdraws its request (see pagehide); a loop whose lock is given up sends nothing more. */
   let unlock: (() => void) | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
@@ -516,8 +516,12 @@ export function createTracker(options: TrackerOptions): Tracker {
         if (!s || state != 'granted' || dead || hydrated != h) return;
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
-        // The lock is held until the loop ends, or a page hide gives it up (see pagehide).
-        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => (looping = Promise.all([looping, loop(s, renew, (unlock = r)).then(r, j)])))));
+        // The lock is held until the loop ends, or a page hide gives it up (see pagehide). A page
+        // hide while it is still asked for (another tab holds it) withdraws the request: granted to
+        // the page frozen in the back/forward cache, it would be held there.
+        const c = new AbortController();
+        unlock = () => c.abort();
+        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => (looping = Promise.all([looping, loop(s, renew, (unlock = r)).then(r, j)])))), c.signal);
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
         if (!(navigator as any).locks || s.mem) sending = p;
         return p.finally(() => (sending = undefined));
@@ -525,7 +529,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then((ran) => ran === false && schedule(o.flushInterval))
       // Not after a revoke: it closed the connection to delete the database, and the flush's
       // next transaction throws InvalidStateError. A revoke is no storage trouble.
-      .catch((err) => hydrated == h && fail('storage', '' + err))
+      // Nor a request withdrawn at page hide: the page flushes when shown again.
+      .catch((err) => hydrated == h && err?.name != 'AbortError' && fail('storage', '' + err))
       .then(() => {
         flushing = undefined;
         if (again) return (again = false), flush(auto);

@@ -11,13 +11,14 @@ const LEASE = 6e4;
  * request: it extends the lease and resolves false if another tab took it meanwhile (a
  * lease runs out while a slow drain goes on), so that `fn` stops instead of sending what the
  * other tab is sending. A lease ending further ahead than a lease lasts was taken under a
- * clock set wrong, and is void. Resolves false when the lease is held by another tab.
+ * clock set wrong, and is void. Resolves false when the lease is held by another tab. `signal`
+ * withdraws a Web Lock request not granted yet (rejecting with AbortError).
  */
-export function withLock(name: string, store: Store, fn: (renew?: () => Promise<boolean>) => Promise<void>): Promise<boolean> {
+export function withLock(name: string, store: Store, fn: (renew?: () => Promise<boolean>) => Promise<void>, signal?: AbortSignal): Promise<boolean> {
   // A memory store is this page's alone, and needs no lock across tabs: where IndexedDB is
   // denied (a frame sandboxed without allow-same-origin), Web Locks throw SecurityError too.
   const locks = !store.mem && (navigator as any).locks;
-  if (locks) return locks.request(name, () => fn().then(() => true));
+  if (locks) return locks.request(name, { signal }, () => fn().then(() => true));
   const me = uuid();
   let won = false;
   const take = () =>

@@ -147,6 +147,10 @@ test('granted, a flush waiting for the Web Lock another tab holds when the page 
   const reasons = await page.evaluate(() => JSON.stringify((performance.getEntriesByType('navigation')[0] as any).notRestoredReasons));
   expect(restored, reasons).toBe(true);
   expect(await page.evaluate(() => (window as any).errors)).toEqual([]);
+  // Shown again, the page delivers what it had queued and what it tracks now.
+  got.length = 0;
+  await page.click('#buy');
+  await expect.poll(() => got.flat(), { timeout: 8000 }).toContain('Element Clicked');
   await ctx.close();
 });
 

@@ -169,7 +169,7 @@ describe('a revoke during a flush', () => {
   // reported as storage trouble, on the console or to on('error'); and nothing may stay.
   test.each(['the IndexedDB lease', 'Web Locks'])('is silent, and leaves nothing, at whatever point of the flush it comes (%s)', async (lock) => {
     if (lock == 'Web Locks')
-      Object.defineProperty(navigator, 'locks', { value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) }, configurable: true });
+      Object.defineProperty(navigator, 'locks', { value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) }, configurable: true });
     const warn = vi.spyOn(console, 'warn');
     const heard: unknown[] = [];
     for (let rounds = 0; rounds < 30; rounds++) {

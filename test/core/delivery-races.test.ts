@@ -108,7 +108,7 @@ describe('shutdown() while a batch is in flight', () => {
 
   test('with Web Locks: shutdown waits for the answer, and the delivered batch is not sent again on the next visit', async () => {
     Object.defineProperty(navigator, 'locks', {
-      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) },
       configurable: true,
     });
     try {
@@ -129,7 +129,7 @@ describe('shutdown() while a batch is in flight', () => {
   // before the answer: README says a batch in flight is settled first.
   test('with Web Locks: a batch still in flight from before a page hide is settled before shutdown() closes the store, and not sent again on the next visit', async () => {
     Object.defineProperty(navigator, 'locks', {
-      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) },
       configurable: true,
     });
     try {
@@ -164,7 +164,7 @@ describe('shutdown() while a batch is in flight', () => {
   // each lost event once.
   test('a page shown again while the batch that reports the dropped count is still out does not report that count again', async () => {
     Object.defineProperty(navigator, 'locks', {
-      value: { request: (_: string, cb: () => Promise<unknown>) => Promise.resolve().then(cb) },
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) },
       configurable: true,
     });
     try {
@@ -210,7 +210,7 @@ describe('a page kept in the back/forward cache takes no Web Lock', () => {
     const asked: string[] = [];
     let kept = false;
     Object.defineProperty(navigator, 'locks', {
-      value: { request: (_: string, cb: () => Promise<unknown>) => (kept && asked.push('while kept'), Promise.resolve().then(cb)) },
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => (kept && asked.push('while kept'), Promise.resolve().then(cb || o)) },
       configurable: true,
     });
     try {

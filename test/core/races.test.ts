@@ -644,7 +644,8 @@ describe('another tab holding the lock', () => {
   function fakeLocks() {
     const tails = new Map<string, Promise<unknown>>();
     const locks = {
-      request: (name: string, cb: () => Promise<unknown>) => {
+      request: (name: string, o: any, cb?: () => Promise<unknown>) => {
+        cb ||= o;
         const prev = tails.get(name) || Promise.resolve();
         const run = prev.then(() => cb());
         tails.set(name, run.catch(() => {}));

@@ -12,7 +12,8 @@ let idb: IDBFactory;
 function webLocks(exclusive = true) {
   const tails = new Map<string, Promise<unknown>>();
   return {
-    request(name: string, cb: (lock: { name: string }) => Promise<unknown>) {
+    request(name: string, o: any, cb?: (lock: { name: string }) => Promise<unknown>) {
+      cb ||= o;
       if (!exclusive) return Promise.resolve().then(() => cb({ name }));
       const prev = tails.get(name) || Promise.resolve();
       const run = prev.then(() => cb({ name }));
