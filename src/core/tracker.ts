@@ -521,7 +521,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         // the page frozen in the back/forward cache, it would be held there.
         const c = new AbortController();
         unlock = () => c.abort();
-        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => (looping = Promise.all([looping, loop(s, renew, (unlock = r)).then(r, j)])))), c.signal);
+        // `looping` waits for every loop, not for their values: Promise.all's would nest the last
+        // value in a new array at each flush, a chain as long as the page's life.
+        const p: Promise<boolean> = withLock(lockName, s, (renew) => ((sending = p), new Promise<void>((r, j) => (looping = Promise.all([looping, loop(s, renew, (unlock = r)).then(r, j)]).then(() => {})))), c.signal);
         // The lease fallback never waits for another tab: shutdown() settles it from the start.
         if (!(navigator as any).locks || s.mem) sending = p;
         return p.finally(() => (sending = undefined));
