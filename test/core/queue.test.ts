@@ -139,6 +139,45 @@ describe('bounds and eviction', () => {
     await t.shutdown();
   });
 
+  test('a page torn down right after evicting: the count is not lost with it, the next page reports every event it evicted', async () => {
+    const c = down();
+    const first = await tracker({ maxQueue: 3, batchSize: 100 });
+    for (let i = 0; i < 3; i++) {
+      first.t.track('E' + i);
+      await vi.advanceTimersByTimeAsync(1);
+    }
+    await settle();
+    // From the first event deleted on, the page is gone: no transaction begins after that one.
+    let gone = false;
+    const del = IDBObjectStore.prototype.delete;
+    vi.spyOn(IDBObjectStore.prototype, 'delete').mockImplementation(function (this: IDBObjectStore, k: any) {
+      if (String(k)[0] == 'e') gone = true;
+      return del.call(this, k);
+    });
+    const open = IDBDatabase.prototype.transaction;
+    vi.spyOn(IDBDatabase.prototype, 'transaction').mockImplementation(function (this: IDBDatabase, ...a: any[]) {
+      if (gone) throw new DOMException('the page is gone', 'InvalidStateError');
+      return (open as any).apply(this, a);
+    });
+    first.t.track('E3');
+    first.t.track('E4');
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settle();
+    expect(gone).toBe(true);
+    vi.restoreAllMocks();
+    void first.t.shutdown();
+    // The next page, with the collector back: every event tracked is delivered or counted as dropped.
+    up(c);
+    const next = await tracker({ maxQueue: 3, batchSize: 100 });
+    // Without Web Locks (Node), the first page's lease on the queue runs out first.
+    await vi.advanceTimersByTimeAsync(180_000);
+    await next.t.flush();
+    await settle();
+    const dropped = c.requests.reduce((n, r) => n + (r.body.dropped || 0), 0);
+    expect(c.names().filter((n) => n[0] == 'E').length + dropped).toBe(5);
+    await next.t.shutdown();
+  });
+
   test('bytes: the queue never holds more than maxQueueBytes', async () => {
     const c = down();
     const { t } = await tracker({ maxQueueBytes: 3000, batchSize: 100 });
