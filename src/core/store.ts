@@ -17,8 +17,8 @@ export interface Store {
   /** The oldest `count` events, as [key, value]. */
   events(count: number): Promise<[string, any][]>;
   get(key: string): Promise<any>;
-  /** An atomic read-modify-write of one key. */
-  update(key: string, fn: (old: any) => any): Promise<void>;
+  /** An atomic read-modify-write of one key, deleting `deletes` in the same transaction. */
+  update(key: string, fn: (old: any) => any, deletes?: string[]): Promise<void>;
   /** Set on the memory fallback. */
   mem?: 1;
   /** Empties and closes what this store opened (the tracker deletes the database). */
@@ -73,10 +73,19 @@ export function idbStore(name: string): Store {
     get: (k) => use('readonly', (s) => done(s.get(k))),
     // The put runs in the read's own callback, while the transaction is still active.
     // (idb-keyval's update() would also bring in its default store.)
-    update: (k, fn) =>
+    update: (k, fn, deletes = []) =>
       use('readwrite', (s) => {
+        deletes.forEach((k) => s.delete(k));
         const r = s.get(k);
-        r.onsuccess = () => s.put(fn(r.result), k);
+        // A full disk refusing the write must not keep the deletes from freeing room (the
+        // dropped count is then lost; on('error') said it): only a plain update fails on it.
+        r.onsuccess = () => {
+          try {
+            s.put(fn(r.result), k).onerror = (e) => void (deletes[0] && e.preventDefault());
+          } catch (e) {
+            if (!deletes[0]) throw e;
+          }
+        };
         return done(s.transaction);
       }),
     // Our own connection is emptied and closed, or the revoking tab's delete waits on it.
@@ -107,7 +116,7 @@ export function memoryStore(): Store {
     keys: async () => events().map(([k]) => k),
     events: async (n) => events().slice(0, n),
     get: async (k) => m.get(k),
-    update: async (k, fn) => void m.set(k, fn(m.get(k))),
+    update: async (k, fn, deletes = []) => void (m.set(k, fn(m.get(k))), deletes.forEach((k) => m.delete(k))),
     drop: async () => m.clear(),
     close: async () => {},
     cancel: () => {},

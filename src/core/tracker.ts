@@ -340,8 +340,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (abandoned == s && store) return store.put(out);
   };
 
-  /** Adds to the count of lost events that the next delivered batch reports. */
-  const drops = (s: Store, n: number) => s.update('d', (d) => Math.max(0, (d || 0) + n));
+  /**
+   * Adds to the count of lost events that the next delivered batch reports, deleting `keys` in
+   * the same transaction: a page torn down between the two would lose the count, or report
+   * delivered events as lost.
+   */
+  const drops = (s: Store, n: number, keys?: string[]) => s.update('d', (d) => Math.max(0, (d || 0) + n), keys);
 
   const schedule = (ms: number) => {
     if (!timer && !dead) timer = setTimeout(() => ((timer = undefined), flush(1)), ms);
@@ -384,10 +388,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (evict[0]) {
       // Reported as dropped: the page-hide beacon must not send them after all.
       evict.forEach((k) => unconfirmed.delete(k));
-      await settled(s, evict);
       const n = evict.length;
       fail('dropped', n + ' events evicted', { count: n });
-      await drops(s, n);
+      await settled(s, evict, -n);
     }
   };
 
@@ -419,10 +422,10 @@ export function createTracker(options: TrackerOptions): Tracker {
    * Settles keys (delivered, or refused for good): they leave the queue, and the tabs that
    * wrote them are told, so that their page-hide beacon does not send them again.
    */
-  const settled = (s: Store, keys: string[], dropped?: number) => {
+  const settled = (s: Store, keys: string[], dropped = 0) => {
     keys.forEach((k) => mine.delete(k));
     channel?.postMessage(keys);
-    return Promise.all([s.put([], keys), dropped && drops(s, -dropped)]);
+    return drops(s, -dropped, keys);
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
