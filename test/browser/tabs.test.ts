@@ -141,9 +141,13 @@ describe('a logout in one tab, a revoke and a grant in the other', () => {
       await a.cmd('reset');
       await a.cmd('track', 'Logged Out'); // the visitor A's logout starts, before the revoke
       const consents = (d: string) => ctx.feed.filter((f) => f.kind == 'consent' && f.data == d).length;
-      const revokedAt = Date.now();
+      let revokedAt = Date.now();
       let grantedAt = revokedAt;
       if (pace == 'apart') {
+        // Delivered first: A may send it, tracked while granted, in the moment before it hears of
+        // B's revoke, which would then count as a request made while denied.
+        await collector.waitFor((c) => c.events().some((e) => e.event == 'Logged Out'), 'the logout, tracked while granted');
+        revokedAt = Date.now();
         await b.cmd('consent', 'denied');
         await expect.poll(() => consents('denied')).toBe(2);
         await a.cmd('track', 'While Denied');
