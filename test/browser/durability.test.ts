@@ -49,7 +49,7 @@ describe('durability', () => {
     // Sent in the order they happened, with the time they happened.
     const times = evs.map((e) => Date.parse(e.timestamp));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(await t.queued()).toEqual([]);
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toEqual([]);
     const { lost, duplicated } = env.account({ expected: [...expected] });
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);
@@ -75,7 +75,7 @@ describe('durability', () => {
     const codes = ctx.feed.filter((f) => f.kind == 'error').map((f) => f.data.code);
     expect(codes.length).toBeGreaterThanOrEqual(1);
     expect([...new Set(codes)]).toEqual(['network']);
-    expect(await t.queued()).toEqual([]);
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toEqual([]);
     const { lost, duplicated } = env.account({ expected: [...collector.seen().map((e) => e.messageId), ...ctx.tracked()] });
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);
@@ -139,7 +139,7 @@ describe('durability', () => {
     // The rejected page view was sent exactly once, ever.
     expect(collector.seen().filter((e) => rejected.includes(e.messageId))).toHaveLength(1);
     expect(collector.events().map((e) => e.event || e.type)).toEqual(['After Rejection']);
-    expect(await t.queued()).toEqual([]);
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toEqual([]);
     const { lost, duplicated } = env.account({ expected: ctx.tracked().filter((id) => !rejected.includes(id)) });
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);

@@ -34,7 +34,7 @@ describe('tabs', () => {
     // The lock: each request starts only after the previous one was answered.
     for (let i = 1; i < posts.length; i++) expect(posts[i].time).toBeGreaterThanOrEqual(posts[i - 1].answeredAt!);
     expect(pages()).toBe(2);
-    expect(await a.queued()).toEqual([]);
+    await expect.poll(() => a.queued(), { timeout: 10_000 }).toEqual([]);
     const { lost, duplicated } = env.account({ expected: [...tracked, ...collector.events().map((e) => e.messageId)] });
     expect(lost).toEqual([]);
     expect(duplicated).toEqual([]);
@@ -141,13 +141,12 @@ describe('a logout in one tab, a revoke and a grant in the other', () => {
       await a.cmd('reset');
       await a.cmd('track', 'Logged Out'); // the visitor A's logout starts, before the revoke
       const consents = (d: string) => ctx.feed.filter((f) => f.kind == 'consent' && f.data == d).length;
-      let revokedAt = Date.now();
+      // Delivered first: A may send it, tracked while granted, in the moment before it hears of
+      // B's revoke, which would then count as a request made while denied or after the grant.
+      await collector.waitFor((c) => c.events().some((e) => e.event == 'Logged Out'), 'the logout, tracked while granted');
+      const revokedAt = Date.now();
       let grantedAt = revokedAt;
       if (pace == 'apart') {
-        // Delivered first: A may send it, tracked while granted, in the moment before it hears of
-        // B's revoke, which would then count as a request made while denied.
-        await collector.waitFor((c) => c.events().some((e) => e.event == 'Logged Out'), 'the logout, tracked while granted');
-        revokedAt = Date.now();
         await b.cmd('consent', 'denied');
         await expect.poll(() => consents('denied')).toBe(2);
         await a.cmd('track', 'While Denied');
