@@ -289,6 +289,29 @@ describe('Journey stages', () => {
   });
 });
 
+test("a stage entry has the properties README lists, and on('stage') gets the fields README gives", async () => {
+  const text = section('## Journey stages');
+  const [, entered] = /one `Journey Stage Entered` event \(([\s\S]*?)\), and/.exec(text)!;
+  const [, heard] = /`on\('stage', fn\)` receives `\{ ([\w, ]+) \}`/.exec(text)!;
+  freshIndexedDB();
+  const rules = { stages: ['awareness'], feedback: { awareness: 'nps' }, rules: [{ stage: 'awareness', name: 'Any visit', when: { type: 'page' } }] };
+  const t = createTracker({ endpoint: '/v1/batch', stages: journey(rules as any) });
+  const events: any[] = [];
+  const changes: any[] = [];
+  t.on('event', (e) => events.push(e));
+  t.on('stage', (c) => changes.push(c));
+  t.page();
+  await until(() => changes.length, 'the stage entered');
+  const entry = events.find((e) => e.event == 'Journey Stage Entered');
+  // `rule` index: the name is the code span, the word after it says what it holds.
+  expect(spans(entered).sort()).toEqual(Object.keys(entry.properties).sort());
+  // What the touchpoint holds, as README says.
+  const [, touch] = /`touchpoint`: the event that caused it, as its ([^)]*)/.exec(entered) ?? [, ''];
+  expect(spans(touch).sort()).toEqual(Object.keys(entry.properties.touchpoint).sort());
+  expect(heard.split(', ').sort()).toEqual(Object.keys(changes[0]).sort());
+  await t.shutdown();
+});
+
 describe('The CLI', () => {
   let dir: string;
   let cli: string;
