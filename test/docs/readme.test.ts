@@ -409,9 +409,12 @@ describe('Browser support and sizes', () => {
   });
 });
 
-test('every rules file under examples/ is valid', () => {
-  const files = ['examples/site/journey.json', ...readdirSync('examples/stages').filter((f) => !f.includes('.events.')).map((f) => 'examples/stages/' + f)];
-  for (const f of files) expect(validate(JSON.parse(readFileSync(f, 'utf8'))), f).toEqual([]);
+test('every rules file under examples/ is valid, and the four example rule sets use forward, as README says', () => {
+  const sets = readdirSync('examples/stages').filter((f) => !f.includes('.events.')).map((f) => 'examples/stages/' + f);
+  for (const f of ['examples/site/journey.json', ...sets]) expect(validate(JSON.parse(readFileSync(f, 'utf8'))), f).toEqual([]);
+  expect(section('## Journey stages')).toMatch(/All four use `forward`/);
+  expect(sets).toHaveLength(4);
+  for (const f of sets) expect(JSON.parse(readFileSync(f, 'utf8')).progression, f).toBe('forward');
 });
 
 test("the real-browser files README lists are test/browser's", () => {
