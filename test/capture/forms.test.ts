@@ -924,3 +924,20 @@ test("a form that the next route replaces by its own (same id) is abandoned befo
   expect(c.names()).toEqual(['page', 'Form Started', 'page', 'Form Abandoned', 'Form Started', 'Form Submitted']);
   expect(c.events()[3].properties).toEqual({ form: 'checkout', lastField: 'street', fields: 1, duration: 2000 });
 });
+
+// The same accessible sections, each in a wrapper of its own (a layout's <div class="section">, a
+// component's root element): every fieldset is the first of its kind among its siblings, and the
+// selector (three levels up) is the same for all, so the sections were again one step.
+test('a checkout whose unnamed fieldset sections are each wrapped in a div completes each section the visitor leaves for the next', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><div class="section"><fieldset><legend>Shipping</legend><input name="street"></fieldset></div>' +
+    '<div class="section"><fieldset><legend>Payment</legend><input name="coupon"></fieldset></div>' +
+    '<div class="section"><fieldset><legend>Review</legend><input name="note"></fieldset></div><button>Pay</button></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  fill($('[name=note]'), 'n');
+  const steps = (await props()).slice(1).map(([, p]) => (p as any).step);
+  expect(steps).toHaveLength(2);
+  expect(steps[0]).not.toBe(steps[1]);
+});
