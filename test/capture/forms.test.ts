@@ -941,3 +941,19 @@ test('a checkout whose unnamed fieldset sections are each wrapped in a div compl
   expect(steps).toHaveLength(2);
   expect(steps[0]).not.toBe(steps[1]);
 });
+
+// A validation library marks each section as the visitor goes (Angular's ng-touched / ng-dirty on a
+// form group, a site's .is-valid once a section checks out): the selector an unnamed step was named
+// by carries its classes, so the section named anew after the visitor came back to fix it was
+// another step, completed a second time.
+test('an unnamed fieldset section whose classes change as it is filled (a validation library) is completed once, going back to it and on again', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><fieldset class="section"><input name="street"></fieldset><fieldset class="section"><input name="coupon"></fieldset><button>Pay</button></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  $('fieldset').classList.add('is-valid'); // the shipping section checks out
+  fill($('[name=street]'), 't'); // back, to fix the address: nothing
+  fill($('[name=coupon]'), 'Y'); // and on again: shipping was completed already
+  expect((await props()).filter(([name]) => name == 'Form Step Completed')).toHaveLength(1);
+});
