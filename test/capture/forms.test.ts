@@ -957,3 +957,26 @@ test('an unnamed fieldset section whose classes change as it is filled (a valida
   fill($('[name=coupon]'), 'Y'); // and on again: shipping was completed already
   expect((await props()).filter(([name]) => name == 'Form Step Completed')).toHaveLength(1);
 });
+
+// 9d5acd2 ended the duration of a form a lazy route took off the page at the route change, but only
+// when a look finds it gone: the page left (the tab closed) or another route change before that look
+// abandons it with the time up to then, so the figure still depends on the router's rendering order.
+test.each([
+  ['the page is left', () => window.dispatchEvent(new Event('pagehide'))],
+  ['the visitor goes on to another route', () => history.pushState(null, '', '/contact')],
+])('a form a lazy route took off the page after the URL changed is abandoned with the duration up to the route change when %s before the next look', async (_, leave) => {
+  const { c, t } = start([pageViews(), forms()]);
+  await t.flush();
+  document.body.innerHTML = CHECKOUT;
+  fill($('[name=email]'), 'a@b.co');
+  now += 2000;
+  history.pushState(null, '', '/help');
+  await new Promise((r) => setTimeout(r, 1100)); // the look at 1 s: still there, the route's code loading
+  now += 1500;
+  $('#checkout').remove();
+  now += 1000;
+  leave();
+  await t.flush();
+  const abandoned = c.events().filter((e) => e.event == 'Form Abandoned');
+  expect(abandoned.map((e) => e.properties)).toEqual([{ form: 'checkout', lastField: 'email', fields: 1, duration: 2000 }]);
+});
