@@ -103,14 +103,15 @@ export function forms(): Plugin {
   // again 1, 3, 7 and 15 s later (`k`: the wait before the next look); one still there then (a
   // wizard whose steps are routes in one form, a search box in the header) is still being
   // filled. (With a form, the state `s` of that form.) The looks are the latest route change's
-  // (`w`, cleared on teardown; `g`, run sooner when another form starts), and a form one finds
-  // gone was left at that change (`at`): its duration is not the seconds the look took.
+  // (`w`, cleared on teardown; `g`, run sooner when another form starts, the page is left or the
+  // route changes again), and a form one finds gone was left at that change (`at`): its duration
+  // is not the seconds the look took, nor those until the next event.
   const abandon = (e: any, s?: any, form?: any, k = 1e3, at = Date.now()): any =>
     form
       ? (clearTimeout(s.w), (s.g = 0), e.messageId && !s.x && form.isConnected)
         ? k < 9e3 && (s.w = setTimeout((s.g = () => abandon(e, s, form, k * 2, at)), k))
         : (s.x || send('Abandoned', form, { lastField: s.l }, s, at), e.messageId && states.delete(form))
-      : states.forEach((s, form) => (!e.messageId || s.p) && abandon(e, s, form));
+      : states.forEach((s, form) => (!e.messageId || s.p) && (!form.isConnected && s.g ? s.g() : abandon(e, s, form)));
 
   /**
    * A field's form. A design system's field (Shoelace's <sl-input>, Web Awesome's) is a custom
