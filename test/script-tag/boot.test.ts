@@ -417,3 +417,33 @@ test('a Turbo visit to a page without data-consent, then one with the same data-
   await settle();
   expect(c.names().filter((n) => /Turbo/.test(n))).toEqual([]);
 });
+
+// Turbo merges <head> by each element's outerHTML (HeadSnapshot.detailsByOuterHTML): a script of the
+// next page's head that no element of the current head matches is added and run, and a difference
+// among those marked data-turbo-track="reload" reloads the page. The tag marked data-ran (2b43b14)
+// no longer matches the same tag on the next page: on a Turbo visit it was run again ("loaded
+// twice" on the console, a second tag in <head>), and with data-turbo-track="reload" every visit was
+// a full page load.
+test('a tag in <head> is left as the server wrote it: a Turbo visit to a page with the same <head> adds and runs no copy of it', () => {
+  attrs({ endpoint: 'https://c.test/v1/batch', consent: 'granted', 'turbo-track': 'reload' });
+  tag.setAttribute('src', '/waymark.min.js');
+  const served = tag.outerHTML;
+  vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => tag);
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  boot({});
+  // The next page's <head>, as the server sends it: Turbo's merge, by outerHTML.
+  const current = new Set(Array.from(document.head.children, (el) => el.outerHTML));
+  const added = [served].filter((html) => !current.has(html));
+  for (const html of added) {
+    const t = document.createElement('template');
+    t.innerHTML = html;
+    const s = document.createElement('script');
+    for (const a of Array.from(t.content.firstElementChild!.attributes)) s.setAttribute(a.name, a.value);
+    document.head.append(s);
+    vi.spyOn(document, 'currentScript', 'get').mockImplementation(() => s);
+    boot({});
+    s.remove();
+  }
+  expect(added).toEqual([]);
+  expect(warn).not.toHaveBeenCalled();
+});
