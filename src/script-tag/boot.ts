@@ -28,11 +28,14 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
   // a data-consent it says anew (`c`: the last one said) is the visitor's (a server that saw them
   // say no renders "denied"). Not from a tag that ran before (`data-ran`): Turbo runs its cached
   // copy of a page seen before (the back button, a preview), which says what the server knew then.
+  // Not a tag in <head>: Turbo keeps the head, and merges the next page's by each element's outerHTML,
+  // so a tag changed there would be a new script to run (and, marked data-turbo-track, a reload).
+  const ran = (t: HTMLElement) => document.head.contains(t) || (t.dataset.ran = '1');
   if (stub?.version) {
     if (tag?.src != stub.s?.src || stub.s?.isConnected) return console.warn('[waymark] loaded twice: this copy is ignored');
     const d = tag.dataset;
     if (!d.ran && d.consent && d.consent != stub.c) stub('consent', (stub.c = d.consent));
-    return void ((stub.s = tag), (d.ran = '1'));
+    return void ((stub.s = tag), ran(tag));
   }
   try {
     const opts: Record<string, any> = {};
@@ -73,7 +76,7 @@ export function boot(modules: Modules, journey?: (src: string) => Plugin): void 
     waymark.version = VERSION;
     waymark.s = tag;
     waymark.c = tag.dataset.consent;
-    tag.dataset.ran = '1';
+    ran(tag);
     w.waymark = waymark;
     // Commands that the replay itself sends through a kept stub reference land in the same
     // list, and run in turn.
