@@ -2,6 +2,7 @@ import type { Plugin } from '../types';
 import { actionable } from '../lib/actionable';
 import { cssPath } from '../lib/cssPath';
 import { directText } from '../lib/directText';
+import { elementPath } from '../lib/elementPath';
 import { eventElement } from '../lib/eventElement';
 import { isSensitive } from '../lib/isSensitive';
 import { safeListen } from '../lib/safeListen';
@@ -29,10 +30,9 @@ export function frustration(): Plugin {
       /** The user's latest click: while it is dispatched (eventPhase not 0), a script click answers it. */
       let cur: Event | undefined;
       // `plain`: not actionable, so maybe the user's own content (an editor, a field, a
-      // paragraph): its selector only, never its text; nor in a data-waymark-mask subtree (el is
-      // in the page's tree: closest() sees every element around it).
+      // paragraph), or in a data-waymark-mask subtree: its selector only, never its text.
       const report = (event: string, el: Element, plain?: unknown) =>
-        t.track(event, { selector: cssPath(el), text: (!plain && !el.closest('[data-waymark-mask]') && directText(el)) || undefined }, el);
+        t.track(event, { selector: cssPath(el), text: (!plain && directText(el)) || undefined }, el);
       const settle = () => {
         clearTimeout(timer);
         mo.disconnect();
@@ -53,13 +53,16 @@ export function frustration(): Plugin {
         if (!e.isTrusted || cur?.timeStamp == e.timeStamp) return cur?.eventPhase && settle();
         cur = e;
         const el = actionable(target);
+        // Masked: on the click's whole path, as for clicks. The page's element may be slotted into a
+        // component that masks it in its shadow root, where closest() does not look.
+        const m = (elementPath(e) as Element[]).some((n) => n.hasAttribute('data-waymark-mask'));
         if (first && e.timeStamp - first.timeStamp < 1e3 && (e.clientX - first.clientX) ** 2 < 900 && (e.clientY - first.clientY) ** 2 < 900) {
           // A triple click on plain content that selected the text it landed on is the
           // selection gesture, not rage; on a button or link it is rage whatever it selected.
           // (Written as "actionable, or no selection over the target": 2 B smaller than its negation.)
           const sel = getSelection();
           if (++n == 3 && !isSensitive(el || target) && (el || !sel || sel.isCollapsed || !sel.getRangeAt(0).intersectsNode(target)))
-            report('Rage Click', el || target, !el);
+            report('Rage Click', el || target, !el || m);
         } else (first = e), (n = 1);
         // A newer click replaces the candidate, so a rage burst on a dead button ends in one Dead Click.
         settle();
@@ -86,7 +89,7 @@ export function frustration(): Plugin {
             (e.defaultPrevented || /^(javascript:|$)/.test((el as HTMLAnchorElement).href || '')) &&
             !(sub && !sub.defaultPrevented)
           )
-            report('Dead Click', el);
+            report('Dead Click', el, m);
         }, 1e3);
       });
       const offSubmit = safeListen(document, 'submit', (e: Event) => (sub = e));
