@@ -980,3 +980,19 @@ test.each([
   const abandoned = c.events().filter((e) => e.event == 'Form Abandoned');
   expect(abandoned.map((e) => e.properties)).toEqual([{ form: 'checkout', lastField: 'email', fields: 1, duration: 2000 }]);
 });
+
+// Told apart by their place (f84ce72), sections each in a wrapper of their own are counted among the
+// wrappers: an error message the form shows at its top in a <div> of its own (a Bootstrap alert)
+// moved every section one place down, and a section completed before it was completed again.
+test('wrapped unnamed sections keep their names when the form shows an error message above them: a section is completed once', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><div class="section"><fieldset><input name="street"></fieldset></div>' +
+    '<div class="section"><fieldset><input name="coupon"></fieldset></div><button>Pay</button></form>';
+  fill($('[name=street]'), 's');
+  fill($('[name=coupon]'), 'X');
+  $('#checkout').insertAdjacentHTML('afterbegin', '<div class="alert" role="alert">Check your address</div>');
+  fill($('[name=street]'), 't'); // back, to fix the address: nothing
+  fill($('[name=coupon]'), 'Y'); // and on again: the address section was completed already
+  expect((await props()).filter(([name]) => name == 'Form Step Completed')).toHaveLength(1);
+});
