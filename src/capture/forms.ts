@@ -79,12 +79,14 @@ export function forms(): Plugin {
   // A step container's name. Steps are told apart by it: a wizard renders a step anew (a new
   // element) when the visitor comes back to it. One with no name (a <fieldset> and its <legend>,
   // whose text may greet the visitor by name, so it is not used) is the form's selector and its path
-  // from the form, each level's place among its siblings of its kind (`k`): every level, as each
-  // section may be in a wrapper of its own (then each is the first of its kind there), and no
-  // classes, which a validation library changes as the visitor goes (a step named anew is another).
-  const stepName = (step: Element, form: Element, n = step.getAttribute('name') || step.getAttribute('id'), s = '') => {
+  // from the form, each level's place among its siblings of its kind that are or hold steps (`k`,
+  // `sel`): every level, as each section may be in a wrapper of its own (then each is the first of
+  // its kind there), but not counting what holds no step (an error message the form shows above
+  // them); and no classes, which a validation library changes as the visitor goes (a step named
+  // anew is another).
+  const stepName = (step: Element, form: Element, sel: string, n = step.getAttribute('name') || step.getAttribute('id'), s = '') => {
     for (let e = step, k = 1, p: Element | null; e != form; s = '>' + e.localName + ':nth-of-type(' + k + ')' + s, e = e.parentElement!, k = 1)
-      for (p = e; (p = p.previousElementSibling); ) k += +(p.localName == e.localName);
+      for (p = e; (p = p.previousElementSibling); ) k += +(p.localName == e.localName && !!(p.matches(sel) || p.querySelector(sel)));
     return step.getAttribute('data-waymark-step') || (n && !personal(n) ? n : cssPath(form) + s);
   };
   // Starts the form if needed (a custom wizard's first step can come before any input).
@@ -179,7 +181,7 @@ export function forms(): Plugin {
     // (where the order is the browser's whim), going back is going to one completed; from one still
     // on the page, the order says it (a section skipped, filled on the way back up, then left for
     // a later one completed already, is moving on).
-    const n = inForm && stepName(inForm, form);
+    const n = inForm && stepName(inForm, form, sel);
     if (s.s && n != s.m && !(n && (s.s.isConnected ? s.s.compareDocumentPosition(inForm!) & 2 : s.d.has(n)))) stepDone(form, s.m!);
     s.s = inForm;
     s.m = n;
