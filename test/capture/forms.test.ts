@@ -996,3 +996,25 @@ test('wrapped unnamed sections keep their names when the form shows an error mes
   fill($('[name=coupon]'), 'Y'); // and on again: the address section was completed already
   expect((await props()).filter(([name]) => name == 'Form Step Completed')).toHaveLength(1);
 });
+
+// README: a form sent with form.submit() (jQuery's $(form).submit() calls it) fires no submit event:
+// it is no Form Submitted, and is abandoned as the page goes; requestSubmit() is seen.
+test('a form sent with form.submit() is not seen as submitted, and is abandoned as the page goes; one sent with requestSubmit() is submitted (README)', async () => {
+  const { props } = start();
+  document.body.innerHTML = '<form id="a" action="javascript:void 0"><input name="q"></form><form id="b" action="javascript:void 0"><input name="r"></form>';
+  const nav = (window as any).happyDOM.settings.navigation;
+  nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = true;
+  try {
+    fill($('[name=q]'), 'x');
+    fill($('[name=r]'), 'y');
+    $<HTMLFormElement>('#a').submit();
+    $<HTMLFormElement>('#b').requestSubmit();
+  } finally {
+    nav.disableMainFrameNavigation = nav.disableFallbackToSetURL = false;
+  }
+  window.dispatchEvent(new Event('pagehide'));
+  expect((await props()).filter(([name]) => name != 'Form Started').map(([name, p]) => [name, (p as any).form])).toEqual([
+    ['Form Submitted', 'b'],
+    ['Form Abandoned', 'a'],
+  ]);
+});
