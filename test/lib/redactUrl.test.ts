@@ -174,3 +174,16 @@ test('a value that hides a secret once decoded is redacted whole, also when it h
   expect(out).toMatch(/^https:\/\/s\.ex\/login\?next=/);
   expect(out).not.toContain('abc123');
 });
+
+// A query that is an encoded URL with no name of its own (a redirector's /go?https%3A%2F%2F…, a
+// single sign-on return to a service URL): the URL is the parameter's name, its value empty, and only
+// the value was ever redacted, so the ticket or token the name holds was sent.
+test.each([
+  ['https://sso.ex/login?https%3A%2F%2Fapp.ex%2Fcb%3Fticket%3DST-SECRET42'],
+  ['https://s.ex/go?%2Freset%3Ftoken%3DSECRET42&ref=mail'],
+  ['https://s.ex/go?next=%2Fa&%2Fcb%253Fcode%253DSECRET42'],
+])('a parameter name that hides a secret once decoded is not sent: %s', (input) => {
+  const out = redactUrl(input);
+  expect(out).not.toContain('SECRET42');
+  expect(out).toMatch(/^https:\/\/s(so)?\.ex\//);
+});
