@@ -55,14 +55,18 @@ export function redactUrl(url: string, extra: string[] = []): string {
     u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
     // A path parameter (/cart;jsessionid=…, from Java servers) is read as a query is.
     u.pathname = inner(u.pathname, extra);
-    u.searchParams.forEach((v, k) => {
+    // A name may hide one too: a query that is an encoded URL with no name of its own (a redirector's
+    // /go?https%3A%2F%2F…%3Fticket%3D…) is the name, its value empty. It goes, for `redacted`.
+    const q = u.searchParams;
+    for (const k of [...q.keys()]) if (hides(k, extra)) q.delete(k), q.append('redacted', '');
+    q.forEach((v, k) => {
       // Only a changed value is set again: set() re-encodes the whole query, and a URL with
       // nothing to hide is left exactly as it was.
       // What it does not redact as it reads (past a `#`, no `name=` until decoded) may hide a
       // parameter once decoded (see hides): read without the values it redacted.
       let w = inner(v, extra);
       if (denied(k, extra) || hides(w.replace(/=redacted/g, ''), extra)) w = 'redacted';
-      if (w != v) u.searchParams.set(k, w);
+      if (w != v) q.set(k, w);
     });
     return u.href.replace(EMAIL, 'redacted');
   } catch {
