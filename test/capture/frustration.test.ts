@@ -468,3 +468,21 @@ test('a rage click in a data-waymark-mask subtree (an account switcher naming pe
   vi.useRealTimers();
   expect((await props()).filter(([name]) => name == 'Rage Click')).toEqual([['Rage Click', { selector: '#a1' }]]);
 });
+
+// A button that goes to another page by script (location.href = …): the page is hidden, kept in the
+// back/forward cache with the Dead Click's timer frozen inside the second it waits; Back shows it
+// again, the timer fires, and nothing changed on a page that was not even shown meanwhile. (Real
+// Chromium resumes a cached page's timers; the test site's no-store keeps its pages out of the
+// cache, so this is shown here.)
+test('a click after which the page was left (kept in the back/forward cache) is no Dead Click when the page is shown again', async () => {
+  const { props } = await start();
+  document.body.innerHTML = '<button id="continue" type="button">Continue</button>';
+  fakeTimers();
+  click($('#continue'), 0, 0, 0); // its handler sets location.href: the next page loads within the second
+  await wait(300);
+  window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+  window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })); // Back
+  await wait(2000);
+  vi.useRealTimers();
+  expect(await props()).toEqual([]);
+});
