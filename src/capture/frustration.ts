@@ -96,7 +96,10 @@ export function frustration(): Plugin {
       // A popover shown or hidden (popovertarget, showPopover()) changes the top layer only:
       // no mutation, no focus change. Its `toggle` does not bubble; capture sees it.
       const offToggle = safeListen(document, 'toggle', settle);
-      return () => (settle(), off(), offSubmit(), offToggle());
+      // A page left while a click is judged (a button that sets location.href) went somewhere: kept in
+      // the back/forward cache, its timer would fire when Back shows it again, on nothing changed.
+      const offHide = safeListen(window, 'pagehide', settle);
+      return () => (settle(), off(), offSubmit(), offToggle(), offHide());
     },
   };
 }
