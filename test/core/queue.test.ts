@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createTracker } from '../../src';
 import type { WaymarkError } from '../../src/types';
-import { dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
+import { abortWritesAtCommit, dump, fakeCollector, freshIndexedDB, queued, settle } from '../helpers';
 
 const endpoint = 'https://collect.test/v1/batch';
 let idb: IDBFactory;
@@ -269,6 +269,60 @@ describe('storage failures never throw and lose nothing', () => {
     await settle();
     expect(c.names()).toContain('Stored before the disk filled');
     await next.t.shutdown();
+  });
+
+  // A full disk refuses a transaction that writes anything, when it commits (Chromium checks
+  // quota at commit, for the bytes it puts): one that only deletes still goes through. Web Locks as in
+  // browsers, so that the lease fallback's own write is not what the full disk refuses.
+  const webLocks = () =>
+    Object.defineProperty(navigator, 'locks', { value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) }, configurable: true });
+
+  test('a full disk (quota at commit) once a batch is stored: the batch delivered leaves the queue, and is not sent again', async () => {
+    webLocks();
+    try {
+      const c = fakeCollector();
+      const { t } = await tracker({ batchSize: 100 });
+      t.track('A');
+      await settle();
+      abortWritesAtCommit();
+      await t.flush();
+      await settle();
+      await t.flush();
+      await settle();
+      vi.restoreAllMocks();
+      // Sent once, and not left on disk for the next visit to send again.
+      expect({ sends: c.names().filter((n) => n == 'A').length, stillQueued: (await queued(idb)).map((e) => e.event) }).toEqual({ sends: 1, stillQueued: [] });
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
+  test('a full disk (quota at commit) with events over maxAge: they are evicted, and the others delivered', async () => {
+    webLocks();
+    try {
+      const c = down();
+      const { t, errors } = await tracker({ maxAge: 60_000, batchSize: 100 });
+      t.track('Old');
+      await settle();
+      await vi.advanceTimersByTimeAsync(61_000);
+      t.track('New');
+      await settle();
+      up(c);
+      abortWritesAtCommit();
+      await t.flush();
+      await settle();
+      await t.flush();
+      await settle();
+      vi.restoreAllMocks();
+      expect(c.names()).toEqual(['New']);
+      // Reported once: the events evicted are not evicted (and reported) again at each flush.
+      expect(errors.filter((e) => e.code == 'dropped').map((e) => e.count)).toEqual([1]);
+      expect((await queued(idb)).map((e) => e.event)).toEqual([]);
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
   });
 
   test('when writes keep failing, the queue moves to memory and says so; events are still delivered', async () => {
