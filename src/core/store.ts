@@ -77,15 +77,7 @@ export function idbStore(name: string): Store {
       use('readwrite', (s) => {
         deletes.forEach((k) => s.delete(k));
         const r = s.get(k);
-        // A full disk refusing the write must not keep the deletes from freeing room (the
-        // dropped count is then lost; on('error') said it): only a plain update fails on it.
-        r.onsuccess = () => {
-          try {
-            s.put(fn(r.result), k).onerror = (e) => void (deletes[0] && e.preventDefault());
-          } catch (e) {
-            if (!deletes[0]) throw e;
-          }
-        };
+        r.onsuccess = () => s.put(fn(r.result), k);
         return done(s.transaction);
       }),
     // Our own connection is emptied and closed, or the revoking tab's delete waits on it.
