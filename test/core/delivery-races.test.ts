@@ -237,6 +237,57 @@ describe('a page kept in the back/forward cache takes no Web Lock', () => {
   });
 });
 
+describe('a page kept in the back/forward cache is granted no Web Lock it asked for before', () => {
+  // Backing off, the write that brings the events written to a batch asks for the lock to enforce the
+  // queue's bounds. Another tab holds it (its batch out to a slow collector) when the page is left:
+  // the request must be withdrawn at the page hide, as a flush's is, or the lock is granted to the
+  // page frozen in the cache, and the next page's flush evicts it (weblocks-contention).
+  test('backing off, a request for the lock to enforce the bounds, made before the page hide, is withdrawn', async () => {
+    let release!: () => void;
+    const other = new Promise<void>((r) => (release = r));
+    let busy = false;
+    let kept = false;
+    const granted: string[] = [];
+    Object.defineProperty(navigator, 'locks', {
+      value: {
+        // Granted once the other tab lets go, unless withdrawn by then (AbortError), as browsers do.
+        request: (_: string, o: any, cb?: () => Promise<unknown>) => {
+          const signal: AbortSignal | undefined = cb && o?.signal;
+          return (busy ? other : Promise.resolve()).then(() => {
+            if (signal?.aborted) throw new DOMException('withdrawn', 'AbortError');
+            if (kept) granted.push('granted while kept');
+            return (cb || o)();
+          });
+        },
+      },
+      configurable: true,
+    });
+    try {
+      fakeCollector(() => new Response('', { status: 503 }));
+      const { t } = await tracker({ batchSize: 2 });
+      t.track('A');
+      await settle();
+      await t.flush(); // 503: backing off
+      await settle();
+      busy = true; // another tab's flush takes the lock
+      t.track('B');
+      t.track('C'); // a batch written while backing off: the bounds are to be enforced under the lock
+      await settle();
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      kept = true;
+      release(); // the other tab's request ends
+      await settle();
+      expect(granted).toEqual([]);
+      kept = false;
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+});
+
 describe('page hidden (a tab switch) while the saved visitor is still being read', () => {
   test('the events it beacons are not also written and sent again by the regular flush', async () => {
     const c = fakeCollector(async () => (await tick(30), new Response('{}')));
