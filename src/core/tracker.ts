@@ -133,6 +133,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let abort: AbortController | undefined;
   /** Gives up the Web Lock of the flush in progress, or withdraws its request (see pagehide); a loop whose lock is given up sends nothing more. */
   let unlock: (() => void) | undefined;
+  /** Withdraws, at page hide, the requests for the Web Lock to enforce the bounds while backing off (see write). */
+  let hid: AbortController | undefined;
   /** When (monotonic) the page started navigating to another page of this site. */
   let leaving = -1e9;
   /** Between pagehide and pageshow: a request failing now was cancelled by the page going away. 2: the page is kept for Back. */
@@ -324,8 +326,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         count >= o.batchSize ? flush(1) : schedule(o.flushInterval);
         // Backing off, no flush enforces the bounds: every batchSize events written, this does.
         // Not after a page hide: under the Web Lock (see pagehide); the next write or flush does.
+        // One asked for before it and not granted yet (another tab holds the lock) is withdrawn then.
         if (retryAt > mono() && (written += out.length) >= o.batchSize && store == s && state == 'granted' && !hiding)
-          (written = 0), withLock(lockName, s, () => bound(s)).catch(() => {});
+          (written = 0), withLock(lockName, s, () => bound(s), (hid ||= new AbortController()).signal).catch(() => {});
       });
   };
 
@@ -967,7 +970,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         // out), so its Web Lock would stay held, and the next page's flush would evict it from
         // the cache (weblocks-contention). Given up now: the request goes on, and whatever it
         // answers is settled when the page is shown again; the loop sends nothing more.
-        unlock?.(), (unlock = undefined);
+        unlock?.(), (unlock = undefined), hid?.abort(), (hid = undefined);
         // A page with consent that holds the database stops listening: a revoke deletes it, which
         // evicts the kept page. A denied one has nothing to lose (and every denied page that
         // starts says so). A pending one (its held events must not outlive a deny elsewhere), or
