@@ -456,6 +456,55 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect((await dump(idb)).v.u ?? null).toBeNull();
   });
 
+  // Who the visitor is, told by two tabs before either has heard the other (a message takes a task
+  // to arrive, more while the tab is busy): a site whose own auth state is shared by its tabs (Firebase,
+  // Auth0) calls reset() in each tab at a logout, and identify() at each page start. Every tab must
+  // end with the last word, not each with the other's.
+  test('two tabs that log out at once (the site calls reset() in each) continue one visitor', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.identify('alice');
+    await settle();
+    a.reset();
+    b.reset(); // before B hears A's reset, and A B's
+    await settle();
+    await tick(20);
+    a.track('In A');
+    b.track('In B');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const [ea, eb] = ['In A', 'In B'].map((n) => c.events().find((e) => e.event == n)!);
+    expect(eb.anonymousId).toBe(ea.anonymousId);
+    expect((await dump(idb)).v.a).toBe(ea.anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
+  test('a login told in tab B just before a logout in tab A (crossing it) does not name the visitor the logout starts', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    b.identify('alice'); // B's page start, the user still logged in
+    a.reset(); // the user logs out in A before A hears it
+    await settle();
+    await tick(20);
+    a.track('In A after the logout');
+    b.track('In B after the logout');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = c.events().filter((e) => e.event?.endsWith('after the logout'));
+    expect(after.map((e) => e.userId)).toEqual([null, null]);
+    expect(after[0].anonymousId).toBe(after[1].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+    expect((await dump(idb)).v.u ?? null).toBeNull();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
