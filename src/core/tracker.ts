@@ -95,6 +95,11 @@ export function createTracker(options: TrackerOptions): Tracker {
    * a revoke: a tab busy (or frozen) then hears it late, after what the revoking tab told since.
    */
   let revoked = 0;
+  /**
+   * When this tab last reset the visitor (a logout): who the visitor is, told by another tab before then
+   * (crossing it), is void; of two resets told in one millisecond, every tab takes the greater id.
+   */
+  let was = 0;
   /** reset() ran before the saved visitor was read: the saved ids must not come back. */
   let fresh = 0;
   /** identify() ran before the saved visitor was read: its user wins; `pre` holds the events made before it. */
@@ -797,7 +802,7 @@ export function createTracker(options: TrackerOptions): Tracker {
    * logout there must reach a tab still open from before it (pending, or denied as it is), or that
    * tab names the visitor of the next grant with the user who left, and writes that user back.
    */
-  const tell = (m: object) => channel?.postMessage({ ...m, t: Date.now(), c: state });
+  const tell = (m: object) => channel?.postMessage({ t: Date.now(), ...m, c: state });
 
   /** `a`: the new anonymous id another tab chose at its reset(). */
   const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
@@ -853,7 +858,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       else (v.u = '' + (userId ?? '') || null), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (resetVisitor(), tell({ a: v.a }), write())),
+    reset: safe(() => (resetVisitor(), tell({ a: v.a, t: (was = Date.now()) }), write())),
     // A revoke counts after shutdown() too: the consent banner's reference outlives an SPA's
     // tracker, and what it stored is still on disk. It is erased, a batch still settling is
     // aborted, and the other tabs are told on a channel opened for it.
@@ -932,13 +937,16 @@ export function createTracker(options: TrackerOptions): Tracker {
     // has granted again already (a preference centre toggled off and on in one go): it was told
     // before this tab revoked (the same millisecond counts as before), unless the clock has been set
     // back since the revoke: what is told then has an earlier time. A revoke heard from another
-    // tab reaches this one in order with what that tab tells after it, which counts.
+    // tab reaches this one in order with what that tab tells after it, which counts. Nor what another
+    // tab told before this one's last reset() and it hears after (a login at a page start crossing a
+    // logout here), under the same proviso about the clock; two tabs resetting at once (a site whose
+    // tabs share its auth state logs out in each) end with one visitor, the later one's.
     const heard = safe(({ data: d }: MessageEvent) =>
       typeof d == 'string'
         ? setConsent(d as ConsentState, true)
         : Array.isArray(d)
           ? d.forEach((k) => mine.delete(k))
-          : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now())
+          : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now()) || (d?.t + (d?.a > v.a ? 0.5 : 0) <= was && was <= Date.now())
             ? 0
             : typeof d?.a == 'string'
               ? resetVisitor(0, d.a)
