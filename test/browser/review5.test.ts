@@ -154,6 +154,20 @@ test('granted, a flush waiting for the Web Lock another tab holds when the page 
   await ctx.close();
 });
 
+// The same pattern with the site's listener added before Waymark's (an inline script, the async
+// script tag loading after it), tracking a last event before it flushes: the flush starts before the
+// page hide and waits for that event's write, so it asks for the lock only after the page hide, which
+// had nothing to withdraw yet.
+test("granted, the site's own pagehide listener, added before the script tag loads, tracks an event and calls flush(): Back restores the page from the cache", async () => {
+  tag = `<script>addEventListener('pagehide', () => (waymark('track', 'Page Left'), waymark('flush')))</script>` + script('waymark.min.js', 'data-flush-interval="100"');
+  delay = 0;
+  got.length = 0;
+  const { restored, reasons, errors, page } = await back(600);
+  expect(restored, reasons).toBe(true);
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
+
 // React StrictMode in development mounts, cleans up and mounts again; hot reloads do it at
 // every save. Created and shut down 50 times, the trackers leave exactly one set behind.
 test('npm, consent granted: created and shut down 50 times (StrictMode), one set of listeners, channels and timers is left, and none after the last shutdown()', async () => {

@@ -237,6 +237,36 @@ describe('a page kept in the back/forward cache takes no Web Lock', () => {
   });
 });
 
+describe('a flush under way at a page hide that keeps the page', () => {
+  // A flush started just before the page hide (a timer, a batch filled, the site's own pagehide
+  // listener registered before the tracker's) waits for the write in progress: it has asked for
+  // no lock yet, so the page hide has nothing to withdraw. It must not ask once the page is kept.
+  test('a flush still waiting for its write at the page hide asks for no Web Lock while the page is kept', async () => {
+    const asked: string[] = [];
+    let kept = false;
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => (kept && asked.push('while kept'), Promise.resolve().then(cb || o)) },
+      configurable: true,
+    });
+    try {
+      fakeCollector();
+      const { t } = await tracker();
+      t.track('A');
+      t.flush(); // waits for A's write
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      kept = true;
+      await settle();
+      expect(asked).toEqual([]);
+      kept = false;
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+});
+
 describe('a page kept in the back/forward cache is granted no Web Lock it asked for before', () => {
   // Backing off, the write that brings the events written to a batch asks for the lock to enforce the
   // queue's bounds. Another tab holds it (its batch out to a slow collector) when the page is left:
