@@ -526,7 +526,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       .then(() => writing)
       .then(() => {
         const s = store;
-        if (!s || state != 'granted' || dead || hydrated != h) return;
+        // Nor once a page hide keeps the page (a flush started before it, waiting for its write): it
+        // had no request to withdraw yet (see pagehide). Shown again, the page flushes.
+        if (!s || state != 'granted' || dead || hydrated != h || hiding > 1) return;
         // `sending`, for shutdown() to settle: from the moment this tab holds the lock, the
         // loop and the lock's release; not the wait for another tab's lock.
         // The lock is held until the loop ends, or a page hide gives it up (see pagehide). A page
