@@ -195,6 +195,43 @@ describe('shutdown() while a batch is in flight', () => {
     }
   });
 
+  // The same, with the next page sending while the batch that reports the count is still out: a page
+  // hide gives up the lock of the batch in flight, and the page the link opened flushes at once.
+  test('the next page, flushing while the batch of the page left that reports the dropped count is still out, does not report that count again', async () => {
+    Object.defineProperty(navigator, 'locks', {
+      value: { request: (_: string, o: any, cb?: () => Promise<unknown>) => Promise.resolve().then(cb || o) },
+      configurable: true,
+    });
+    try {
+      const { c, open } = gated();
+      const t = createTracker({ endpoint, batchSize: 100, flushInterval: 60_000, maxPending: 1 });
+      ['A', 'lost 1', 'lost 2'].forEach((n) => t.track(n)); // two beyond maxPending before consent
+      t.consent('granted');
+      await settle();
+      t.flush();
+      await until(() => c.requests.length == 1, 'A in flight');
+      expect(c.requests[0].body.dropped).toBe(2);
+      window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+      const next = createTracker({ endpoint, consent: 'granted', batchSize: 100, flushInterval: 60_000 });
+      await settle();
+      next.track('B');
+      await settle();
+      next.flush();
+      await until(() => c.requests.length == 2, 'B sent while A is still out');
+      open();
+      await settle();
+      window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+      await settle();
+      await next.flush();
+      await settle();
+      expect(c.requests.reduce((n, r) => n + (r.body.dropped || 0), 0)).toBe(2);
+      await t.shutdown();
+      await next.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
   test('without Web Locks: the IndexedDB lease is released, so other tabs can flush at once', async () => {
     await shutdownWithABatchInFlight();
     const lease = (await dump(idb)).l;
