@@ -292,4 +292,51 @@ describe('durability', () => {
     expect(count(id), 'times the beaconed event arrived').toBe(1);
     expect(duplicated).toEqual([]);
   });
+  // Chromium checks quota when a transaction commits, for the bytes it writes: with the disk full,
+  // one that deletes the events delivered and writes the dropped count is refused whole, while
+  // one that only deletes goes through.
+  it('with a full disk, a batch delivered leaves the queue and is not sent again by the next flush', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted' });
+    await collector.down();
+    const ctx = await env.context();
+    // A quota of 2 MB (Chromium takes it when the database opens), which the test fills up below.
+    const t = await ctx.open('/landing.html', async (page) =>
+      (await ctx.context.newCDPSession(page)).send('Storage.overrideQuotaForOrigin', { origin: env.site.origin, quotaSize: 2e6 }),
+    );
+    await t.cmd('track', 'Disk One');
+    await t.cmd('track', 'Disk Two');
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toHaveLength(3);
+    const expected = await t.queued();
+    // The disk fills up: another database of the site takes what the quota leaves.
+    const full = await t.page.evaluate(async () => {
+      const db: IDBDatabase = await new Promise((res, rej) => {
+        const r = indexedDB.open('filler');
+        r.onupgradeneeded = () => r.result.createObjectStore('f');
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const chunk = () => Array.from(crypto.getRandomValues(new Uint8Array(60000)), (x) => String.fromCharCode(48 + (x % 64))).join('');
+      for (let i = 0; i < 100; i++) {
+        const error = await new Promise<string>((res) => {
+          const tx = db.transaction('f', 'readwrite');
+          tx.objectStore('f').put(chunk(), i);
+          tx.oncomplete = () => res('');
+          tx.onabort = () => res(String(tx.error?.name));
+        });
+        if (error) return db.close(), error;
+      }
+      return db.close(), 'never full';
+    });
+    expect(full).toBe('QuotaExceededError');
+    await collector.up();
+    await t.cmd('flush');
+    await collector.waitFor((c) => expected.every((id) => c.events().some((e) => e.messageId == id)), 'the queued events');
+    await t.cmd('flush');
+    await collector.quiet(1000);
+    const { lost, duplicated } = env.account({ expected });
+    expect(lost).toEqual([]);
+    expect(duplicated).toEqual([]);
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toEqual([]);
+  });
 });
