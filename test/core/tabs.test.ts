@@ -505,6 +505,39 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect((await dump(idb)).v.u ?? null).toBeNull();
   });
 
+  // A logout made while pending writes nothing (consent), so a tab opened after it cannot read it:
+  // the tab that logged out, still open, knows it, and a grant in the new tab must not bring back
+  // the user an earlier visit saved.
+  test('a logout (reset) in a pending tab, then a grant in a tab opened after it: both continue one visitor, without the user who left', async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    first.identify('alice'); // an earlier visit, with consent
+    await first.shutdown();
+    const b = createTracker({ endpoint, flushInterval: 60_000 }); // consent asked again: pending
+    await settle();
+    b.identify('alice');
+    b.reset(); // the user logs out in B
+    await settle();
+    const a = createTracker({ endpoint, flushInterval: 60_000 }); // a tab opened after the logout
+    await settle();
+    a.consent('granted');
+    await until(() => b.consentState == 'granted', 'B granted');
+    await settle();
+    await tick(20);
+    a.track('In A after the logout');
+    b.track('In B after the logout');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = c.events().filter((e) => e.event?.endsWith('after the logout'));
+    expect(after.map((e) => e.userId)).toEqual([null, null]);
+    expect(after[0].anonymousId).toBe(after[1].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+    expect((await dump(idb)).v.u ?? null).toBeNull();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
