@@ -746,6 +746,10 @@ export function createTracker(options: TrackerOptions): Tracker {
         // had, which a plugin's own reference keeps when a beforeSend returned a copy.
         const gone = each('restore', saved && !fresh ? saved : { _: temp && saved, l: temp?.a }).map((e: WaymarkEvent) => e?.messageId);
         dirty = ready = true;
+        // A reset() this page knows of, made while the saved visitor was another (a logout made
+        // while pending writes nothing): a tab that read that visitor since (opened after the
+        // logout) continues the next one instead.
+        if (saved && fresh && saved.a != v.a) tell({ a: v.a, x: saved.a });
         fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
@@ -951,7 +955,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now()) || (d?.t + (d?.a > v.a ? 0.5 : 0) <= was && was <= Date.now())
             ? 0
             : typeof d?.a == 'string'
-              ? resetVisitor(0, d.a)
+              ? (d.x ?? v.a) == v.a && resetVisitor(0, d.a)
               : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u || null), (named = 1), (dirty = true)),
     );
     open = () => {
