@@ -121,7 +121,10 @@ describe('validate', () => {
     ['path as a number', withWhen({ path: 3 }), ['rules[0].when.path: ' + PATH]],
     ['path as an empty string', withWhen({ path: '' }), ['rules[0].when.path: ' + PATH]],
     ['path as an empty array', withWhen({ path: [] }), ['rules[0].when.path: ' + PATH]],
-    ['event as an empty string', withWhen({ event: '' }), ['rules[0].when.event: expected a non-empty string or array of strings']],
+    ['event as an empty string', withWhen({ event: '' }), ['rules[0].when.event: expected a non-empty string or array of them']],
+    // No event is named "" (the engine reads `event || name`): that name in a one-of list never matches.
+    ['an empty event name in a one-of list', withWhen({ event: [''] }), ['rules[0].when.event: expected a non-empty string or array of them']],
+    ['an empty event name among others', withWhen({ event: ['Order Completed', ''] }), ['rules[0].when.event: expected a non-empty string or array of them']],
     ['path with a number inside', withWhen({ path: ['/a', 1] }), ['rules[0].when.path: ' + PATH]],
     // context.page.path is the path alone, from its first `/`: a query string, an #anchor (a
     // hash-router route, #/cart, is kept), a domain or a relative path never match.
@@ -130,7 +133,7 @@ describe('validate', () => {
       withWhen({ path: ['/ok', g] }),
       ['rules[0].when.path: ' + PATH],
     ]),
-    ['event as an object', withWhen({ event: { eq: 'x' } }), ['rules[0].when.event: expected a non-empty string or array of strings']],
+    ['event as an object', withWhen({ event: { eq: 'x' } }), ['rules[0].when.event: expected a non-empty string or array of them']],
     ['unknown type', withWhen({ type: 'pageview' }), ['rules[0].when.type: expected page, track or identify']],
     ['unknown type in an array', withWhen({ type: ['page', 'click'] }), ['rules[0].when.type: expected page, track or identify']],
     ['nested arrays of types', withWhen({ type: [['page']] }), ['rules[0].when.type: expected page, track or identify']],
