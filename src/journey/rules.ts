@@ -72,15 +72,15 @@ const isScalar = (v: unknown) => v === null || /^[sbn]/.test(typeof v);
 // A value or a non-empty array of values: `[v].flat()` is both as an array. An empty one-of
 // list (`[]`, `{ "in": [] }`) matches no value, so its test could never hold: a mistake.
 const all = (v: any, test: (x: unknown) => unknown) => (v = [v].flat()).length && v.every(test);
-// A non-empty string, or a non-empty array of strings.
-const isStrs = (v: any) => all(v, isStr) && v.length > 0;
+// A non-empty string, or a non-empty array of them: no event, path or stage is named "".
+const isStrs = (v: any) => all(v, (x) => x && isStr(x));
 
 /** `o[k]` if `o` has it as its own: `{}` has no "constructor" property for a rule to find. (Not Object.hasOwn: the bundles run on ES2020 browsers.) */
 export const own = (o: any, k: string) => (o && {}.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 /**
  * Checks a rules file. Returns one message per problem, each naming the JSON path and what
- * was expected (`rules[3].when.event: expected a non-empty string or array of strings`); empty when
+ * was expected (`rules[3].when.event: expected a non-empty string or array of them`); empty when
  * valid. The single source of truth: the engine and the CLI both use it, and the shipped
  * JSON Schema is tested against it. `css`, if given, is shown each `selector` and `form`
  * with its JSON path: the engine asks the browser whether it can read them (only a browser
@@ -124,7 +124,7 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
     const plain = t((v) => all(v, scalar), what + ', a non-empty array of them or {' + keys(table) + '}');
     return (v, p) => (isObj(v) ? o : plain)(v, p, '');
   };
-  const strs = t(isStrs, 'a non-empty string or array of strings');
+  const strs = t(isStrs, 'a non-empty string or array of them');
   const str = t(isStr, 'a string');
   // A failed check answers truthy (push's new length), so the string test comes first: css
   // is only ever shown strings.
@@ -158,8 +158,8 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   obj(
     {
       $schema: str,
-      // A stage "" could never be entered: a visitor in it would be in none.
-      stages: t((v) => isArr(v) && isStrs(v) && !v.includes('') && new Set(v).size == v.length, 'a non-empty array of unique names'),
+      // A stage "" could never be entered (isStrs): a visitor in it would be in none.
+      stages: t((v) => isArr(v) && isStrs(v) && new Set(v).size == v.length, 'a non-empty array of unique names'),
       progression: one('forward', 'latest'),
       rules: list(obj({ stage, when: cond, name: str }, ['stage', 'when'])),
       feedback: obj({ '*': (x, q, k) => (stage(k, q, k), one('csat', 'nps', 'ces')(x, q, k)) }),
