@@ -167,6 +167,9 @@ describe('validate', () => {
     ['all as an object', withWhen({ all: {} }), ['rules[0].when.all: expected a non-empty array']],
     ['a nested bad condition', withWhen({ any: [{ type: 'page' }, { all: [{ path: 1 }] }] }), ['rules[0].when.any[1].all[0].path: ' + PATH]],
     ['not as an array', withWhen({ not: [{ type: 'page' }] }), ['rules[0].when.not: expected an object']],
+    // `{}` holds for every event (README), so `not: {}` holds for none: its rule could never match.
+    ['not with an empty condition', withWhen({ not: {} }), ['rules[0].when.not: expected a non-empty condition']],
+    ['not with an empty condition, nested', withWhen({ any: [{ event: 'A' }, { all: [{ not: {} }] }] }), ['rules[0].when.any[1].all[0].not: expected a non-empty condition']],
     ['feedback for an unknown stage', { ...base, feedback: { c: 'csat' } }, ['feedback.c: expected a stage (a,b)']],
     ['feedback with an unknown scale', { ...base, feedback: { a: 'stars' } }, ['feedback.a: expected csat or nps or ces']],
     ['feedback as a list', { ...base, feedback: ['a'] }, ['feedback: expected an object']],
@@ -366,6 +369,7 @@ describe('conditions', () => {
     ['not (holds)', { not: { type: 'track' } }, ev, false],
     ['nested', { any: [{ all: [{ type: 'page' }, { path: '/x' }] }, { not: { any: [{ event: 'A' }, { event: 'B' }] } }] }, ev, true],
     ['not with any', { not: { any: [{ event: 'Order Completed' }, { event: 'B' }] } }, ev, false],
+    ['not with an empty condition (which the validator refuses): no event', { not: {} }, ev, false],
   ])('%s', (_, cond, event, ok) => {
     expect(matches(cond, event, noDom)).toBe(ok);
   });

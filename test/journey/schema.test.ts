@@ -182,6 +182,13 @@ describe('the schema and the validator agree', () => {
     expect(validate(doc)).toHaveLength(1);
   });
 
+  // `{}` holds for every event, so `not: {}` holds for none: both refuse it.
+  test.each([{ not: {} }, { any: [{ event: 'A' }, { not: {} }] }])('not with an empty condition, %j, is refused by both', (when) => {
+    const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+    expect(schemaOk(doc)).toBe(false);
+    expect(validate(doc)).toHaveLength(1);
+  });
+
   test('the schema is a draft 2020-12 schema that editors can fetch by $id', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.$id).toMatch(/stages\.schema\.json$/);
