@@ -138,7 +138,7 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   // is recursive: `conditions` is read when a condition is checked, once it is defined.
   const cond: Check = (v, p, k) => (p.split(/\.(?:any|all|not)\b/).length > 33 ? no('at most 32 nested any/all/not') : obj(conditions))(v, p, k);
   const conds = list(cond);
-  const conditions = {
+  const conditions: Record<string, Check> = {
     type: t((v) => isStrs(v) && all(v, (x) => ['page', 'track', 'identify'].includes(x as string)), 'page, track or identify'),
     event: strs,
     // `context.page.path` starts at its `/`, and has no query and no #anchor (a hash-router
@@ -152,7 +152,8 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
     session: numbers,
     any: conds,
     all: conds,
-    not: cond,
+    // `{}` holds for every event, so `not: {}` for none: its rule could never match.
+    not: (v, p, k) => (isObj(v) && !keys(v)[0] ? no('a non-empty condition') : cond)(v, p, k),
   };
   const stage = t((v) => stages.includes(v), 'a stage (' + stages + ')');
   obj(
