@@ -219,6 +219,43 @@ test.each<[string, unknown, string]>([
   expect(validate(doc)).toEqual([expect.stringMatching('^rules\\[0\\]\\.when\\.' + at.replace(/[.[\]]/g, '\\$&') + ': expected ')]);
 });
 
+// Operators that no value passes together never hold either (README: "a test that could never
+// hold is an error rather than a silent miss"): a range left empty by an edit, an eq outside it.
+// Comparisons hold only for numbers, and a count or a session number is a whole number from 1.
+const NONE = 'expected a test that some value passes';
+test.each<[string, unknown, string]>([
+  ['an empty range', { properties: { total: { gt: 5, lt: 3 } } }, 'properties.total'],
+  ['a range of one point, open at an end', { properties: { total: { gt: 5, lte: 5 } } }, 'properties.total'],
+  ['eq outside the range', { properties: { total: { eq: 10, lt: 3 } } }, 'properties.total'],
+  ['every in outside the range', { properties: { total: { in: [1, 2], gte: 3 } } }, 'properties.total'],
+  ['a string eq with a comparison', { properties: { plan: { eq: 'pro', gt: 0 } } }, 'properties.plan'],
+  ['eq and in that share no value', { campaign: { channel: { eq: 'email', in: ['social', 'paid search'] } } }, 'campaign.channel'],
+  ['exists: false with a comparison', { properties: { total: { exists: false, gte: 0 } } }, 'properties.total'],
+  ['exists: true with eq null', { properties: { total: { exists: true, eq: null } } }, 'properties.total'],
+  ['a count below 1', { count: { lt: 1 } }, 'count'],
+  ['a count between two whole numbers', { count: { gt: 1, lt: 2 } }, 'count'],
+  ['an empty session range', { session: { gte: 3, lte: 2 } }, 'session'],
+  ['under not and any too', { any: [{ event: 'A' }, { not: { properties: { total: { gt: 1, lt: 0 } } } }] }, 'any[1].not.properties.total'],
+])('operators that no value passes together could never hold, and are an error: %s', (_, when, at) => {
+  const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+  expect(validate(doc)).toEqual(['rules[0].when.' + at + ': ' + NONE]);
+});
+
+test.each<[string, unknown]>([
+  ['an open range', { properties: { total: { gt: 0, lt: 1 } } }],
+  ['a range of one point', { properties: { total: { gte: 5, lte: 5 } } }],
+  ['eq in its range', { properties: { total: { eq: 5, gte: 5, lte: 5 } } }],
+  ['one in inside the range', { properties: { total: { in: [1, 'x', 7], gt: 5 } } }],
+  ['a bound alone, either way', { properties: { a: { gt: 1e21 }, b: { lt: -5 }, c: { gte: 0, exists: true } } }],
+  ['a narrow range', { properties: { total: { gt: 1, lt: 1.0000001 } } }],
+  ['missing or null', { properties: { total: { exists: false, eq: null } } }],
+  ['a count between two numbers with a whole number between', { count: { gt: 1, lt: 3 } }],
+  ['a count from a fraction', { count: { gte: 1.5, lte: 2 } }],
+  ['the first session', { session: { lte: 1 } }],
+])('operators that some value passes are valid: %s', (_, when) => {
+  expect(validate({ stages: ['a'], rules: [{ stage: 'a', when }] })).toEqual([]);
+});
+
 // The message says why an array given is not taken: it is empty.
 test('an empty one-of list is named as such', () => {
   const doc = { stages: ['a'], rules: [{ stage: 'a', when: { count: [], properties: { plan: { in: [] } } } }] };

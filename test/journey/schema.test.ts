@@ -17,6 +17,9 @@ const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 /** The validator's messages for checks that need the stage list (`feedback.a`, `feedback["a b"]`). */
 const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback[.[].*): expected a stage \(/;
 
+/** The validator's message for operators that no value passes together, which the schema cannot see either. */
+const NONE = /: expected a test that some value passes$/;
+
 const EXAMPLES = ['shop', 'saas-trial', 'b2b-lead-gen', 'content-subscription'].map((n) => json(`examples/stages/${n}.json`));
 
 // The PRODUCT.md example, verbatim.
@@ -149,6 +152,17 @@ describe('the schema and the validator agree', () => {
     expect(validate(doc)).toHaveLength(1);
     expect(validate(doc)[0]).toMatch(CROSS_FIELD);
   });
+
+  // Whether some value passes all the operators of a test ({ "gt": 5, "lt": 3 } is an empty
+  // range) compares one operator's value with another's: the schema cannot say it.
+  test.each([{ properties: { total: { gt: 5, lt: 3 } } }, { campaign: { channel: { eq: 'email', in: ['social'] } } }, { count: { gt: 1, lt: 2 } }])(
+    'operators that no value passes together, %j, are refused by the validator only',
+    (when) => {
+      const doc = { stages: ['a'], rules: [{ stage: 'a', when }] };
+      expect(schemaOk(doc)).toBe(true);
+      expect(validate(doc)).toEqual([expect.stringMatching(NONE)]);
+    },
+  );
 
   // A recursive $ref has no depth limit: the schema cannot express the validator's cap, which
   // keeps a broken or hostile file from overflowing the stack.
