@@ -122,7 +122,23 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
     const table = { eq: t(scalar, what), in: t((v) => isArr(v) && all(v, scalar), 'a non-empty array of ' + what.slice(2) + 's'), gt: num, gte: num, lt: num, lte: num, ...more };
     const o = obj(table);
     const plain = t((v) => all(v, scalar), what + ', a non-empty array of them or {' + keys(table) + '}');
-    return (v, p) => (isObj(v) ? o : plain)(v, p, '');
+    // Operators that no value passes together never hold ({ "gt": 5, "lt": 3 }, an eq outside the
+    // range or in none of `in`, `exists: false` with a comparison, a count below 1). If some value
+    // passes, one of these does: the eq, one of `in`, missing (a bound not given), beyond every bound
+    // (±Infinity, for a count 1), the whole number above a bound (the least count at or above
+    // it: `-~a` is `(a | 0) + 1`, and a count is never near 2^31), or the midpoint of two bounds
+    // (a bound itself, with itself). Asked once every operator is valid, with the engine's own
+    // test. A property can be any of them; a count only a whole number from 1 (`more` is
+    // `exists`, which only properties have).
+    return (v, p) => {
+      if (!isObj(v)) return plain(v, p, '');
+      const n = out.length;
+      const b = keys(v).map((k) => v[k]);
+      o(v, p, '');
+      out.length > n ||
+        [1, null, 1 / 0, -1 / 0, b, b.map((a) => [-~a, b.map((c) => (a + c) / 2)])].flat(3).some((x) => (more || scalar(x)) && is(v, x)) ||
+        no('a test that some value passes')(v, p, '');
+    };
   };
   const strs = t(isStrs, 'a non-empty string or array of them');
   const str = t(isStr, 'a string');

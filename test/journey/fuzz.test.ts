@@ -15,7 +15,7 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }
 const schemaOk = ajv.compile(schema);
 
 /** The validator's own checks, which the schema cannot express (see schema.test.ts). */
-const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback[.[].*): expected a stage \(/;
+const CROSS_FIELD = /^(rules\[\d+\]\.stage|feedback[.[].*): expected a stage \(|: expected a test that some value passes$/;
 
 /** `rules[0].when.properties["a b"].gt` as ['rules', 0, 'when', 'properties', 'a b', 'gt']. */
 function parsePath(p: string): Path | null {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { glob, step, test as matches, validate, type Condition, type Rules, type SelectorTest } from '../../src/journey/rules';
 import type { JourneyContext } from '../../src/types';
+import { pick, seeded } from './generate';
 
 const STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'post_purchase', 'loyalty'];
 
@@ -77,7 +78,7 @@ describe('validate', () => {
             path: '/x/**',
             selector: '.a',
             form: '#f',
-            properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x', null], f: { eq: 1, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true } },
+            properties: { a: 1, b: 'x', c: null, d: true, e: [1, 'x', null], f: { eq: 2, in: [1, 2], gt: 1, gte: 1, lt: 9, lte: 9, exists: true } },
             campaign: { channel: 'email', source: ['a', 'b'], name: { exists: false } },
             count: { gte: 2 },
             session: [1, 2],
@@ -254,6 +255,29 @@ test.each<[string, unknown]>([
   ['the first session', { session: { lte: 1 } }],
 ])('operators that some value passes are valid: %s', (_, when) => {
   expect(validate({ stages: ['a'], rules: [{ stage: 'a', when }] })).toEqual([]);
+});
+
+// The validator tries a few values; here every value of a fine grid is tried, on random operators:
+// it refuses exactly the tests that no value passes (the grid holds every midpoint of two bounds).
+test('operators: refused exactly when no value of a fine grid passes them (seeded, 20,000 tests)', () => {
+  const r = seeded(7);
+  const BOUNDS = [-1, 0, 0.5, 1, 1.5, 2, 2.5, 3];
+  const VALUES = [...BOUNDS, 'x', true, null];
+  const GRID = [...Array.from({ length: 41 }, (_, i) => i / 4 - 3), 'x', true, null, undefined];
+  const wrong: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const counting = r() < 0.3;
+    const ops: Record<string, unknown> = {};
+    for (const k of ['eq', 'in', 'gt', 'gte', 'lt', 'lte', ...(counting ? [] : ['exists'])]) {
+      const pool = counting ? [1, 2, 3] : VALUES;
+      if (r() < 0.3) ops[k] = k == 'in' ? [pick(r, pool), pick(r, pool)] : k == 'exists' ? r() < 0.5 : k == 'eq' ? pick(r, pool) : pick(r, BOUNDS);
+    }
+    const when = counting ? { count: ops } : { properties: { p: ops } };
+    const errors = validate({ stages: ['a'], rules: [{ stage: 'a', when }] });
+    const holds = GRID.some((x) => (!counting || (typeof x == 'number' && x > 0 && x % 1 == 0)) && matches(when, track('A', { p: x }), noDom, x as number));
+    if (holds != !errors.length) wrong.push(`${JSON.stringify(when)}: ${holds ? 'holds' : 'never holds'}, validator ${JSON.stringify(errors)}`);
+  }
+  expect(wrong.slice(0, 10)).toEqual([]);
 });
 
 // The message says why an array given is not taken: it is empty.
