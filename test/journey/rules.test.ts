@@ -49,7 +49,7 @@ describe('validate', () => {
       ['[data-plan]', 'rules[0].when.selector'],
       ['#checkout', 'rules[0].when.all[0].form'],
     ]);
-    expect(errors).toEqual(['rules[1].when.selector: expected a string', 'rules[1].when.form: expected a string']);
+    expect(errors).toEqual(['rules[1].when.selector: expected a non-empty string', 'rules[1].when.form: expected a non-empty string']);
   });
   test('the PRODUCT.md example is valid as written', () => {
     expect(validate(PRODUCT)).toEqual([]);
@@ -138,8 +138,11 @@ describe('validate', () => {
     ['unknown type', withWhen({ type: 'pageview' }), ['rules[0].when.type: expected page, track or identify']],
     ['unknown type in an array', withWhen({ type: ['page', 'click'] }), ['rules[0].when.type: expected page, track or identify']],
     ['nested arrays of types', withWhen({ type: [['page']] }), ['rules[0].when.type: expected page, track or identify']],
-    ['selector as an array', withWhen({ selector: ['.a'] }), ['rules[0].when.selector: expected a string']],
-    ['form as a number', withWhen({ form: 1 }), ['rules[0].when.form: expected a string']],
+    ['selector as an array', withWhen({ selector: ['.a'] }), ['rules[0].when.selector: expected a non-empty string']],
+    ['form as a number', withWhen({ form: 1 }), ['rules[0].when.form: expected a non-empty string']],
+    // No element matches "" (no browser reads it): no CSS parser is needed to say so, and the CLI says it too.
+    ['an empty selector', withWhen({ selector: '' }), ['rules[0].when.selector: expected a non-empty string']],
+    ['an empty form selector, nested', withWhen({ any: [{ form: '' }] }), ['rules[0].when.any[0].form: expected a non-empty string']],
     ['properties as an array', withWhen({ properties: [] }), ['rules[0].when.properties: expected an object']],
     ['a property test that is an array of arrays', withWhen({ properties: { a: [[1]] } }), ['rules[0].when.properties.a: expected a value, a non-empty array of them or {eq,in,gt,gte,lt,lte,exists}']],
     // "properties.order.total.gt" would read as properties → order → total → gt, a path that is
