@@ -142,9 +142,9 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
   };
   const strs = t(isStrs, 'a non-empty string or array of them');
   const str = t(isStr, 'a string');
-  // A failed check answers truthy (push's new length), so the string test comes first: css
-  // is only ever shown strings.
-  const sel: Check = (v, p, k) => (isStr(v) ? css?.(v, p) : str(v, p, k));
+  // Only a non-empty string is shown to css: no element matches "" (no browser reads it, and
+  // the CLI, which cannot parse CSS, can still say so).
+  const sel: Check = (v, p, k) => (v && isStr(v) ? css?.(v, p) : no('a non-empty string')(v, p, k));
   // A count or a session number is always a whole number from 1, and always there: a string
   // `eq`, a 0 (the first time is 1: it counts the event judged), a fraction or an `exists`
   // could never hold, so they are mistakes. (Comparisons take any number.)
