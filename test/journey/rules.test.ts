@@ -407,6 +407,9 @@ describe('conditions', () => {
     ['not exists (present)', { properties: { plan: { exists: false } } }, ev, false],
     ['several properties: all must hold', { properties: { plan: 'pro', total: { gt: 500 } } }, ev, false],
     ['properties on an event without properties', { properties: { plan: { exists: false } } }, page('/'), true],
+    // README: properties go by their top-level names; a dot is part of the name, not a path.
+    ['a property name with a dot is one name', { properties: { 'order.total': 5 } }, track('X', { 'order.total': 5 }), true],
+    ['a property name with a dot is not a path', { properties: { 'order.total': 5 } }, track('X', { order: { total: 5 } }), false],
     ['a key every object has is no property', { properties: { constructor: { exists: true } } }, page('/'), false],
     ['a key every object has is no property (with properties)', { properties: { toString: { exists: true } } }, ev, false],
     // attribution
