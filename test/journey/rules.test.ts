@@ -338,6 +338,22 @@ describe('glob', () => {
   });
 });
 
+// Globs compile to RegExps, which backtrack: several wildcards that can take the same characters
+// tried every way of sharing them out (/blog/*-*-* on a long path of dashes ran for minutes, the
+// page frozen, on every event). A visitor can be sent such a link. No timing here: each of these
+// answered after minutes to ages, and now at once, so a regression hangs this test.
+test.each<[string, string, boolean]>([
+  ['/blog/*-*-*', '/blog/' + '-'.repeat(8000) + '/x', false],
+  ['/blog/*-*-*', '/blog/' + '-'.repeat(8000), true],
+  ['/*a*a*a*a*a*a*a*b', '/' + 'a'.repeat(200), false],
+  ['/**a**a**a**a**a**b', '/' + 'a'.repeat(200), false],
+  ['/**/**/**/**/**/**/**/**/x', '/' + 'a/'.repeat(200), false],
+  ['/**/a/**/a/**/a/**/b', '/' + 'a/'.repeat(200), false],
+  ['/**/a/**/a/**/a/**/b', '/' + 'a/'.repeat(200) + 'b', true],
+])('a glob with many wildcards on a long path that fails late: %s', (g, path, ok) => {
+  expect(glob(g).test(path)).toBe(ok);
+});
+
 // A hash router served from a folder (https://shop.example/app/#/cart) has the folder's slash
 // before its route: context.page.path is /app/#/cart. The README's glob for it is /app#/cart,
 // and a trailing slash is optional: "a marketer writes the page's name, not the server's habit".
