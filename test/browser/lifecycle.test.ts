@@ -232,17 +232,21 @@ test('a Turbo visit whose tag says data-consent="denied" stops tracking and eras
   await page.waitForFunction(() => (window as any).waymark.version);
   await page.evaluate(() => (window as any).waymark('track', 'Before the no'));
   await expect.poll(() => got.flat(), { timeout: 5000 }).toContain('Before the no');
+  // Resolves once the new tag has run (its script loaded): until then the page is still granted.
   await page.evaluate((body) => {
     history.pushState({ turbo: true }, '', '/turbo-no/two');
     const b = document.createElement('body');
     b.innerHTML = body;
     document.body.replaceWith(b);
+    const ran: Promise<unknown>[] = [];
     for (const old of b.querySelectorAll('script')) {
       const s = document.createElement('script');
+      ran.push(new Promise((r) => (s.onload = s.onerror = r)));
       s.async = false;
       for (const a of old.attributes) s.setAttribute(a.name, a.value);
       old.replaceWith(s);
     }
+    return Promise.all(ran).then(() => {});
   }, '<p>Two</p>' + tagHtml('denied'));
   await page.waitForTimeout(500);
   await page.evaluate(() => (window as any).waymark('track', 'After the no'));
@@ -272,12 +276,16 @@ test('Turbo at the back button runs the cached tag of a page rendered before the
         const b = back ? w.cache : document.createElement('body');
         if (!back) b.innerHTML = body;
         document.body.replaceWith(b);
+        // Resolves once the tags have run (their scripts loaded), however long the load takes.
+        const ran: Promise<unknown>[] = [];
         for (const old of b.querySelectorAll('script')) {
           const s = document.createElement('script');
+          ran.push(new Promise((r) => (s.onload = s.onerror = r)));
           s.async = false;
           for (const a of old.attributes) s.setAttribute(a.name, a.value);
           old.replaceWith(s);
         }
+        return Promise.all(ran).then(() => {});
       },
       [body, path, back] as const,
     );
