@@ -89,9 +89,12 @@ test('a 30,000-character query value is redacted in well under 100 ms (a long va
   const value = '(filters:!(),query:(language:kuery))'.repeat(800).slice(0, 30000);
   const url = 'https://kibana.ex/app/discover?_a=' + value + '&token=t';
   redactUrl(url);
-  const t = performance.now();
+  // The CPU time this process spent, not the wall clock: on a busy machine that also counts the
+  // time other processes had the core (seen: 203 ms on the wall clock for 18 ms of work).
+  const cpu = process.cpuUsage();
   const out = redactUrl(url);
-  expect(performance.now() - t).toBeLessThan(100);
+  const { user, system } = process.cpuUsage(cpu);
+  expect((user + system) / 1000).toBeLessThan(100);
   expect(out).toMatch(/&token=redacted$/);
 });
 
