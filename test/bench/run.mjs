@@ -4,7 +4,7 @@
 // numbers, in test/bench/.build/. See test/bench/README.md.
 //
 // Options: --reps=3 --clicks=1000 --events=10000 --queue-seconds=10 --only=waymark,posthog
-//          --skip=init,clicks,queue --report-only (re-render the last run's numbers)
+//          --skip=init,clicks,queue,redact --report-only (re-render the last run's numbers)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -125,6 +125,29 @@ const attempt = async (what, fn) => {
     return { failed: String(err.message || err).split('\n')[0] };
   }
 };
+
+// Redaction runs on the main thread at every navigation (pushState included), and dashboards keep
+// 10-300 KB of state in their URLs: its time must grow with the URL, not with its square. Timed
+// here, not in the tests (test/lib/redactUrl.test.ts checks the answers): Node, Waymark alone.
+if (!skip.has('redact')) {
+  const out = join(benchDir, '.build/redactUrl.mjs');
+  await esbuild.build({ entryPoints: [join(root, 'src/lib/redactUrl.ts')], bundle: true, format: 'esm', outfile: out, logLevel: 'silent' });
+  const { redactUrl } = await import(out);
+  results.redact = {};
+  for (const n of [30_000, 300_000]) {
+    const url = 'https://kibana.ex/app/discover?_a=' + '(filters:!(),query:(language:kuery))'.repeat(n / 30).slice(0, n) + '&token=t';
+    redactUrl(url);
+    const ms = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      const cpu = process.cpuUsage();
+      if (!redactUrl(url).endsWith('&token=redacted')) throw new Error('redactUrl kept the token');
+      const { user, system } = process.cpuUsage(cpu);
+      ms.push((user + system) / 1000);
+    }
+    results.redact[n] = ms.sort((a, b) => a - b)[ms.length >> 1];
+    log(`redact ${n} characters: ${results.redact[n].toFixed(1)} ms of CPU`);
+  }
+}
 
 try {
   for (const s of runnable) results.chunks[s.id] = await attempt(`chunk probe ${s.id}`, () => chunkProbe(browser, s.id, env));

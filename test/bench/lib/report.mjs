@@ -310,6 +310,15 @@ export function report({ sdks, bytesOnly, sizes, failures, results, reps, clicks
     ...(loads.length ? loads : ['- none']),
     '',
   );
+  const r = results.redact;
+  if (r && r[30000])
+    out.push(
+      '',
+      '### URL redaction (Waymark alone, Node)',
+      '',
+      `A query value of 30,000 characters (a dashboard's state in its URL): ${r[30000].toFixed(1)} ms of CPU; of 300,000: ${r[300000].toFixed(1)} ms, ` +
+        `${(r[300000] / r[30000]).toFixed(1)}× for 10× the URL (about 10 when the time grows with the URL, 100 with its square).`,
+    );
   return out.join('\n');
 }
 
