@@ -12,6 +12,9 @@ interface FormState {
   /** the form's name as it started: a form removed from the page before it is abandoned (a
    * router that updates the URL after rendering the next route) has a shorter selector */
   f: string;
+  /** the form's selector as it started, an unnamed step's name's start: a validation library changes
+   * the form's classes as the visitor goes (Bootstrap's was-validated, Angular's ng-dirty) */
+  c: string;
   /** started at (ms) */
   t: number;
   /** last field touched, unless it was sensitive; and its element */
@@ -70,7 +73,7 @@ export function forms(): Plugin {
       // A form gone since a route change, its look pending, is abandoned first: the new route's own
       // form (the same id) starts after the old one's end, in whichever order the router renders.
       states.forEach((o, f) => f.isConnected || (o.g && o.g()));
-      states.set(form, (s = { f: nameOf(form), t: Date.now(), n: new Set(), d: new Set() }));
+      states.set(form, (s = { f: nameOf(form), c: cssPath(form), t: Date.now(), n: new Set(), d: new Set() }));
       send('Started', form, { field: field && fieldName(field) });
     }
     return s;
@@ -83,11 +86,11 @@ export function forms(): Plugin {
   // `sel`): every level, as each section may be in a wrapper of its own (then each is the first of
   // its kind there), but not counting what holds no step (an error message the form shows above
   // them); and no classes, which a validation library changes as the visitor goes (a step named
-  // anew is another).
-  const stepName = (step: Element, form: Element, sel: string, n = step.getAttribute('name') || step.getAttribute('id'), s = '') => {
+  // anew is another): the form's selector is the one it started with (`c`).
+  const stepName = (step: Element, form: Element, sel: string, c: string, n = step.getAttribute('name') || step.getAttribute('id'), s = '') => {
     for (let e = step, k = 1, p: Element | null; e != form; s = '>' + e.localName + ':nth-of-type(' + k + ')' + s, e = e.parentElement!, k = 1)
       for (p = e; (p = p.previousElementSibling); ) k += +(p.localName == e.localName && !!(p.matches(sel) || p.querySelector(sel)));
-    return step.getAttribute('data-waymark-step') || (n && !personal(n) ? n : cssPath(form) + s);
+    return step.getAttribute('data-waymark-step') || (n && !personal(n) ? n : c + s);
   };
   // Starts the form if needed (a custom wizard's first step can come before any input).
   const stepDone = (form: Element, step: string) => {
@@ -181,7 +184,7 @@ export function forms(): Plugin {
     // (where the order is the browser's whim), going back is going to one completed; from one still
     // on the page, the order says it (a section skipped, filled on the way back up, then left for
     // a later one completed already, is moving on).
-    const n = inForm && stepName(inForm, form, sel);
+    const n = inForm && stepName(inForm, form, sel, s.c);
     if (s.s && n != s.m && !(n && (s.s.isConnected ? s.s.compareDocumentPosition(inForm!) & 2 : s.d.has(n)))) stepDone(form, s.m!);
     s.s = inForm;
     s.m = n;
