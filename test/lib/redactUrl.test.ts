@@ -186,3 +186,17 @@ test.each([
   expect(out).not.toContain('SECRET42');
   expect(out).toMatch(/^https:\/\/s(so)?\.ex\//);
 });
+
+// 1cc8a21 redacts a query name that hides a secret once decoded, the encoded URL a redirector takes
+// with no name of its own; a redirector that takes it as a path segment (/out/https%3A%2F%2F…, an
+// Express route /go/:url built with encodeURIComponent) sent the ticket or token in the path, in
+// every event's context.page (url, path) and in the next page's referrer.
+test.each([
+  ['https://s.ex/go/https%3A%2F%2Fapp.ex%2Fcb%3Fticket%3DST-SECRET42'],
+  ['https://s.ex/out/%2Freset%3Ftoken%3DSECRET42/x?ref=mail'],
+  ['https://s.ex/r/%252Fcb%253Fcode%253DSECRET42'],
+])('a path segment that hides a secret once decoded is not sent: %s', (input) => {
+  const out = redactUrl(input);
+  expect(out).not.toContain('SECRET42');
+  expect(out).toMatch(/^https:\/\/s\.ex\/(go|out|r)\//);
+});
