@@ -1037,3 +1037,23 @@ test('an unnamed section of a form with no id whose classes change (Bootstrap wa
     ['Form Step Completed', { form: 'main>form.needs-validation', step: 'main>form.needs-validation>fieldset:nth-of-type(1)' }],
   ]);
 });
+
+// Known defect (a06cf87), left open: a level's place counts only the siblings that are or hold steps,
+// so a section whose wrapper holds its fieldset only while it is open (an accordion checkout whose
+// closed panels are unmounted: Headless UI's Disclosure, MUI's unmountOnExit, a v-if) takes the place
+// of the section closed before it: shipping and payment are both div:nth-of-type(1), and moving on
+// from shipping to payment completes nothing (f84ce72 named them div 1 and div 2). Telling a closed
+// section from an error message shown above the sections needs a decision, not a few bytes.
+test.fails('an accordion checkout whose closed sections are unmounted completes the section the visitor moves on from (known defect)', async () => {
+  const { props } = start();
+  document.body.innerHTML =
+    '<form id="checkout"><div class="panel"><fieldset><input name="street"></fieldset></div><div class="panel"></div><button>Pay</button></form>';
+  fill($('[name=street]'), 's');
+  const [shipping, payment] = document.querySelectorAll('.panel');
+  shipping.innerHTML = ''; // Continue: shipping closes, payment opens
+  payment.innerHTML = '<fieldset><input name="coupon"></fieldset>';
+  fill($('[name=coupon]'), 'X');
+  expect((await props()).filter(([name]) => name == 'Form Step Completed')).toEqual([
+    ['Form Step Completed', { form: 'checkout', step: '#checkout>div:nth-of-type(1)>fieldset:nth-of-type(1)' }],
+  ]);
+});
