@@ -200,3 +200,14 @@ test.each([
   expect(out).not.toContain('SECRET42');
   expect(out).toMatch(/^https:\/\/s\.ex\/(go|out|r)\//);
 });
+
+// A hash-router route is the SPA's path (context.page.path ends with it), kept up to its first ?, &
+// or =: a route that takes the encoded URL as a segment (#/go/https%3A%2F%2F…) kept what it hides.
+test.each([
+  ['https://s.ex/#/go/https%3A%2F%2Fapp.ex%2Fcb%3Fticket%3DST-SECRET42'],
+  ['https://s.ex/app/#!/r/%252Fcb%253Fcode%253DSECRET42'],
+])('a hash-router route segment that hides a secret once decoded is not sent: %s', (input) => {
+  const out = redactUrl(input);
+  expect(out).not.toContain('SECRET42');
+  expect(out).toMatch(/^https:\/\/s\.ex\/(app\/)?#!?\/(go|r)\//);
+});
