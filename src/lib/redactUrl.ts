@@ -52,10 +52,12 @@ export function redactUrl(url: string, extra: string[] = []): string {
     const u = new URL(url);
     // https://user:password@host/: credentials in the URL itself.
     u.username = u.password = '';
-    u.hash = /^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '';
-    // A path parameter (/cart;jsessionid=…, from Java servers) is read as a query is; and a segment
-    // that hides one (a redirector's /go/https%3A%2F%2F…%3Fticket%3D…, see hides) goes whole.
-    u.pathname = inner(u.pathname, extra).replace(/[^/]+/g, (p) => (hides(p.replace(/=redacted/g, ''), extra) ? 'redacted' : p));
+    // A segment of the path or of a hash-router route that hides a deny-listed parameter (a
+    // redirector's /go/https%3A%2F%2F…%3Fticket%3D…, see hides) goes whole.
+    const seg = (s: string) => s.replace(/[^/]+/g, (p) => (hides(p.replace(/=redacted/g, ''), extra) ? 'redacted' : p));
+    u.hash = seg(/^#!?\/[^?&=]*/.exec(u.hash)?.[0] || '');
+    // A path parameter (/cart;jsessionid=…, from Java servers) is read as a query is.
+    u.pathname = seg(inner(u.pathname, extra));
     // A name may hide one too: a query that is an encoded URL with no name of its own (a redirector's
     // /go?https%3A%2F%2F…%3Fticket%3D…) is the name, its value empty. It goes, for `redacted`.
     const q = u.searchParams;
