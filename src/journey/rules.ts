@@ -204,18 +204,15 @@ export const glob = (g: string): RegExp => {
   // segments after a `/**`) take the first such place and keep it, `(?=(lazy text))\n` (a
   // lookahead is never entered again). `/**/**` is one `/**`. `n` numbers those groups (a local,
   // not a parameter: `globs.map(glob)` still works).
+  // The segments between two `/**` may hold `*`s of their own (/**/product-*/**/review-*/**): each
+  // segment is one, so where they start says where they end, and the first place is as good.
+  // They are compiled in turn (`c`), their group numbered before the groups inside it (`k`).
   let n = 0;
-  return RegExp(
-    '^' +
-      g
-        .replace(/(.)\/$/, '$1')
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\/\*\*((?:\/[^*/]+)+)(?=\/\*\*(?![^/]))|(?:\/\*\*(?![^/]))+|\*(\*?)([^*/]+)(?=\*\2)|\*\*?/g, (s, L, w, l) =>
-          L || l ? '(?=(' + (L ? '(?:/.*?)??' + L + '(?![^/])' : (w ? '.' : '[^/]') + '*?' + l) + '))\\' + ++n : s[2] ? '(?:/.*)?' : s[1] ? '.*' : '[^/]*',
-        )
-        .replace(/(.)\/?#/, '$1/?#') +
-      '/?$',
-  );
+  const c = (g: string): string =>
+    g.replace(/\/\*\*((?:\/(?:[^*/]|\*(?!\*))+)+)(?=\/\*\*(?![^/]))|(?:\/\*\*(?![^/]))+|\*(\*?)([^*/]+)(?=\*\2)|\*\*?/g, (s, L, w, l, _, __, k = L || l ? ++n : 0) =>
+      k ? '(?=(' + (L ? '(?:/.*?)??' + c(L) + '(?![^/])' : (w ? '.' : '[^/]') + '*?' + l) + '))\\' + k : s[2] ? '(?:/.*)?' : s[1] ? '.*' : '[^/]*',
+    );
+  return RegExp('^' + c(g.replace(/(.)\/$/, '$1').replace(/[.+?^${}()|[\]\\]/g, '\\$&')).replace(/(.)\/?#/, '$1/?#') + '/?$');
 };
 
 const is = (m: any, x: any): boolean =>
