@@ -187,32 +187,42 @@ export function validate(rules: unknown, css?: (selector: string, path: string) 
 }
 
 /**
- * A path glob as a RegExp: `*` stays within one segment, `**` crosses them, and a `**` that is
- * a whole segment may also be none, as in minimatch and .gitignore (`/docs/**` is `/docs` and
- * everything under it). A trailing slash is optional.
+ * A path glob: `*` stays within one segment, `**` crosses them, and a `**` that is a whole
+ * segment may also be none, as in minimatch and .gitignore (`/docs/**` is `/docs` and everything
+ * under it). A trailing slash is optional.
  */
-export const glob = (g: string): RegExp => {
-  // A `/**` followed by a slash or the end (`(?![^/])`) is `(?:/.*)?`, an optional run of whole
-  // segments: `/shop/**/checkout` is `^/shop(?:/.*)?/checkout$`, and takes `/shop/checkout`.
-  // A trailing slash is optional on both sides (`/pricing` takes `/pricing/`, as WordPress and
-  // most static sites serve it): a marketer writes the page's name, not the server's habit.
-  // So is the slash before a hash-router route: /app#/cart takes /app/#/cart, served from a folder.
-  // A RegExp backtracks: wildcards that can take the same characters would try every way of
-  // sharing them out (/blog/*-*-* on a long path of dashes: minutes, on every event). Where the
-  // next wildcard can take whatever this one could, the first place that fits is as good as any:
-  // a wildcard and the text after it (up to the next wildcard: in one segment after a `*`, whole
-  // segments after a `/**`) take the first such place and keep it, `(?=(lazy text))\n` (a
-  // lookahead is never entered again). `/**/**` is one `/**`. `n` numbers those groups (a local,
-  // not a parameter: `globs.map(glob)` still works).
-  // The segments between two `/**` may hold `*`s of their own (/**/product-*/**/review-*/**): each
-  // segment is one, so where they start says where they end, and the first place is as good.
-  // They are compiled in turn (`c`), their group numbered before the groups inside it (`k`).
-  let n = 0;
-  const c = (g: string): string =>
-    g.replace(/\/\*\*((?:\/(?:[^*/]|\*(?!\*))+)+)(?=\/\*\*(?![^/]))|(?:\/\*\*(?![^/]))+|\*(\*?)([^*/]+)(?=\*\2)|\*\*?/g, (s, L, w, l, _, __, k = L || l ? ++n : 0) =>
-      k ? '(?=(' + (L ? '(?:/.*?)??' + c(L) + '(?![^/])' : (w ? '.' : '[^/]') + '*?' + l) + '))\\' + k : s[2] ? '(?:/.*)?' : s[1] ? '.*' : '[^/]*',
-    );
-  return RegExp('^' + c(g.replace(/(.)\/$/, '$1').replace(/[.+?^${}()|[\]\\]/g, '\\$&')).replace(/(.)\/?#/, '$1/?#') + '/?$');
+export const glob = (g: string): { test(path: string): boolean } => {
+  // Pieces: a character; `*` (any run within a segment); `**` (any run); `/**` followed by a slash
+  // or the end, an optional `/` and `**` (`/shop/**/checkout` takes `/shop/checkout`); `/?` an
+  // optional slash. A trailing slash is optional on both sides (`/pricing` takes `/pricing/`, as
+  // WordPress and most static sites serve it): a marketer writes the page's name, not the
+  // server's habit. So is the slash before a hash-router route: /app#/cart takes /app/#/cart.
+  const t: string[] = [];
+  g = g.replace(/(.)\/$/, '$1');
+  for (let i = 0, x; i < g.length; i += x.length) {
+    t.push((x = g.startsWith('/**', i) && (g[i + 3] || '/') == '/' ? '/**' : g.startsWith('**', i) ? '**' : g[i]));
+    if (x[2]) t.push('**');
+  }
+  const h = t.indexOf('#', 1);
+  if (h > 0) t[h - 1] == '/' && h > 1 ? (t[h - 1] = '/?') : t.splice(h, 0, '/?');
+  t.push('/?');
+  /** Adds the places reachable from these without taking a character: past what may take none. */
+  const skip = (s: Set<number>) => (s.forEach((i, x: any) => ((x = t[i]) == '/**' ? s.add(i + 2) : (x == '*' || x?.[1]) && s.add(i + 1))), s);
+  // Not a RegExp, which backtracks: wildcards that can take the same characters would try every
+  // way of sharing them out (/blog/*-*-* on a long path of dashes: minutes, on every event).
+  // Every place the path read so far can have reached is kept at once instead: the time is the
+  // path's length times the glob's, whatever the glob.
+  return {
+    test: (p) => {
+      let s = skip(new Set([0]));
+      for (const c of p) {
+        const n = new Set<number>();
+        s.forEach((i, x: any) => ((x = t[i]) == '*' ? c != '/' && n.add(i) : x == '**' ? n.add(i) : (x == c || (c == '/' && x?.[0] == '/')) && n.add(i + 1)));
+        s = skip(n);
+      }
+      return s.has(t.length);
+    },
+  };
 };
 
 const is = (m: any, x: any): boolean =>
