@@ -325,6 +325,30 @@ describe('storage failures never throw and lose nothing', () => {
     }
   });
 
+  // The count's decrement is a write too: refused on a full disk, the count stays on disk, and every
+  // batch delivered after it (the rest of a long queue, the next visits) reports the same events again.
+  test('a full disk (quota at commit) with a dropped count stored: the count is reported once, not with every batch', async () => {
+    webLocks();
+    try {
+      const c = down();
+      const t = createTracker({ endpoint, batchSize: 1, maxPending: 2 });
+      ['A', 'B', 'lost'].forEach((n) => t.track(n)); // one beyond maxPending before consent
+      t.consent('granted');
+      await settle();
+      expect((await dump(idb)).d).toBe(1);
+      up(c);
+      abortWritesAtCommit();
+      await t.flush();
+      await settle();
+      vi.restoreAllMocks();
+      expect(c.names()).toEqual(['A', 'B']);
+      expect(c.requests.map((r) => r.body.dropped ?? 0)).toEqual([1, 0]);
+      await t.shutdown();
+    } finally {
+      delete (navigator as any).locks;
+    }
+  });
+
   test('when writes keep failing, the queue moves to memory and says so; events are still delivered', async () => {
     const c = down();
     const { t, errors } = await tracker();
