@@ -430,12 +430,13 @@ export function createTracker(options: TrackerOptions): Tracker {
    * Settles keys (delivered, refused for good, or evicted): they leave the queue, and the tabs that
    * wrote them are told, so that their page-hide beacon does not send them again. A full disk refuses
    * the count's write, and the whole transaction with it (quota is checked at commit, for the bytes
-   * written): the keys are then deleted alone, which it allows (the count's change is lost).
+   * written): the keys are then deleted alone, which it allows (an eviction's count is lost), with the
+   * count when the batch reported it (lowered, the count stays, and every batch after reports it again).
    */
   const settled = (s: Store, keys: string[], dropped = 0) => {
     keys.forEach((k) => mine.delete(k));
     channel?.postMessage(keys);
-    return drops(s, -dropped, keys).catch(() => s.put([], keys));
+    return drops(s, -dropped, keys).catch(() => s.put([], dropped > 0 ? [...keys, 'd'] : keys));
   };
 
   /** Sends batches until the queue is empty, a send fails (then backs off), or consent changes. */
