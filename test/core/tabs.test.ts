@@ -483,6 +483,37 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     await b.shutdown();
   });
 
+  // The tab that takes the other's visitor (the greater id, in one millisecond) writes it only at its next
+  // event: until then the disk may keep the one it gave up (its own write landing after the other's),
+  // and a tab opened meanwhile reads and continues that one, while the two continue the other.
+  test('two tabs that log out in one millisecond, then a tab opened before either tracks again: the three continue one visitor', async () => {
+    const c = fakeCollector();
+    const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    const b = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.identify('alice');
+    await settle();
+    // A's new visitor is the greater id, and A writes it first.
+    const ids = vi.spyOn(crypto, 'randomUUID').mockReturnValueOnce('ffffffff-ffff-4fff-bfff-ffffffffffff').mockReturnValueOnce('00000000-0000-4000-8000-000000000000');
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Date.now());
+    a.reset();
+    b.reset();
+    now.mockRestore();
+    ids.mockRestore();
+    await settle();
+    await tick(20);
+    const later = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    a.track('In A');
+    b.track('In B');
+    later.track('In the tab opened after');
+    await Promise.all([a, b, later].map((t) => t.flush()));
+    await settle();
+    const ids3 = ['In A', 'In B', 'In the tab opened after'].map((n) => c.events().find((e) => e.event == n)?.anonymousId);
+    expect(new Set(ids3).size).toBe(1);
+    await Promise.all([a, b, later].map((t) => t.shutdown()));
+  });
+
   test('a login told in tab B just before a logout in tab A (crossing it) does not name the visitor the logout starts', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
