@@ -831,6 +831,8 @@ export function createTracker(options: TrackerOptions): Tracker {
     fresh = revoke || state == 'denied' ? 0 : 1;
     t.stage = null;
     each('reset');
+    // Written now, also when another tab told it: a tab opened before this one's next event reads it.
+    write();
   };
 
   // ---- the public surface ----
@@ -865,7 +867,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       else (v.u = '' + (userId ?? '') || null), (named = 1), tell({ u: v.u });
       enqueue(make('identify', { traits: { ...traits } }));
     }),
-    reset: safe(() => (resetVisitor(), tell({ a: v.a, t: (was = Date.now()) }), write())),
+    reset: safe(() => (resetVisitor(), tell({ a: v.a, t: (was = Date.now()) }))),
     // A revoke counts after shutdown() too: the consent banner's reference outlives an SPA's
     // tracker, and what it stored is still on disk. It is erased, a batch still settling is
     // aborted, and the other tabs are told on a channel opened for it.
