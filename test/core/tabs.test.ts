@@ -569,6 +569,43 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect((await dump(idb)).v.u ?? null).toBeNull();
   });
 
+  // The same, with the next user logging in (identify()) at the new tab's page start, before the grant:
+  // the tab that logged out hears the login and continues its new visitor as that user; the new tab,
+  // told again who continues the visitor it read, must not forget the user logged in since.
+  test('a logout in a pending tab, then a login in a tab opened after it and a grant: both continue one visitor, as the user logged in', async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    first.identify('alice'); // an earlier visit, with consent
+    await first.shutdown();
+    const b = createTracker({ endpoint, flushInterval: 60_000 }); // consent asked again: pending
+    await settle();
+    b.identify('alice');
+    b.reset(); // the user logs out in B
+    await settle();
+    await tick(5); // the login comes later than the logout's millisecond (see heard)
+    const a = createTracker({ endpoint, flushInterval: 60_000 }); // a tab opened after the logout
+    await settle();
+    a.identify('bob'); // the next user logs in there
+    await settle();
+    await tick(20);
+    a.consent('granted');
+    await until(() => b.consentState == 'granted', 'B granted');
+    await settle();
+    await tick(20);
+    a.track('In A after the login');
+    b.track('In B after the login');
+    await a.flush();
+    await b.flush();
+    await settle();
+    const after = c.events().filter((e) => e.event?.endsWith('after the login'));
+    expect(after.map((e) => e.userId)).toEqual(['bob', 'bob']);
+    expect(after[0].anonymousId).toBe(after[1].anonymousId);
+    await a.shutdown();
+    await b.shutdown();
+    expect((await dump(idb)).v.u).toBe('bob');
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
