@@ -749,8 +749,9 @@ export function createTracker(options: TrackerOptions): Tracker {
         dirty = ready = true;
         // A reset() this page knows of, made while the saved visitor was another (a logout made
         // while pending writes nothing): a tab that read that visitor since (opened after the
-        // logout) continues the next one instead.
-        if (saved && fresh && saved.a != v.a) tell({ a: v.a, x: saved.a });
+        // logout) continues the next one instead, as the user this page knows logged in since (a login
+        // there, before its grant, reached this page first): that tab may have forgotten it meanwhile.
+        if (saved && fresh && saved.a != v.a) tell({ a: v.a, x: saved.a, u: v.u });
         fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
@@ -811,8 +812,8 @@ export function createTracker(options: TrackerOptions): Tracker {
    */
   const tell = (m: object) => channel?.postMessage({ t: Date.now(), ...m, c: state });
 
-  /** `a`: the new anonymous id another tab chose at its reset(). */
-  const resetVisitor = (revoke?: 0 | 1, a = uuid()) => {
+  /** `a`: the new anonymous id another tab chose at its reset(); `u`: the user it has logged in since (see grant). */
+  const resetVisitor = (revoke?: 0 | 1, a = uuid(), u?: string | null) => {
     // The events made before, still waiting behind a hold (the saved visitor being read, a rules
     // file loading), are the visitor who leaves: the plugins see them now, before they forget
     // that visitor (the landing's campaign, the journey, whose stage entries carry these ids).
@@ -824,7 +825,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     fresh || (left = v);
     // A new visitor, with no sessions yet: the next event starts session 1 (no returning visitor).
     // (n: 0 rather than no n: brotli packs it smaller.)
-    v = { a, n: 0 };
+    v = { a, n: 0, u };
     dirty = true;
     // After a revoke, or while denied since, there is nothing saved to ignore (a visitor another tab
     // saves since is this one).
@@ -958,7 +959,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now()) || (d?.t + (d?.a > v.a ? 0.5 : 0) <= was && was <= Date.now())
             ? 0
             : typeof d?.a == 'string'
-              ? (d.x ?? v.a) == v.a && resetVisitor(0, d.a)
+              ? (d.x ?? v.a) == v.a && resetVisitor(0, d.a, d.u)
               : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u || null), (named = 1), (dirty = true)),
     );
     open = () => {
