@@ -606,6 +606,40 @@ describe('who the visitor is belongs to the site, not the tab', () => {
     expect((await dump(idb)).v.u).toBe('bob');
   });
 
+  // What the tab opened after the logout tracked before its grant's read (its landing page view) moves
+  // at the read onto the visitor it reads, the user who left: the tab that logged out tells the others
+  // only at its own grant, after that read. A known defect, left open: the tab reading cannot know of a
+  // logout made while pending (it wrote nothing), and waiting for the other tabs at every grant is a
+  // large change. test.fails keeps the proof: it fails the suite the day it is fixed.
+  test.fails('a logout in a pending tab, then a tab opened after it tracks and grants: what it tracked is not sent as the user who left', async () => {
+    const c = fakeCollector();
+    const first = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000 });
+    await settle();
+    first.identify('alice'); // an earlier visit, with consent
+    await first.shutdown();
+    const left = (await dump(idb)).v.a;
+    const b = createTracker({ endpoint, flushInterval: 60_000 }); // consent asked again: pending
+    await settle();
+    b.identify('alice');
+    b.reset(); // the user logs out in B
+    await settle();
+    await tick(5);
+    const a = createTracker({ endpoint, flushInterval: 60_000 }); // a tab opened after the logout
+    await settle();
+    a.track('In A before the grant');
+    a.consent('granted');
+    await until(() => b.consentState == 'granted', 'B granted');
+    await settle();
+    await tick(20);
+    await a.flush();
+    await b.flush();
+    await settle();
+    const e = c.events().find((e) => e.event == 'In A before the grant')!;
+    expect([e.anonymousId == left ? 'the id of the user who left' : 'another id', e.userId]).toEqual(['another id', null]);
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   test('a logout in one tab starts a new visitor in the others too: their next event starts session 1', async () => {
     const c = fakeCollector();
     const a = createTracker({ endpoint, consent: 'granted', flushInterval: 60_000, sessionTimeout: 1 });
