@@ -111,6 +111,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   let to: Visitor;
   /** The ids this page made up, as the first reset() before the read (this page's or another tab's) left them: its events were the saved visitor's. */
   let left: Visitor | undefined;
+  /** Who continues a saved visitor another tab's reset() made void ({ a, x, u }), told while this page did not continue it (a read under way). */
+  let voided: any;
   let savedUser: string | null | undefined;
   /** Set by a grant; resolves once the saved visitor has been read. */
   let hydrated: Promise<void> | undefined;
@@ -752,6 +754,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         // logout) continues the next one instead, as the user this page knows logged in since (a login
         // there, before its grant, reached this page first): that tab may have forgotten it meanwhile.
         if (saved && fresh && saved.a != v.a) tell({ a: v.a, x: saved.a, u: v.u });
+        // Told so while this page read (see heard): it continues that visitor only now.
+        voided?.x == v.a && resetVisitor(0, voided.a, voided.u);
         fresh = 0;
         const n = heldDropped;
         if (n) drops(store!, n).catch(() => {}), fail('dropped', n + ' events beyond maxPending before consent', { count: n });
@@ -959,7 +963,9 @@ export function createTracker(options: TrackerOptions): Tracker {
           : (state == 'denied') != (d?.c == 'denied') || (d?.t <= revoked && revoked <= Date.now()) || (d?.t + (d?.a > v.a ? 0.5 : 0) <= was && was <= Date.now())
             ? 0
             : typeof d?.a == 'string'
-              ? (d.x ?? v.a) == v.a && resetVisitor(0, d.a, d.u)
+              ? (d.x ?? v.a) == v.a
+                ? resetVisitor(0, d.a, d.u)
+                : (voided = d)
               : (typeof d?.u == 'string' || d?.u === null) && ((v.u = d.u || null), (named = 1), (dirty = true)),
     );
     open = () => {
