@@ -339,4 +339,49 @@ describe('durability', () => {
     expect(duplicated).toEqual([]);
     await expect.poll(() => t.queued(), { timeout: 10_000 }).toEqual([]);
   });
+  // The same disk, with a dropped count stored before it filled: the transaction that lowers it as a
+  // batch reporting it is delivered is refused too, and the count must not ride every later batch.
+  it('with a full disk, a dropped count is reported by one delivered batch, not by every batch after it', async () => {
+    const { collector } = env;
+    env.site.set({ consent: 'granted', attrs: { 'max-queue': '2', 'batch-size': '1' } });
+    await collector.down();
+    const ctx = await env.context();
+    const t = await ctx.open('/landing.html', async (page) =>
+      (await ctx.context.newCDPSession(page)).send('Storage.overrideQuotaForOrigin', { origin: env.site.origin, quotaSize: 2e6 }),
+    );
+    await t.cmd('track', 'Disk One');
+    await t.cmd('track', 'Disk Two');
+    // The page view is evicted (the bound enforced while backing off), and counted on disk.
+    const dropped = () => ctx.feed.filter((f) => f.kind == 'error' && f.data.code == 'dropped').reduce((n, f) => n + f.data.count, 0);
+    await expect.poll(dropped, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => t.queued(), { timeout: 10_000 }).toHaveLength(2);
+    const expected = await t.queued();
+    const full = await t.page.evaluate(async () => {
+      const db: IDBDatabase = await new Promise((res, rej) => {
+        const r = indexedDB.open('filler');
+        r.onupgradeneeded = () => r.result.createObjectStore('f');
+        r.onsuccess = () => res(r.result);
+        r.onerror = () => rej(r.error);
+      });
+      const chunk = () => Array.from(crypto.getRandomValues(new Uint8Array(60000)), (x) => String.fromCharCode(48 + (x % 64))).join('');
+      for (let i = 0; i < 100; i++) {
+        const error = await new Promise<string>((res) => {
+          const tx = db.transaction('f', 'readwrite');
+          tx.objectStore('f').put(chunk(), i);
+          tx.oncomplete = () => res('');
+          tx.onabort = () => res(String(tx.error?.name));
+        });
+        if (error) return db.close(), error;
+      }
+      return db.close(), 'never full';
+    });
+    expect(full).toBe('QuotaExceededError');
+    await collector.up();
+    await t.cmd('flush');
+    await collector.waitFor((c) => expected.every((id) => c.events().some((e) => e.messageId == id)), 'the queued events');
+    await t.cmd('flush');
+    await collector.quiet(1000);
+    const reported = collector.posts().filter((p) => p.status == 200).map((p) => p.json!.dropped ?? 0);
+    expect(reported.reduce((n, d) => n + d, 0)).toBe(1);
+  });
 });
