@@ -212,17 +212,19 @@ export const glob = (g: string): { test(path: string): boolean } => {
   // way of sharing them out (/blog/*-*-* on a long path of dashes: minutes, on every event).
   // Every place the path read so far can have reached is kept at once instead: the time is the
   // path's length times the glob's, whatever the glob.
-  return {
-    test: (p) => {
-      let s = skip(new Set([0]));
-      for (const c of p) {
-        const n = new Set<number>();
-        s.forEach((i, x: any) => ((x = t[i]) == '*' ? c != '/' && n.add(i) : x == '**' ? n.add(i) : (x == c || (c == '/' && x?.[0] == '/')) && n.add(i + 1)));
-        s = skip(n);
-      }
-      return s.has(t.length);
-    },
+  // The engine tests every event's path, mostly the same page's: each answer is kept (the last
+  // 50 paths, as read and decoded), so a click asks a Map, not the matcher.
+  const m = new Map<string, boolean>();
+  const run = (p: string) => {
+    let s = skip(new Set([0]));
+    for (const c of p) {
+      const n = new Set<number>();
+      s.forEach((i, x: any) => ((x = t[i]) == '*' ? c != '/' && n.add(i) : x == '**' ? n.add(i) : (x == c || (c == '/' && x?.[0] == '/')) && n.add(i + 1)));
+      s = skip(n);
+    }
+    return s.has(t.length);
   };
+  return { test: (p) => m.get(p) ?? (m.size > 49 && m.clear(), m.set(p, run(p)).get(p)!) };
 };
 
 const is = (m: any, x: any): boolean =>
